@@ -1,0 +1,34 @@
+// The kiln command line: one module per command, each exporting `register(program)`.
+import { Command, CommanderError } from "commander";
+import pc from "picocolors";
+import { KilnError } from "../errors.ts";
+
+type Registrar = (program: Command) => void;
+
+const commands: Array<() => Promise<{ register: Registrar }>> = [
+  () => import("./build.ts"),
+  () => import("./run.ts"),
+  () => import("./config.ts"),
+  () => import("./libs.ts"),
+  () => import("./bench.ts"),
+];
+
+/** Runs the CLI and returns the process exit status. */
+export async function main(argv: string[]): Promise<number> {
+  const program = new Command("kiln")
+    .description("Build, run and measure Kiln unikernels")
+    .exitOverride()
+    .showHelpAfterError();
+  for (const load of commands) (await load()).register(program);
+  try {
+    await program.parseAsync(argv);
+    return typeof process.exitCode === "number" ? process.exitCode : 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    if (err instanceof KilnError) {
+      process.stderr.write(`${pc.red("error:")} ${err.message}\n`);
+      return err.exitStatus;
+    }
+    throw err;
+  }
+}

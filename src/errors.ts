@@ -1,0 +1,30 @@
+// Errors meant for the user: printed without a stack trace, with what to do about them.
+
+export class KilnError extends Error {
+  /** Process exit status when this error ends a CLI command. */
+  readonly exitStatus: number;
+  constructor(message: string, exitStatus = 1) {
+    super(message);
+    this.name = "KilnError";
+    this.exitStatus = exitStatus;
+  }
+}
+
+/**
+ * A configuration error: names the file, the key inside it, the problem and the fix.
+ * Rendered as `<file>: <key>: <problem>. <fix>`.
+ */
+export class KilnConfigError extends KilnError {
+  readonly file: string;
+  readonly key: string;
+  readonly problem: string;
+  readonly fix: string;
+  constructor(file: string, key: string, problem: string, fix: string) {
+    super(`${file}: ${key}: ${problem}. ${fix}`);
+    this.name = "KilnConfigError";
+    this.file = file;
+    this.key = key;
+    this.problem = problem;
+    this.fix = fix;
+  }
+}
