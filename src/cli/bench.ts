@@ -1,0 +1,70 @@
+// `kiln bench <what> ...`: measurements as a readable table, or one JSON object with --json.
+import { writeFileSync } from "node:fs";
+import type { Command } from "commander";
+import pc from "picocolors";
+import { KilnError } from "../errors.ts";
+import type { RunnerName } from "../run/index.ts";
+import { parseMemorySize } from "../config/index.ts";
+
+interface Common {
+  json?: boolean;
+  out?: string;
+}
+
+const collect = (v: string, acc: string[]) => [...acc, v];
+
+function emit(result: object, text: string, flags: Common): void {
+  if (flags.out) writeFileSync(flags.out, JSON.stringify(result, null, 2) + "\n");
+  process.stdout.write(flags.json ? JSON.stringify(result) + "\n" : text + "\n");
+}
+
+const log = (flags: Common) => (line: string) => {
+  if (!flags.json) process.stderr.write(pc.dim(line) + "\n");
+};
+
+function positiveInt(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new KilnError(`${flag}: "${value}" is not a positive whole number.`);
+  return n;
+}
+
+export function register(program: Command): void {
+  const bench = program.command("bench").description("Measure images: size, boot, allocators, scheduler");
+
+  bench
+    .command("size")
+    .description("Image size, stripped and unstripped, and by library")
+    .argument("<app-dir>")
+    .option("--set <lib.option=value>", "override a library option (repeatable)", collect, [])
+    .option("--lto", "build with link-time optimization")
+    .option("--json", "print one JSON object")
+    .option("--out <file>", "also write the JSON to a file")
+    .action(async (appDir: string, flags: Common & { set: string[]; lto?: boolean }) => {
+      const { benchSize, formatSize } = await import("../bench/size.ts");
+      const r = await benchSize(appDir, { sets: flags.set, lto: flags.lto });
+      emit(r, formatSize(r), flags);
+    });
+
+  bench
+    .command("boot")
+    .description("Guest boot time to main and whole-process time, over several runs")
+    .argument("<app-dir>")
+    .option("--runs <n>", "how many boots", "10")
+    .option("--runner <name>", "vmm | qemu | auto", "auto")
+    .option("--memory <size>", "guest memory (default: the app's)")
+    .option("--set <lib.option=value>", "override a library option (repeatable)", collect, [])
+    .option("--json", "print one JSON object")
+    .option("--out <file>", "also write the JSON to a file")
+    .action(async (appDir: string, flags: Common & { runs: string; runner: string; memory?: string; set: string[] }) => {
+      if (!["vmm", "qemu", "auto"].includes(flags.runner)) throw new KilnError(`--runner: unknown runner "${flags.runner}". Use vmm, qemu or auto.`);
+      const { benchBoot, formatBoot } = await import("../bench/boot.ts");
+      const r = await benchBoot(appDir, {
+        runs: positiveInt(flags.runs, "--runs"),
+        runner: flags.runner as RunnerName | "auto",
+        memory: flags.memory ? parseMemorySize(flags.memory, "--memory") : undefined,
+        sets: flags.set,
+        log: log(flags),
+      });
+      emit(r, formatBoot(r), flags);
+    });
+}

@@ -1,0 +1,97 @@
+// `kiln run <app-dir|image> [-- args]`: build if needed, boot, stream the console, exit with the
+// guest's status.
+import { statSync } from "node:fs";
+import path from "node:path";
+import type { Command } from "commander";
+import pc from "picocolors";
+import { resolveApp } from "../config/index.ts";
+import { build } from "../build/index.ts";
+import { runImage, type RunnerName } from "../run/index.ts";
+import { composeCmdline } from "../run/cmdline.ts";
+import { parseMemorySize } from "../config/index.ts";
+import { KilnError } from "../errors.ts";
+
+interface RunFlags {
+  runner: string;
+  memory?: string;
+  set: string[];
+  param: string[];
+  test?: boolean;
+  lto?: boolean;
+  debug?: boolean;
+  timeout?: string;
+  verbose?: boolean;
+  quiet?: boolean;
+}
+
+const collect = (v: string, acc: string[]) => [...acc, v];
+
+export function register(program: Command): void {
+  program
+    .command("run")
+    .description("Build an app if needed and boot it; the exit status is the guest's")
+    .argument("<target>", "an app directory (with kiln.yaml) or an image file")
+    .argument("[args...]", "app arguments, after --")
+    .option("--runner <name>", "vmm | qemu | auto (vmm where /dev/kvm works)", "auto")
+    .option("--memory <size>", "guest memory, e.g. 2M (default: the app's memory, or 8M for an image)")
+    .option("--set <lib.option=value>", "override a library option (repeatable)", collect, [])
+    .option("--param <lib.key=value>", "add a kernel command-line parameter (repeatable)", collect, [])
+    .option("--test", "build and run the image for testing (runs the guest tests)")
+    .option("--lto", "build with link-time optimization")
+    .option("--debug", "build with -O0 -g")
+    .option("--timeout <seconds>", "kill the guest after this long")
+    .option("-v, --verbose", "show protocol lines from the guest")
+    .option("-q, --quiet", "no build progress")
+    .addHelpText("after", "\nExamples:\n  kiln run apps/helloworld -- one two\n  kiln run apps/helloworld --runner qemu --memory 2M")
+    .action(async (target: string, args: string[], flags: RunFlags) => {
+      process.exitCode = await runCommand(target, args, flags, program.args.includes("--"));
+    });
+}
+
+async function runCommand(target: string, args: string[], flags: RunFlags, dashDash: boolean): Promise<number> {
+  const runner = flags.runner as RunnerName | "auto";
+  if (!["vmm", "qemu", "auto"].includes(runner)) {
+    throw new KilnError(`--runner: unknown runner "${flags.runner}". Use vmm, qemu or auto.`);
+  }
+  const timeoutMs = flags.timeout !== undefined ? Number(flags.timeout) * 1000 : undefined;
+  if (timeoutMs !== undefined && !(timeoutMs > 0)) throw new KilnError(`--timeout: "${flags.timeout}" is not a positive number of seconds.`);
+  const memoryFlag = flags.memory !== undefined ? parseMemorySize(flags.memory, "--memory") : undefined;
+  const appArgs = dashDash || args.length ? args : undefined;
+
+  let image: string;
+  let debugImage: string | undefined;
+  let memory: number;
+  let base = "";
+  let isDir = false;
+  try {
+    isDir = statSync(target).isDirectory();
+  } catch {
+    throw new KilnError(`${target}: no such app directory or image.`);
+  }
+  if (isDir) {
+    const cfg = await resolveApp(target, { sets: flags.set, test: flags.test, lto: flags.lto, debug: flags.debug });
+    const log = flags.quiet ? () => {} : (line: string) => process.stderr.write(pc.dim(line) + "\n");
+    const built = await build(cfg, { log });
+    image = built.image;
+    debugImage = built.debugImage;
+    memory = memoryFlag ?? cfg.app.memory;
+    base = cfg.app.cmdline;
+  } else {
+    image = target;
+    const dbg = path.join(path.dirname(target), "image.dbg.elf");
+    debugImage = dbg;
+    memory = memoryFlag ?? 8 * 1024 * 1024;
+  }
+  const result = await runImage(image, {
+    memory,
+    cmdline: composeCmdline(base, flags.param, appArgs),
+    runner,
+    debugImage,
+    timeoutMs,
+    verbose: flags.verbose,
+    interactive: process.stdin.isTTY === true,
+    onOutput: (text) => process.stdout.write(text),
+    notice: (line) => process.stderr.write(pc.yellow(line) + "\n"),
+  });
+  return result.status;
+}

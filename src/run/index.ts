@@ -1,0 +1,42 @@
+// Boots an image on a runner and returns the guest's exit status and console output.
+import { existsSync } from "node:fs";
+import { KilnError } from "../errors.ts";
+import { elfSymbolizer } from "./symbolize.ts";
+import { runQemu } from "./qemu.ts";
+import type { RunOptions, RunResult, RunnerName } from "./types.ts";
+
+export type { RunOptions, RunResult, RunnerName } from "./types.ts";
+
+export interface RunImageOptions extends Omit<RunOptions, "symbolize"> {
+  /** The unstripped image, for symbolized stack traces. */
+  debugImage?: string;
+  /** Which runner; default "auto" (Kiln's VMM where /dev/kvm is usable, else QEMU). */
+  runner?: RunnerName | "auto";
+  /** Receives one-line notices (e.g. falling back to QEMU). */
+  notice?: (line: string) => void;
+}
+
+/** Picks the runner: the one asked for, or for "auto" the VMM when KVM is usable, else QEMU. */
+export async function chooseRunner(
+  asked: RunnerName | "auto",
+  notice?: (line: string) => void,
+): Promise<RunnerName> {
+  if (asked === "qemu") return "qemu";
+  const { kvmAvailable } = await import("../vmm/index.ts").catch(() => ({ kvmAvailable: undefined }));
+  const avail = kvmAvailable ? kvmAvailable() : { ok: false as const, reason: "Kiln's VMM is not built into this toolchain" };
+  if (avail.ok) return "vmm";
+  if (asked === "vmm") throw new KilnError(`cannot use the vmm runner: ${avail.reason}. Use --runner qemu.`);
+  notice?.(`kiln: ${avail.reason}; running on QEMU instead.`);
+  return "qemu";
+}
+
+export async function runImage(image: string, opts: RunImageOptions): Promise<RunResult> {
+  if (!existsSync(image)) throw new KilnError(`${image}: no such image. Build it with 'kiln build <app-dir>'.`);
+  const symbolize = opts.debugImage && existsSync(opts.debugImage) ? elfSymbolizer(opts.debugImage) : undefined;
+  const runner = await chooseRunner(opts.runner ?? "auto", opts.notice);
+  if (runner === "vmm") {
+    const { runVmm } = await import("./vmm-runner.ts");
+    return runVmm(image, { ...opts, symbolize });
+  }
+  return runQemu(image, { ...opts, symbolize });
+}

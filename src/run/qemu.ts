@@ -1,0 +1,101 @@
+// The QEMU runner: `-M microvm` with no firmware extras, serial on stdio, isa-debug-exit for the
+// status. KVM where /dev/kvm opens, TCG elsewhere (slower, same results).
+import { spawn } from "node:child_process";
+import { openSync, closeSync } from "node:fs";
+import { KilnError } from "../errors.ts";
+import { ConsoleFilter } from "./console-filter.ts";
+import { decodeQemuExit } from "./exit-status.ts";
+import type { RunOptions, RunResult } from "./types.ts";
+
+export type Accel = "kvm" | "tcg";
+
+/** True when /dev/kvm can be opened for read and write by this process. */
+export function kvmUsable(): boolean {
+  try {
+    closeSync(openSync("/dev/kvm", "r+"));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** QEMU's -m value for a byte count: whole MiB when exact, else KiB. */
+export function qemuMemoryArg(bytes: number): string {
+  const mib = 1024 * 1024;
+  return bytes % mib === 0 ? `${bytes / mib}M` : `${Math.ceil(bytes / 1024)}K`;
+}
+
+export function qemuArgs(image: string, opts: { memory: number; cmdline: string; accel: Accel }): string[] {
+  const args = [
+    "-M", "microvm,x-option-roms=off,rtc=off,isa-serial=on,pic=off",
+    "-nodefaults", "-no-user-config", "-nographic",
+    "-serial", "stdio",
+    "-device", "isa-debug-exit,iobase=0x501,iosize=1",
+    "-m", qemuMemoryArg(opts.memory),
+    "-kernel", image,
+  ];
+  if (opts.cmdline) args.push("-append", opts.cmdline);
+  if (opts.accel === "kvm") args.push("-accel", "kvm", "-cpu", "host,-arch-capabilities");
+  else args.push("-accel", "tcg", "-cpu", "max");
+  return args;
+}
+
+export const QEMU_BINARY = process.env.KILN_QEMU ?? "qemu-system-x86_64";
+
+export async function runQemu(image: string, opts: RunOptions): Promise<RunResult> {
+  const accel: Accel = opts.accel === "tcg" ? "tcg" : opts.accel === "kvm" || kvmUsable() ? "kvm" : "tcg";
+  const args = qemuArgs(image, { memory: opts.memory, cmdline: opts.cmdline, accel });
+  const filter = new ConsoleFilter({ verbose: opts.verbose, symbolize: opts.symbolize });
+  const started = performance.now();
+  const child = spawn(QEMU_BINARY, args, { stdio: [opts.interactive ? "inherit" : "ignore", "pipe", "pipe"] });
+  let stderr = "";
+  child.stdout.setEncoding("utf8");
+  child.stderr.setEncoding("utf8");
+  child.stdout.on("data", (chunk: string) => {
+    const shown = filter.push(chunk);
+    if (shown) opts.onOutput?.(shown);
+  });
+  child.stderr.on("data", (chunk: string) => (stderr += chunk));
+  let timedOut = false;
+  const timer =
+    opts.timeoutMs !== undefined
+      ? setTimeout(() => {
+          timedOut = true;
+          child.kill("SIGKILL");
+        }, opts.timeoutMs)
+      : undefined;
+  const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(
+    (resolve, reject) => {
+      child.on("error", (err: NodeJS.ErrnoException) => {
+        if (timer) clearTimeout(timer);
+        if (err.code === "ENOENT") {
+          reject(new KilnError(`${QEMU_BINARY} not found. Install it: apt-get install qemu-system-x86 (or run 'make deps').`));
+        } else reject(err);
+      });
+      child.on("close", (c, s) => {
+        if (timer) clearTimeout(timer);
+        resolve({ code: c, signal: s });
+      });
+    },
+  );
+  const wallMs = performance.now() - started;
+  const tail = filter.end();
+  if (tail) opts.onOutput?.(tail);
+  if (timedOut) {
+    throw new KilnError(`the guest did not exit within ${opts.timeoutMs} ms (QEMU ${accel}); killed it.\n${lastLines(filter.raw)}`);
+  }
+  const outcome = decodeQemuExit(code, signal, filter.raw);
+  if (outcome.kind === "qemu-error") {
+    const why = signal ? `killed by ${signal}` : `exit code ${code}`;
+    throw new KilnError(
+      `QEMU stopped without a guest exit status (${why}).` +
+        (stderr.trim() ? `\nQEMU said: ${stderr.trim()}` : "") +
+        (filter.raw.trim() ? `\nLast console output:\n${lastLines(filter.raw)}` : "\nThe guest printed nothing."),
+    );
+  }
+  return { status: outcome.status, output: filter.raw, wallMs, runner: "qemu", accel };
+}
+
+function lastLines(text: string, n = 15): string {
+  return text.trimEnd().split("\n").slice(-n).join("\n");
+}

@@ -1,0 +1,59 @@
+// Names for guest code addresses, from the unstripped image, for stack traces.
+import { execFileSync } from "node:child_process";
+import type { Symbolizer } from "./console-filter.ts";
+
+interface Sym {
+  addr: bigint;
+  size: bigint;
+  name: string;
+}
+
+/** Reads the function symbols of an ELF file with `nm` (sorted by address). */
+export function readSymbols(elfPath: string): Sym[] {
+  const out = execFileSync("nm", ["-n", "-S", "--defined-only", elfPath], { encoding: "utf8" });
+  const syms: Sym[] = [];
+  for (const line of out.split("\n")) {
+    const m = /^([0-9a-f]+) (?:([0-9a-f]+) )?([tTwW]) (\S+)$/.exec(line);
+    if (!m) continue;
+    syms.push({ addr: BigInt("0x" + m[1]), size: m[2] ? BigInt("0x" + m[2]) : 0n, name: m[4]! });
+  }
+  return syms;
+}
+
+/** `func+0xoff` for an address inside a known function, else undefined. */
+export function lookup(syms: Sym[], addr: bigint): string | undefined {
+  let lo = 0;
+  let hi = syms.length - 1;
+  let best: Sym | undefined;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const s = syms[mid]!;
+    if (s.addr <= addr) {
+      best = s;
+      lo = mid + 1;
+    } else hi = mid - 1;
+  }
+  if (!best) return undefined;
+  const off = addr - best.addr;
+  if (best.size > 0n && off >= best.size) return undefined;
+  return `${best.name}+0x${off.toString(16)}`;
+}
+
+/** A symbolizer over an unstripped image; adds `file:line` when the image has debug info. */
+export function elfSymbolizer(elfPath: string): Symbolizer {
+  let syms: Sym[] | undefined;
+  return (addr) => {
+    syms ??= readSymbols(elfPath);
+    const name = lookup(syms, addr);
+    if (!name) return undefined;
+    try {
+      // Return addresses point after the call: look up addr-1 for the line of the call itself.
+      const where = execFileSync("addr2line", ["-e", elfPath, "0x" + (addr - 1n).toString(16)], {
+        encoding: "utf8",
+      }).trim();
+      return where && !where.startsWith("??") ? `${name} (${where})` : name;
+    } catch {
+      return name;
+    }
+  };
+}

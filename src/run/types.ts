@@ -1,0 +1,33 @@
+import type { Symbolizer } from "./console-filter.ts";
+
+export type RunnerName = "qemu" | "vmm";
+
+export interface RunOptions {
+  /** Guest memory in bytes. */
+  memory: number;
+  /** Kernel command line (library parameters, then `--` and app arguments). */
+  cmdline: string;
+  /** Kill the guest and fail after this long. */
+  timeoutMs?: number;
+  /** Receives the console as a person should see it, as it arrives. */
+  onOutput?: (text: string) => void;
+  /** Show protocol lines too. */
+  verbose?: boolean;
+  /** Names for stack-trace addresses. */
+  symbolize?: Symbolizer;
+  /** Connect the terminal's input to the guest console. */
+  interactive?: boolean;
+  /** QEMU only: force an accelerator (default: kvm when usable, else tcg). */
+  accel?: "kvm" | "tcg";
+}
+
+export interface RunResult {
+  /** The guest's exit status (0-255; 255 after a fatal exception). */
+  status: number;
+  /** Everything the guest printed (CR removed, protocol lines included). */
+  output: string;
+  /** Wall time of the whole run, host side. */
+  wallMs: number;
+  runner: RunnerName;
+  accel?: string;
+}
