@@ -1,0 +1,46 @@
+// helloworld end to end: build, boot, output, exit status, memory floor, incremental rebuild, CLI.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import path from "node:path";
+import { boot, buildFor, appDir } from "./lib/boot.ts";
+import { repoRoot } from "../src/paths.ts";
+
+test("helloworld prints its greeting and arguments and exits 0", async () => {
+  const r = await boot("helloworld", { args: ["first", "second arg"] });
+  assert.equal(r.status, 0, r.output);
+  assert.match(r.output, /^Hello, world!$/m);
+  assert.match(r.output, /first/);
+  assert.match(r.output, /second arg/);
+  assert.match(r.output, /3\.14159/, "floating point (SSE at CPL 3) works");
+});
+
+test("helloworld boots with 2 MiB of memory", async () => {
+  const r = await boot("helloworld", { memory: 2 * 1024 * 1024 });
+  assert.equal(r.status, 0, r.output);
+  assert.match(r.output, /Hello, world!/);
+});
+
+test("a second build with no change compiles nothing", async () => {
+  await buildFor("helloworld");
+  const again = await buildFor("helloworld");
+  assert.equal(again.built.upToDate, true);
+  assert.equal(again.built.compiled, 0);
+});
+
+test("the stripped helloworld image is small and smaller than the unstripped one", async () => {
+  const { built } = await buildFor("helloworld");
+  assert.ok(built.sizes.stripped > 0 && built.sizes.stripped < built.sizes.unstripped);
+  assert.ok(built.sizes.stripped <= 64 * 1024, `stripped image is ${built.sizes.stripped} bytes; the target is 64 KiB`);
+});
+
+test("kiln run: the CLI builds, boots, streams the console and returns the guest status", () => {
+  const r = spawnSync(process.execPath, [path.join(repoRoot, "bin/kiln.js"), "run", appDir("helloworld"), "--runner", "qemu", "-q", "--", "via", "cli"], {
+    encoding: "utf8",
+    timeout: 120_000,
+  });
+  assert.equal(r.status, 0, r.stderr + r.stdout);
+  assert.match(r.stdout, /Hello, world!/);
+  assert.match(r.stdout, /via/);
+  assert.doesNotMatch(r.stdout, /kiln: exit/, "the protocol line is hidden");
+});
