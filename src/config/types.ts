@@ -63,6 +63,7 @@ export interface AppManifest {
   memory: number;
   /** Kernel command line: library parameters (`lib.param=value`); app args go after `--`. */
   cmdline: string;
+  /** Absolute paths (checked to exist when the manifest is loaded). */
   sources: string[];
   /** Libraries the app selects, each with option values. */
   libraries: Record<string, Record<string, OptionValue>>;
@@ -79,7 +80,10 @@ export interface ResolvedLibrary {
   options: ResolvedOption[];
   /** Source files (absolute paths) selected by the option values. */
   sources: string[];
-  /** Why it is in the image: "app" or the name of the first library that required it. */
+  /**
+   * Why it is in the image: "app", "target:<target>" (a base library of the target), "--test"
+   * (the test runner of a test image), or the name of the first library that required it.
+   */
   selectedBy: string;
 }
 

@@ -1,0 +1,104 @@
+// kiln.yaml: the app's manifest.
+import * as path from "node:path";
+import { statSync } from "node:fs";
+import { z } from "zod";
+import type { AppManifest, OptionValue } from "./types.ts";
+import { checkFile, nameSchema, strict } from "./manifest.ts";
+import { configError, displayPath, fix, readYamlFile, schemaError } from "./yaml.ts";
+
+export const TARGETS = ["kvm-x86_64"] as const;
+export const DEFAULT_MEMORY = 8 * 1024 * 1024;
+const MIN_MEMORY = 2 * 1024 * 1024; // the image is loaded at 1 MiB and may reach 2 MiB
+const MAX_MEMORY = 1024 * 1024 * 1024; // the page tables map guest RAM up to 1 GiB
+
+const optionValue = z.union([z.boolean(), z.number(), z.string()]);
+const appSchema = strict({
+  name: nameSchema.optional(),
+  target: z.string().optional(),
+  memory: z.union([z.number(), z.string()]).optional(),
+  cmdline: z.string().optional(),
+  sources: z.array(z.string().min(1)).min(1, fix("List the app's C sources, e.g. sources: [main.c]")),
+  // `nolibc:` with nothing after it parses as null: the library with default options.
+  libraries: z.record(z.string(), z.union([z.null(), z.record(z.string(), optionValue)])).optional(),
+  cflags: z.array(z.string()).optional(),
+});
+
+const UNITS: Record<string, number> = { "": 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 };
+
+/** `8M`, `512K`, `1G`, `1048576` (bytes) -> bytes; undefined when it is not a size. */
+export function parseMemory(value: number | string): number | undefined {
+  if (typeof value === "number") return Number.isSafeInteger(value) && value > 0 ? value : undefined;
+  const m = /^\s*(\d+)\s*([KMG]?)(?:i?B)?\s*$/i.exec(value);
+  if (!m) return undefined;
+  const n = Number(m[1]) * UNITS[m[2]!.toUpperCase()]!;
+  return Number.isSafeInteger(n) && n > 0 ? n : undefined;
+}
+
+/** `8388608` -> `8M`: the largest exact unit. */
+export function formatMemory(bytes: number): string {
+  for (const [u, f] of [["G", 1024 ** 3], ["M", 1024 ** 2], ["K", 1024]] as const) {
+    if (bytes % f === 0) return `${bytes / f}${u}`;
+  }
+  return String(bytes);
+}
+
+/** Finds the manifest: a directory holding kiln.yaml, or the file itself. */
+export function appManifestPath(appDirOrFile: string): string {
+  const p = path.resolve(appDirOrFile);
+  try {
+    if (statSync(p).isFile()) return p;
+  } catch {
+    // not there: report the kiln.yaml we looked for
+  }
+  return path.join(p, "kiln.yaml");
+}
+
+/** Parses and validates an app's kiln.yaml (pass the app directory or the file). */
+export async function loadApp(appDirOrFile: string): Promise<AppManifest> {
+  const file = appManifestPath(appDirOrFile);
+  const data = await readYamlFile(file, "app manifest kiln.yaml (see docs/writing-an-app.md)");
+  return validateApp(file, data);
+}
+
+/** Validates already-parsed kiln.yaml data; `file` is its absolute path. */
+export function validateApp(file: string, data: unknown): AppManifest {
+  const parsed = appSchema.safeParse(data);
+  if (!parsed.success) throw schemaError(file, data, parsed.error);
+  const a = parsed.data;
+  const dir = path.dirname(file);
+  const shown = displayPath(file);
+
+  const target = a.target ?? "kvm-x86_64";
+  if (target !== "kvm-x86_64") {
+    throw configError(shown, "target", `unknown target "${target}"`, `Use one of: ${TARGETS.join(", ")} (or leave it out)`);
+  }
+  let memory = DEFAULT_MEMORY;
+  if (a.memory !== undefined) {
+    const m = parseMemory(a.memory);
+    if (m === undefined) throw configError(shown, "memory", `cannot read ${JSON.stringify(a.memory)} as a size`, "Write bytes or a number with K, M or G, e.g. 8M");
+    if (m < MIN_MEMORY || m > MAX_MEMORY) {
+      throw configError(shown, "memory", `${JSON.stringify(a.memory)} is out of range`, "Use 2M to 1G: the image sits at 1-2 MiB and the page tables map 1 GiB");
+    }
+    if (m % 4096 !== 0) throw configError(shown, "memory", `${m} bytes is not a whole number of 4 KiB pages`, "Round it, e.g. to a multiple of 1M");
+    memory = m;
+  }
+  const sources = a.sources.map((s, i) => {
+    const key = `sources[${i}]`;
+    if (!/\.(c|S)$/.test(s)) throw configError(shown, key, `"${s}" is neither a .c nor a .S file`, "List only C (.c) and assembly (.S) sources");
+    return checkFile(shown, key, dir, s, "source");
+  });
+  const libraries: Record<string, Record<string, OptionValue>> = {};
+  for (const [lib, opts] of Object.entries(a.libraries ?? {})) libraries[lib] = { ...(opts ?? {}) };
+
+  return {
+    name: a.name ?? path.basename(dir),
+    dir,
+    manifestPath: file,
+    target,
+    memory,
+    cmdline: a.cmdline ?? "",
+    sources,
+    libraries,
+    cflags: a.cflags ?? [],
+  };
+}
