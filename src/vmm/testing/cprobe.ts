@@ -3,7 +3,7 @@
 import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import path from "node:path";
+import * as path from "node:path";
 
 export function runC(source: string): string {
   const dir = mkdtempSync(path.join(tmpdir(), "kiln-cprobe-"));
