@@ -1,0 +1,102 @@
+// Runs the compile jobs that are out of date, in parallel, and records what each object came from.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { KilnError } from "../errors.ts";
+import { exec } from "./exec.ts";
+import { type CompileJob, FileCache, hashInputs, objectPath, parseDepfile } from "./graph.ts";
+import type { BuildState } from "./state.ts";
+
+export interface CompileOptions {
+  outDir: string;
+  /** config.h content (part of every hash). */
+  configH: string;
+  jobs: number;
+  log: (line: string) => void;
+}
+
+export interface CompileSummary {
+  /** Sources compiled this run. */
+  compiled: number;
+  /** Object path (relative to outDir) of every job, in job order, grouped by unit name. */
+  objects: Map<string, string[]>;
+}
+
+/** True if the job's object from a previous build can be reused as is. */
+function upToDate(job: CompileJob, state: BuildState, outDir: string): boolean {
+  if (!job.hash) return false;
+  const rec = state.objects[job.key];
+  return rec?.hash === job.hash && rec.object === objectPath(job, job.hash) && fs.existsSync(path.join(outDir, rec.object));
+}
+
+async function compileOne(job: CompileJob, opts: CompileOptions, cache: FileCache, state: BuildState): Promise<string | undefined> {
+  const dir = path.join(opts.outDir, job.objDir);
+  fs.mkdirSync(dir, { recursive: true });
+  const tmpObj = path.join(dir, `${job.stem}.tmp.o`);
+  const depFile = path.join(dir, `${job.stem}.d`);
+  const args = [...job.flags, "-MD", "-MF", depFile, "-c", job.source, "-o", tmpObj];
+  const r = await exec("gcc", args, opts.outDir);
+  if (r.code !== 0) {
+    fs.rmSync(tmpObj, { force: true });
+    return `library ${job.unit.name}: ${job.display} (${job.source}):\n${(r.stderr + r.stdout).trimEnd() || `gcc exited with ${r.code}`}`;
+  }
+  const deps = parseDepfile(fs.readFileSync(depFile, "utf8"))
+    .map((d) => path.resolve(opts.outDir, d))
+    .filter((d) => d !== job.source);
+  fs.rmSync(depFile, { force: true });
+  // The name hash is taken over the headers this compile actually read, so the next build
+  // (which hashes the recorded list) finds the object under the same name.
+  for (const d of deps) cache.forget(d);
+  cache.forget(job.source);
+  const hash = hashInputs(cache, job.flags, opts.configH, job.source, deps);
+  if (!hash) {
+    fs.rmSync(tmpObj, { force: true });
+    return `library ${job.unit.name}: ${job.display}: a file it includes vanished during the build; build again`;
+  }
+  const obj = objectPath(job, hash);
+  fs.renameSync(tmpObj, path.join(opts.outDir, obj));
+  const old = state.objects[job.key];
+  if (old && old.object !== obj) fs.rmSync(path.join(opts.outDir, old.object), { force: true });
+  state.objects[job.key] = { hash, object: obj, deps };
+  job.hash = hash;
+  return undefined;
+}
+
+/** Compiles what is out of date; throws a KilnError listing every compile failure. */
+export async function compileAll(jobs: CompileJob[], state: BuildState, cache: FileCache, opts: CompileOptions): Promise<CompileSummary> {
+  for (const job of jobs) {
+    if (!fs.existsSync(job.source)) {
+      throw new KilnError(`${job.unit.manifestPath}: sources: ${path.relative(job.unit.dir, job.source)} does not exist (library ${job.unit.name}). Fix the path or add the file.`);
+    }
+  }
+  const todo = jobs.filter((j) => !upToDate(j, state, opts.outDir));
+  const failures: string[] = [];
+  let next = 0;
+  let done = 0;
+  const worker = async () => {
+    while (next < todo.length && failures.length === 0) {
+      const job = todo[next++]!;
+      opts.log(`[${++done}/${todo.length}] CC ${job.display}`);
+      const err = await compileOne(job, opts, cache, state);
+      if (err) failures.push(err);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(opts.jobs, todo.length)) }, worker));
+  if (failures.length) {
+    throw new KilnError(`compilation failed:\n${failures.join("\n\n")}`);
+  }
+  // Keep the state to the current job list so removed sources do not linger.
+  const live = new Set(jobs.map((j) => j.key));
+  for (const [key, rec] of Object.entries(state.objects)) {
+    if (live.has(key)) continue;
+    fs.rmSync(path.join(opts.outDir, rec.object), { force: true });
+    delete state.objects[key];
+  }
+  const objects = new Map<string, string[]>();
+  for (const job of jobs) {
+    const rec = state.objects[job.key]!;
+    const list = objects.get(job.unit.name) ?? [];
+    list.push(rec.object);
+    objects.set(job.unit.name, list);
+  }
+  return { compiled: todo.length, objects };
+}

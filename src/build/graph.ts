@@ -1,0 +1,136 @@
+// The compile graph: one job per source, named by a content hash of everything that affects the
+// object (source bytes, the bytes of every header it included last time, flags, config.h).
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { BuildUnit } from "./unit.ts";
+import type { BuildState } from "./state.ts";
+
+export interface CompileJob {
+  unit: BuildUnit;
+  /** Absolute source path. */
+  source: string;
+  /** Display name: `<unit>/<path relative to the unit dir>`. */
+  display: string;
+  /** State key. */
+  key: string;
+  /** Directory (relative to the build dir) holding this unit's objects. */
+  objDir: string;
+  /** Object file stem (before `-<hash>.o`). */
+  stem: string;
+  flags: string[];
+  /** Hash from the recorded header list; undefined when unknown (never built, or a header vanished). */
+  hash?: string;
+}
+
+/** Caches file bytes for one build: many sources share the same headers. */
+export class FileCache {
+  private readonly bytes = new Map<string, Buffer | null>();
+  read(file: string): Buffer | null {
+    const known = this.bytes.get(file);
+    if (known !== undefined) return known;
+    let b: Buffer | null;
+    try {
+      b = fs.readFileSync(file);
+    } catch {
+      b = null;
+    }
+    this.bytes.set(file, b);
+    return b;
+  }
+  /** Forget a file (after it may have changed). */
+  forget(file: string): void {
+    this.bytes.delete(file);
+  }
+}
+
+/**
+ * Hash of a compilation's inputs; undefined if the source or a dependency cannot be read
+ * (then the job must run, and gcc reports the problem).
+ */
+export function hashInputs(cache: FileCache, flags: readonly string[], configH: string, source: string, deps: readonly string[]): string | undefined {
+  const h = crypto.createHash("sha256");
+  const field = (s: string | Buffer) => {
+    h.update(String(s.length));
+    h.update(":");
+    h.update(s);
+  };
+  field("kiln-obj-v1");
+  for (const f of flags) field(f);
+  field(configH);
+  const src = cache.read(source);
+  if (!src) return undefined;
+  field(source);
+  field(src);
+  for (const d of [...deps].sort()) {
+    const b = cache.read(d);
+    if (!b) return undefined;
+    field(d);
+    field(b);
+  }
+  return h.digest("hex").slice(0, 20);
+}
+
+/** A filesystem-safe object stem from a source path relative to its unit. */
+export function objectStem(rel: string): string {
+  return rel.replace(/\.(c|S)$/, "").replace(/[^A-Za-z0-9_.-]+/g, "_").replace(/^\.+/, "_");
+}
+
+export function objectPath(job: Pick<CompileJob, "objDir" | "stem">, hash: string): string {
+  return path.join(job.objDir, `${job.stem}-${hash}.o`);
+}
+
+/** Builds the job list; `flagsOf` gives each unit's compile flags. */
+export function planJobs(units: readonly BuildUnit[], flagsOf: (u: BuildUnit) => string[], state: BuildState, cache: FileCache, configH: string): CompileJob[] {
+  const jobs: CompileJob[] = [];
+  for (const unit of units) {
+    const flags = flagsOf(unit);
+    const stems = new Set<string>();
+    for (const source of unit.sources) {
+      const rel = path.relative(unit.dir, source);
+      let stem = objectStem(rel);
+      // Two sources may flatten to one stem (a/b.c, a_b.c): keep the objects apart.
+      while (stems.has(stem)) stem += "_";
+      stems.add(stem);
+      const key = `${unit.name}:${source}`;
+      const rec = state.objects[key];
+      const job: CompileJob = {
+        unit,
+        source,
+        display: `${unit.name}/${rel}`,
+        key,
+        objDir: path.join("obj", unit.name),
+        stem,
+        flags,
+      };
+      if (rec) job.hash = hashInputs(cache, flags, configH, source, rec.deps);
+      jobs.push(job);
+    }
+  }
+  return jobs;
+}
+
+/** Parses a Make-style depfile as gcc -MD writes it; returns the prerequisites. */
+export function parseDepfile(text: string): string[] {
+  const joined = text.replace(/\\\r?\n/g, " ");
+  const colon = joined.search(/:(\s|$)/);
+  if (colon < 0) return [];
+  const rest = joined.slice(colon + 1);
+  const deps: string[] = [];
+  let cur = "";
+  for (let i = 0; i < rest.length; i++) {
+    const c = rest[i]!;
+    if (c === "\\" && rest[i + 1] === " ") {
+      cur += " ";
+      i++;
+    } else if (c === "$" && rest[i + 1] === "$") {
+      cur += "$";
+      i++;
+    } else if (/\s/.test(c)) {
+      if (cur) deps.push(cur);
+      cur = "";
+    } else cur += c;
+  }
+  if (cur) deps.push(cur);
+  return deps;
+}

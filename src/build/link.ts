@@ -1,0 +1,82 @@
+// The final link: every prelinked unit plus libgcc, with the one selected linker script, then the
+// page tables patched in and a stripped copy made (keeping the PVH note, an allocated section).
+import * as crypto from "node:crypto";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { KilnError } from "../errors.ts";
+import { execOrFail } from "./exec.ts";
+import { patchPageTables } from "./pagetables.ts";
+import type { BuildState } from "./state.ts";
+import type { BuildUnit } from "./unit.ts";
+
+export const IMAGE = "image.elf";
+export const DEBUG_IMAGE = "image.dbg.elf";
+export const MAP = "image.map";
+
+/** The linker script of the image: exactly one selected library must bring one. */
+export function selectLinkerScript(units: readonly BuildUnit[]): string {
+  const withScript = units.filter((u) => u.linkerScript);
+  if (withScript.length === 0) {
+    throw new KilnError(`no selected library has a linker_script, so the image cannot be linked. Select the platform library (plat-kvm, implied by target kvm-x86_64) or give one library \`linker_script:\` in its library.yaml.`);
+  }
+  if (withScript.length > 1) {
+    throw new KilnError(`libraries ${withScript.map((u) => `${u.name} (${u.manifestPath})`).join(" and ")} each have a linker_script; an image has exactly one. Remove linker_script from all but the platform library, or deselect one of them.`);
+  }
+  const script = withScript[0]!.linkerScript!;
+  if (!fs.existsSync(script)) {
+    throw new KilnError(`${withScript[0]!.manifestPath}: linker_script: ${script} does not exist. Fix the path (relative to the library directory).`);
+  }
+  return script;
+}
+
+export interface LinkOptions {
+  outDir: string;
+  /** Prelinked objects relative to outDir, in link order. */
+  objects: string[];
+  script: string;
+  libgcc: string;
+  /** Identifies the objects' contents (prelink keys): with the script bytes it keys the link. */
+  inputKeys: string[];
+  log: (line: string) => void;
+}
+
+export function linkKey(opts: LinkOptions): string {
+  const h = crypto.createHash("sha256");
+  h.update(JSON.stringify({ v: 1, objects: opts.objects, keys: opts.inputKeys, script: opts.script, libgcc: opts.libgcc }));
+  h.update(fs.readFileSync(opts.script));
+  return h.digest("hex").slice(0, 20);
+}
+
+/** Links, patches the page tables and strips, unless up to date. Returns true if it linked. */
+export async function linkImage(opts: LinkOptions, state: BuildState): Promise<boolean> {
+  const key = linkKey(opts);
+  const outputs = [IMAGE, DEBUG_IMAGE, MAP].map((f) => path.join(opts.outDir, f));
+  if (state.link === key && outputs.every((f) => fs.existsSync(f))) return false;
+  state.link = undefined;
+  opts.log(`LD ${DEBUG_IMAGE}`);
+  const r = await execOrFail("linking the image", "ld", [
+    "-nostdlib",
+    "-static",
+    "--gc-sections",
+    "-z",
+    "max-page-size=4096",
+    "-T",
+    opts.script,
+    "-Map",
+    MAP,
+    "-o",
+    DEBUG_IMAGE,
+    ...opts.objects,
+    opts.libgcc,
+  ], opts.outDir);
+  for (const w of r.stderr.split("\n").filter(Boolean)) opts.log(`ld: ${w.replace(/^ld: /, "")}`);
+  const dbg = path.join(opts.outDir, DEBUG_IMAGE);
+  const patched = patchPageTables(dbg);
+  if (patched) opts.log(`PT ${DEBUG_IMAGE}`);
+  opts.log(`STRIP ${IMAGE}`);
+  await execOrFail("stripping the image", "objcopy", ["--strip-all", DEBUG_IMAGE, IMAGE], opts.outDir);
+  // objcopy copies the patched bytes; patching again checks the stripped image stands on its own.
+  patchPageTables(path.join(opts.outDir, IMAGE));
+  state.link = key;
+  return true;
+}

@@ -1,0 +1,129 @@
+// The build pipeline over a resolved configuration: config files, compile, prelink, link, sizes.
+// It takes the generated config.h and lock as inputs so it can be tested without the resolver.
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import type { ResolvedConfig } from "../config/types.ts";
+import { KilnError } from "../errors.ts";
+import { defaultBuildRoot } from "../paths.ts";
+import { compileAll } from "./compile.ts";
+import { compileFlags, flavourFlags } from "./flags.ts";
+import { FileCache, planJobs } from "./graph.ts";
+import { DEBUG_IMAGE, IMAGE, linkImage, MAP, selectLinkerScript } from "./link.ts";
+import { lockBuildDir } from "./lock.ts";
+import { prelinkedPath, prelinkUnit } from "./prelink.ts";
+import { sizeReport, type SizeReport } from "./size.ts";
+import { loadState, saveState, writeIfChanged } from "./state.ts";
+import { toolchain } from "./toolchain.ts";
+import { APP_UNIT, unitsOf } from "./unit.ts";
+
+export interface BuildOptions {
+  /** Build directory; default `<build root>/<app>[-test][-lto][-debug]`. */
+  outDir?: string;
+  /** Parallel compile jobs; default os.availableParallelism(). */
+  jobs?: number;
+  /** Progress lines (`[3/17] CC print/printf.c`, `LD ...`, `up to date`). */
+  log?: (line: string) => void;
+}
+
+export interface BuildResult {
+  outDir: string;
+  /** Absolute path of image.elf (stripped: what boots). */
+  image: string;
+  /** Absolute path of image.dbg.elf (symbols, for traces). */
+  debugImage: string;
+  mapFile: string;
+  /** Nothing was compiled, prelinked or linked. */
+  upToDate: boolean;
+  /** Sources compiled by this build. */
+  compiled: number;
+  sizes: SizeReport;
+}
+
+/** The generated configuration files, written into the build dir when their content changes. */
+export interface GeneratedConfig {
+  configH: string;
+  lock: unknown;
+}
+
+/** `<app>` plus `-test`, `-lto`, `-debug` for those flavours, so flavours never share objects. */
+export function buildDirName(cfg: Pick<ResolvedConfig, "app" | "test" | "lto" | "debug">): string {
+  return cfg.app.name + (cfg.test ? "-test" : "") + (cfg.lto ? "-lto" : "") + (cfg.debug ? "-debug" : "");
+}
+
+export function defaultOutDir(cfg: Pick<ResolvedConfig, "app" | "test" | "lto" | "debug">): string {
+  return path.join(defaultBuildRoot(), buildDirName(cfg));
+}
+
+export async function runBuild(cfg: ResolvedConfig, gen: GeneratedConfig, opts: BuildOptions = {}): Promise<BuildResult> {
+  const outDir = path.resolve(opts.outDir ?? defaultOutDir(cfg));
+  const log = opts.log ?? (() => {});
+  const clash = cfg.libraries.find((l) => l.manifest.name === APP_UNIT);
+  if (clash) {
+    throw new KilnError(`${clash.manifest.manifestPath}: name: "${APP_UNIT}" is reserved for the app's own code in the build. Rename the library.`);
+  }
+  const units = unitsOf(cfg);
+  const script = selectLinkerScript(units);
+  fs.mkdirSync(outDir, { recursive: true });
+  const release = await lockBuildDir(outDir);
+  try {
+    const configHPath = path.join(outDir, "config.h");
+    writeIfChanged(configHPath, gen.configH);
+    writeIfChanged(path.join(outDir, "kiln.lock.json"), JSON.stringify(gen.lock, null, 2) + "\n");
+    const tc = await toolchain();
+    const state = loadState(outDir);
+    const cache = new FileCache();
+    const jobs = planJobs(units, (u) => compileFlags(cfg, u, { gccInclude: tc.gccInclude, configH: configHPath }), state, cache, gen.configH);
+
+    let compiled: Awaited<ReturnType<typeof compileAll>>;
+    try {
+      compiled = await compileAll(jobs, state, cache, {
+        outDir,
+        configH: gen.configH,
+        jobs: Math.max(1, opts.jobs ?? os.availableParallelism()),
+        log,
+      });
+    } finally {
+      // Objects that did compile are kept even when another failed.
+      saveState(outDir, state);
+    }
+
+    const flavour = flavourFlags(cfg);
+    const linked: string[] = [];
+    const keys: string[] = [];
+    let prelinked = 0;
+    for (const unit of units) {
+      const objects = compiled.objects.get(unit.name);
+      if (!objects?.length) continue; // header-only library
+      if (await prelinkUnit(unit, objects, state, { outDir, lto: cfg.lto, flavour, log })) prelinked++;
+      linked.push(prelinkedPath(unit.name));
+      keys.push(state.prelink[unit.name]!);
+    }
+    // Units no longer selected leave nothing behind to confuse a reader of lib/.
+    const live = new Set(units.map((u) => u.name));
+    for (const name of Object.keys(state.prelink)) {
+      if (live.has(name)) continue;
+      delete state.prelink[name];
+      fs.rmSync(path.join(outDir, prelinkedPath(name)), { force: true });
+      fs.rmSync(path.join(outDir, `${prelinkedPath(name)}.exports`), { force: true });
+    }
+    saveState(outDir, state);
+
+    const didLink = await linkImage({ outDir, objects: linked, script, libgcc: tc.libgcc, inputKeys: keys, log }, state);
+    saveState(outDir, state);
+    const sizes = sizeReport(outDir);
+    const upToDate = compiled.compiled === 0 && prelinked === 0 && !didLink;
+    if (upToDate) log("up to date");
+    return {
+      outDir,
+      image: path.join(outDir, IMAGE),
+      debugImage: path.join(outDir, DEBUG_IMAGE),
+      mapFile: path.join(outDir, MAP),
+      upToDate,
+      compiled: compiled.compiled,
+      sizes,
+    };
+  } finally {
+    release();
+  }
+}

@@ -1,0 +1,91 @@
+// The size report: file sizes of both images and the bytes each library put into the image,
+// read from the link map (input sections of allocated output sections, .bss included).
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { parseElf, SHF_ALLOC } from "./elf.ts";
+
+export interface SizeReport {
+  /** image.elf (what boots), bytes on disk. */
+  stripped: number;
+  /** image.dbg.elf, bytes on disk. */
+  unstripped: number;
+  /** Library name (`app` for the app) -> bytes in allocated sections; `(other)` for the rest. */
+  byLibrary: Record<string, number>;
+}
+
+export const OTHER = "(other)";
+
+const INPUT_LINE = /^ (\S+)\s+0x([0-9a-f]+)\s+0x([0-9a-f]+)\s+(\S.*)$/;
+const INPUT_NAME_ONLY = /^ ([^\s*]\S*)$/;
+const CONTINUATION = /^\s{2,}0x([0-9a-f]+)\s+0x([0-9a-f]+)\s+(\S.*)$/;
+const OUTPUT_LINE = /^([^\s]\S*)(?:\s+0x[0-9a-f]+\s+0x[0-9a-f]+)?\s*$/;
+
+/** The unit a map input file belongs to: `lib/<name>.o` -> name, anything else -> undefined. */
+export function unitOfInput(file: string): string | undefined {
+  return /(?:^|\/)lib\/([^/()]+)\.o$/.exec(file.trim())?.[1];
+}
+
+/**
+ * Bytes by unit from a GNU ld map. Only input sections inside output sections named in
+ * `allocSections` count (debug info and .comment are not part of the loaded image).
+ */
+export function bytesByUnit(mapText: string, allocSections: ReadonlySet<string>): Record<string, number> {
+  const out: Record<string, number> = {};
+  const lines = mapText.split("\n");
+  let i = lines.findIndex((l) => l.startsWith("Linker script and memory map"));
+  if (i < 0) return out;
+  let current: string | undefined;
+  let pending: string | undefined;
+  const add = (file: string, size: number) => {
+    if (!current || !allocSections.has(current) || size === 0) return;
+    const unit = unitOfInput(file);
+    if (unit) out[unit] = (out[unit] ?? 0) + size;
+  };
+  for (i++; i < lines.length; i++) {
+    const line = lines[i]!.replace(/\s+$/, "");
+    if (!line) continue;
+    if (pending !== undefined) {
+      const c = CONTINUATION.exec(line);
+      pending = undefined;
+      if (c) {
+        add(c[3]!, parseInt(c[2]!, 16));
+        continue;
+      }
+    }
+    if (line[0] !== " ") {
+      const o = OUTPUT_LINE.exec(line);
+      if (o) current = o[1];
+      continue;
+    }
+    const m = INPUT_LINE.exec(line);
+    if (m) {
+      if (m[1] !== "*fill*") add(m[4]!, parseInt(m[3]!, 16));
+      continue;
+    }
+    const n = INPUT_NAME_ONLY.exec(line);
+    if (n) pending = n[1];
+  }
+  return out;
+}
+
+/** Builds the report from the images and map in `outDir` and writes `size.json` there. */
+export function sizeReport(outDir: string, files = { image: "image.elf", debugImage: "image.dbg.elf", map: "image.map" }): SizeReport {
+  const dbgPath = path.join(outDir, files.debugImage);
+  const dbg = fs.readFileSync(dbgPath);
+  const elf = parseElf(dbg, dbgPath);
+  const alloc = elf.sections.filter((s) => s.flags & SHF_ALLOC);
+  const total = alloc.reduce((n, s) => n + s.size, 0);
+  const units = bytesByUnit(fs.readFileSync(path.join(outDir, files.map), "utf8"), new Set(alloc.map((s) => s.name)));
+  const attributed = Object.values(units).reduce((n, v) => n + v, 0);
+  const byLibrary: Record<string, number> = {};
+  for (const [k, v] of Object.entries(units).sort((a, b) => b[1] - a[1])) byLibrary[k] = v;
+  // Alignment padding, linker-generated sections (page tables reserved by the script) and libgcc.
+  if (total > attributed) byLibrary[OTHER] = total - attributed;
+  const report: SizeReport = {
+    stripped: fs.statSync(path.join(outDir, files.image)).size,
+    unstripped: dbg.length,
+    byLibrary,
+  };
+  fs.writeFileSync(path.join(outDir, "size.json"), JSON.stringify(report, null, 2) + "\n");
+  return report;
+}
