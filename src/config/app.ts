@@ -3,6 +3,7 @@ import * as path from "node:path";
 import { statSync } from "node:fs";
 import { z } from "zod";
 import type { AppManifest, OptionValue } from "./types.ts";
+import { KilnError } from "../errors.ts";
 import { checkFile, nameSchema, strict } from "./manifest.ts";
 import { configError, displayPath, fix, readYamlFile, schemaError } from "./yaml.ts";
 
@@ -32,6 +33,25 @@ export function parseMemory(value: number | string): number | undefined {
   if (!m) return undefined;
   const n = Number(m[1]) * UNITS[m[2]!.toUpperCase()]!;
   return Number.isSafeInteger(n) && n > 0 ? n : undefined;
+}
+
+/** Why a parsed size cannot be guest memory, or undefined when it can. */
+function memoryProblem(bytes: number): string | undefined {
+  if (bytes < MIN_MEMORY || bytes > MAX_MEMORY) return "out of range: use 2M to 1G (the image sits at 1-2 MiB and the page tables map 1 GiB)";
+  if (bytes % 4096 !== 0) return "not a whole number of 4 KiB pages: round it, e.g. to a multiple of 1M";
+  return undefined;
+}
+
+/**
+ * Guest memory from a command-line flag (`--memory 2M`): bytes, or a KilnError naming `what`.
+ * Same rules as kiln.yaml `memory`.
+ */
+export function parseMemorySize(text: string, what: string): number {
+  const bytes = parseMemory(text);
+  if (bytes === undefined) throw new KilnError(`${what}: cannot read "${text}" as a size. Write bytes or a number with K, M or G, e.g. 8M.`);
+  const problem = memoryProblem(bytes);
+  if (problem) throw new KilnError(`${what}: "${text}" is ${problem}.`);
+  return bytes;
 }
 
 /** `8388608` -> `8M`: the largest exact unit. */
@@ -76,10 +96,11 @@ export function validateApp(file: string, data: unknown): AppManifest {
   if (a.memory !== undefined) {
     const m = parseMemory(a.memory);
     if (m === undefined) throw configError(shown, "memory", `cannot read ${JSON.stringify(a.memory)} as a size`, "Write bytes or a number with K, M or G, e.g. 8M");
-    if (m < MIN_MEMORY || m > MAX_MEMORY) {
-      throw configError(shown, "memory", `${JSON.stringify(a.memory)} is out of range`, "Use 2M to 1G: the image sits at 1-2 MiB and the page tables map 1 GiB");
+    const problem = memoryProblem(m);
+    if (problem) {
+      const [what, how] = problem.split(": ") as [string, string];
+      throw configError(shown, "memory", `${JSON.stringify(a.memory)} is ${what}`, how.charAt(0).toUpperCase() + how.slice(1));
     }
-    if (m % 4096 !== 0) throw configError(shown, "memory", `${m} bytes is not a whole number of 4 KiB pages`, "Round it, e.g. to a multiple of 1M");
     memory = m;
   }
   const sources = a.sources.map((s, i) => {

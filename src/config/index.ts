@@ -6,7 +6,7 @@ import { loadLibraries } from "./registry.ts";
 import { resolve } from "./resolver.ts";
 
 export type * from "./types.ts";
-export { loadApp, validateApp, parseMemory, formatMemory, appManifestPath, DEFAULT_MEMORY, TARGETS } from "./app.ts";
+export { loadApp, validateApp, parseMemory, parseMemorySize, formatMemory, appManifestPath, DEFAULT_MEMORY, TARGETS } from "./app.ts";
 export { loadLibraryManifest, validateLibrary } from "./manifest.ts";
 export { loadLibraries } from "./registry.ts";
 export { resolve, describeSelection, TARGET_BASE, TEST_LIBRARY } from "./resolver.ts";

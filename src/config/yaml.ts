@@ -41,7 +41,7 @@ export async function readYamlFile(file: string, what: string): Promise<unknown>
       `Create the ${what} or check the path`,
     );
   }
-  const doc = YAML.parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const doc = YAML.parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   const first = doc.errors[0];
   if (first) {
     const line = first.linePos?.[0];
@@ -68,6 +68,11 @@ export function describe(value: unknown): string {
   if (typeof value === "string") return `the string ${JSON.stringify(value)}`;
   if (typeof value === "number") return Number.isInteger(value) ? `the integer ${value}` : `the number ${value}`;
   return `${typeof value} ${String(value)}`;
+}
+
+/** A scalar as written (JSON), anything else described. */
+function shortValue(value: unknown): string {
+  return typeof value === "string" || typeof value === "number" || typeof value === "boolean" ? JSON.stringify(value) : describe(value);
 }
 
 const TYPE_NAMES: Record<string, string> = {
@@ -104,7 +109,8 @@ function unionIssue(issue: Issue & { code: "invalid_union" }): Issue | undefined
 
 /** Converts the first zod issue into a KilnConfigError (file, dotted key, problem, fix). */
 export function schemaError(file: string, data: unknown, error: z.ZodError): KilnConfigError {
-  let issue = error.issues[0] as Issue;
+  // An unknown key usually explains the rest (a misspelt key is also a missing one): report it first.
+  let issue = (error.issues.find((i) => i.code === "unrecognized_keys") ?? error.issues[0]) as Issue;
   while (issue.code === "invalid_union") {
     const inner = unionIssue(issue);
     if (!inner) break;
@@ -136,7 +142,7 @@ export function schemaError(file: string, data: unknown, error: z.ZodError): Kil
       return configError(
         shown,
         keyOf(issue.path),
-        `invalid value ${describe(value)}`,
+        `invalid value ${shortValue(value)}`,
         custom ?? `Use one of: ${issue.values.map((v) => String(v)).join(", ")}`,
       );
     case "too_small":
@@ -148,6 +154,6 @@ export function schemaError(file: string, data: unknown, error: z.ZodError): Kil
       return configError(shown, keyOf(issue.path), problem, custom ?? "Change the value");
     }
     default:
-      return configError(shown, keyOf(issue.path), `invalid value ${describe(value)}`, custom ?? issue.message);
+      return configError(shown, keyOf(issue.path), `invalid value ${shortValue(value)}`, custom ?? issue.message);
   }
 }
