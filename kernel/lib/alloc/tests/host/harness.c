@@ -1,0 +1,410 @@
+/*
+ * Host test harness for the allocator cores (region, buddy, TLSF): randomized operation
+ * sequences checked against an oracle of live blocks. Built by ../host.test.ts with
+ * -fsanitize=address,undefined; any failed check prints "FAIL ..." and exits 1.
+ *
+ * usage: harness <region|buddy|tlsf> <seed> <ops> <arena-bytes>
+ *
+ * Checks: alignment of every result; no overlap between live blocks (granted extent) and
+ * everything inside the arenas; contents preserved (each block filled with a pattern, verified
+ * at realloc and free); calloc zeroes and rejects overflow; memalign rejects bad alignments;
+ * realloc keeps the prefix, realloc(NULL) = malloc, realloc(p, 0) frees; statistics (bytes and
+ * blocks in use return to 0); after freeing everything (buddy, TLSF) the free memory, the
+ * largest single allocation and the count of 48-byte blocks that fit equal their values before
+ * the run (full reuse, no leaked fragments); granted sizes within each allocator's bound
+ * (region: align16; buddy: next power of two >= 32; TLSF: align16 + at most 16); and no
+ * failure while live data stays under a quarter of the capacity (buddy, TLSF; requests up to
+ * 1/64 of it). Region never reuses: its failures must be explained by availmem.
+ */
+#include <alloc/buddy.h>
+#include <alloc/region.h>
+#include <alloc/tlsf.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FAIL(...)                                                                   \
+	do {                                                                        \
+		fprintf(stderr, "FAIL %s seed=%lu op=%lu line %d: ", kind, seed, opno, __LINE__); \
+		fprintf(stderr, __VA_ARGS__);                                       \
+		fprintf(stderr, "\n");                                              \
+		exit(1);                                                            \
+	} while (0)
+
+static const char *kind;
+static unsigned long seed, opno;
+static uint64_t rng_state;
+
+static uint64_t rnd(void) /* xorshift64*: fixed seeds give fixed sequences */
+{
+	rng_state ^= rng_state >> 12;
+	rng_state ^= rng_state << 25;
+	rng_state ^= rng_state >> 27;
+	return rng_state * 2685821657736338717ull;
+}
+static size_t rnd_range(size_t lo, size_t hi) /* inclusive */
+{
+	return lo + (size_t)(rnd() % (hi - lo + 1));
+}
+
+enum bkind { B_MALLOC, B_PAGES };
+struct live {
+	uint8_t *p;
+	size_t req, granted, npages;
+	enum bkind kind;
+	uint8_t pat;
+};
+
+static struct live *lv;
+static size_t nlive, cap_live;
+static size_t live_req;
+static struct alloc *A;
+static uintptr_t arena_lo[2], arena_hi[2];
+static int narenas;
+
+static size_t align16(size_t v)
+{
+	return (v + 15) & ~(size_t)15;
+}
+static size_t pow2_at_least(size_t v)
+{
+	size_t p = 32;
+	while (p < v)
+		p <<= 1;
+	return p;
+}
+
+static void fill(uint8_t *p, size_t n, uint8_t pat)
+{
+	for (size_t i = 0; i < n; i++)
+		p[i] = (uint8_t)(pat + i * 7);
+}
+static void verify(const struct live *l, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (l->p[i] != (uint8_t)(l->pat + i * 7))
+			FAIL("contents of block %p (req %zu) changed at byte %zu", (void *)l->p, l->req, i);
+}
+
+/* Check a new block against alignment, the arenas and every live block. */
+static void check_new(uint8_t *p, size_t granted, size_t align)
+{
+	uintptr_t s = (uintptr_t)p, e = s + granted;
+	if (s & (align - 1))
+		FAIL("%p not aligned to %zu", (void *)p, align);
+	int in = 0;
+	for (int i = 0; i < narenas; i++)
+		if (s >= arena_lo[i] && e <= arena_hi[i])
+			in = 1;
+	if (!in)
+		FAIL("block %p+%zu outside the arenas", (void *)p, granted);
+	for (size_t i = 0; i < nlive; i++) {
+		uintptr_t ls = (uintptr_t)lv[i].p, le = ls + lv[i].granted;
+		if (s < le && ls < e)
+			FAIL("block %p+%zu overlaps live %p+%zu", (void *)p, granted, lv[i].p, lv[i].granted);
+	}
+}
+
+static void check_granted(size_t req, size_t align, size_t granted, enum bkind k, size_t npages)
+{
+	if (k == B_PAGES) {
+		size_t want = npages * ALLOC_PAGE_SIZE;
+		if (!strcmp(kind, "region") && granted != want)
+			FAIL("region palloc(%zu) granted %zu", npages, granted);
+		if (!strcmp(kind, "buddy") && granted != pow2_at_least(want))
+			FAIL("buddy palloc(%zu) granted %zu", npages, granted);
+		if (!strcmp(kind, "tlsf") && (granted < want || granted > want + 16))
+			FAIL("tlsf palloc(%zu) granted %zu", npages, granted);
+		return;
+	}
+	size_t adj = req < 16 ? 16 : align16(req);
+	if (!strcmp(kind, "region") && granted != adj)
+		FAIL("region granted %zu for %zu", granted, req);
+	if (!strcmp(kind, "buddy") && granted != pow2_at_least(req > align ? req : align))
+		FAIL("buddy granted %zu for %zu (align %zu)", granted, req, align);
+	if (!strcmp(kind, "tlsf") && (granted < adj || granted > adj + 16))
+		FAIL("tlsf granted %zu for %zu", granted, req);
+}
+
+static void add_live(uint8_t *p, size_t req, size_t granted, enum bkind k, size_t npages)
+{
+	if (nlive == cap_live) {
+		cap_live = cap_live ? cap_live * 2 : 256;
+		lv = realloc(lv, cap_live * sizeof(*lv));
+	}
+	struct live *l = &lv[nlive++];
+	*l = (struct live){p, req, granted, npages, k, (uint8_t)rnd()};
+	fill(p, req, l->pat);
+	live_req += req;
+}
+
+static void drop_live(size_t i)
+{
+	live_req -= lv[i].req;
+	lv[i] = lv[--nlive];
+}
+
+static void free_one(size_t i)
+{
+	struct live *l = &lv[i];
+	verify(l, l->req);
+	uint64_t before = A->stats.cur_bytes;
+	if (l->kind == B_PAGES)
+		alloc_pfree(A, l->p, l->npages);
+	else
+		alloc_free(A, l->p);
+	if (before - A->stats.cur_bytes != l->granted)
+		FAIL("free of %p released %llu bytes, granted %zu", (void *)l->p,
+		     (unsigned long long)(before - A->stats.cur_bytes), l->granted);
+	drop_live(i);
+}
+
+/* A failed request is fine for region when its remaining space explains it; never else. */
+static void failed(const char *what, size_t size)
+{
+	/* availmem sums both arenas; each must lack room for the request */
+	if (!strcmp(kind, "region") && alloc_availmem(A) < 2 * (size + 4096 + 32))
+		return;
+	FAIL("%s(%zu) failed with %zu live bytes, availmem %zu", what, size, live_req,
+	     alloc_availmem(A));
+}
+
+static size_t largest_malloc(void)
+{
+	size_t lo = 0, hi = alloc_availmem(A) + 1; /* lo succeeds, hi fails */
+	while (hi - lo > 1) {
+		size_t mid = lo + (hi - lo) / 2;
+		void *p = alloc_malloc(A, mid);
+		if (p) {
+			alloc_free(A, p);
+			lo = mid;
+		} else
+			hi = mid;
+	}
+	return lo;
+}
+
+static size_t count_fit(size_t sz)
+{
+	void **v = 0;
+	size_t n = 0, capn = 0;
+	for (;;) {
+		void *p = alloc_malloc(A, sz);
+		if (!p)
+			break;
+		if (n == capn) {
+			capn = capn ? capn * 2 : 1024;
+			v = realloc(v, capn * sizeof(*v));
+		}
+		v[n++] = p;
+	}
+	for (size_t i = 0; i < n; i++)
+		alloc_free(A, v[i]);
+	free(v);
+	return n;
+}
+
+static void edge_cases(void)
+{
+	void *p;
+	if (alloc_calloc(A, SIZE_MAX / 2, 3) != NULL)
+		FAIL("calloc overflow did not fail");
+	if (alloc_memalign(A, &p, 24, 10) != ALLOC_EINVAL || p)
+		FAIL("memalign(24) not EINVAL");
+	if (alloc_memalign(A, &p, 0, 10) != ALLOC_EINVAL)
+		FAIL("memalign(0) not EINVAL");
+	if (alloc_malloc(A, SIZE_MAX - 8) != NULL)
+		FAIL("huge malloc did not fail");
+	if (alloc_palloc(A, SIZE_MAX / 4096) != NULL)
+		FAIL("huge palloc did not fail");
+	p = alloc_malloc(A, 0);
+	if (!p)
+		FAIL("malloc(0) returned NULL");
+	void *q = alloc_malloc(A, 0);
+	if (!q || q == p)
+		FAIL("malloc(0) not unique");
+	alloc_free(A, p);
+	alloc_free(A, q);
+	p = alloc_realloc(A, NULL, 40);
+	if (!p)
+		FAIL("realloc(NULL, 40) failed");
+	if (alloc_realloc(A, p, 0) != NULL)
+		FAIL("realloc(p, 0) did not return NULL");
+	if (A->stats.cur_blocks != 0)
+		FAIL("edge cases leaked %llu blocks", (unsigned long long)A->stats.cur_blocks);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 5) {
+		fprintf(stderr, "usage: harness <region|buddy|tlsf> <seed> <ops> <arena-bytes>\n");
+		return 2;
+	}
+	kind = argv[1];
+	seed = strtoul(argv[2], 0, 0);
+	unsigned long nops = strtoul(argv[3], 0, 0);
+	size_t arena = strtoul(argv[4], 0, 0);
+	rng_state = seed * 0x9e3779b97f4a7c15ull + 1;
+
+	struct alloc *(*create)(void *, size_t) = !strcmp(kind, "region") ? alloc_region_create
+						    : !strcmp(kind, "buddy")  ? alloc_buddy_create
+						    : !strcmp(kind, "tlsf")   ? alloc_tlsf_create
+									      : 0;
+	if (!create) {
+		fprintf(stderr, "unknown allocator %s\n", kind);
+		return 2;
+	}
+	/* Two arenas at deliberately odd offsets: create on the first, addmem the second. */
+	uint8_t *m1 = malloc(arena + 64), *m2 = malloc(arena / 2 + 64);
+	uint8_t *b1 = m1 + 8 + (seed % 5) * 8, *b2 = m2 + 24;
+	size_t l1 = arena - 40, l2 = arena / 2 - 8;
+	if (create(b1, 100) != NULL)
+		FAIL("create accepted a 100-byte region");
+	A = create(b1, l1);
+	if (!A)
+		FAIL("create failed");
+	if (alloc_addmem(A, b2, 40) == 0)
+		FAIL("addmem accepted a 40-byte region");
+	if (alloc_addmem(A, b2, l2))
+		FAIL("addmem failed");
+	narenas = 2;
+	arena_lo[0] = (uintptr_t)b1, arena_hi[0] = (uintptr_t)b1 + l1;
+	arena_lo[1] = (uintptr_t)b2, arena_hi[1] = (uintptr_t)b2 + l2;
+	if (A->stats.total_bytes != l1 + l2)
+		FAIL("total_bytes %llu, expected %zu", (unsigned long long)A->stats.total_bytes, l1 + l2);
+
+	int reuse = strcmp(kind, "region") != 0;
+	size_t avail0 = alloc_availmem(A);
+	if (avail0 > l1 + l2 || avail0 < (l1 + l2) * 9 / 10)
+		FAIL("availmem %zu implausible for %zu bytes", avail0, l1 + l2);
+	size_t big0 = 0, fit0 = 0;
+	if (reuse) {
+		big0 = largest_malloc();
+		fit0 = count_fit(48);
+		if (alloc_availmem(A) != avail0)
+			FAIL("availmem not restored after the capacity probes");
+	}
+	edge_cases();
+
+	size_t maxreq = avail0 / 64, budget = avail0 / 4;
+	for (opno = 0; opno < nops; opno++) {
+		unsigned r = (unsigned)(rnd() % 100);
+		size_t size;
+		unsigned sc = (unsigned)(rnd() % 10);
+		size = sc < 6 ? rnd_range(0, 256) : sc < 9 ? rnd_range(257, 4096) : rnd_range(4097, maxreq);
+		int must_free = reuse && live_req + size + 8192 > budget;
+		if (nlive && (r < 30 || must_free)) {
+			free_one(rnd() % nlive);
+		} else if (r < 70) {
+			uint64_t before = A->stats.cur_bytes;
+			uint8_t *p = alloc_malloc(A, size);
+			if (!p) {
+				failed("malloc", size);
+				continue;
+			}
+			size_t g = A->stats.cur_bytes - before;
+			check_granted(size, 16, g, B_MALLOC, 0);
+			check_new(p, g, 16);
+			add_live(p, size, g, B_MALLOC, 0);
+		} else if (r < 78) {
+			size_t n = rnd_range(0, 16), m = size / 16 + 1;
+			uint64_t before = A->stats.cur_bytes;
+			uint8_t *p = alloc_calloc(A, n, m);
+			if (!p) {
+				failed("calloc", n * m);
+				continue;
+			}
+			for (size_t i = 0; i < n * m; i++)
+				if (p[i])
+					FAIL("calloc byte %zu not zero", i);
+			size_t g = A->stats.cur_bytes - before;
+			check_granted(n * m, 16, g, B_MALLOC, 0);
+			check_new(p, g, 16);
+			add_live(p, n * m, g, B_MALLOC, 0);
+		} else if (r < 84) {
+			size_t align = (size_t)1 << rnd_range(0, 13);
+			void *p;
+			uint64_t before = A->stats.cur_bytes;
+			int e = alloc_memalign(A, &p, align, size);
+			if (e) {
+				if (e != ALLOC_ENOMEM || p)
+					FAIL("memalign returned %d", e);
+				failed("memalign", size + align);
+				continue;
+			}
+			size_t g = A->stats.cur_bytes - before;
+			check_granted(size, align < 16 ? 16 : align, g, B_MALLOC, 0);
+			check_new(p, g, align < 16 ? 16 : align);
+			add_live(p, size, g, B_MALLOC, 0);
+		} else if (r < 90) {
+			size_t n = rnd_range(1, 8);
+			uint64_t before = A->stats.cur_bytes;
+			uint8_t *p = alloc_palloc(A, n);
+			if (!p) {
+				failed("palloc", n * ALLOC_PAGE_SIZE);
+				continue;
+			}
+			size_t g = A->stats.cur_bytes - before;
+			check_granted(0, 0, g, B_PAGES, n);
+			check_new(p, g, ALLOC_PAGE_SIZE);
+			add_live(p, n * ALLOC_PAGE_SIZE, g, B_PAGES, n);
+		} else if (nlive) {
+			size_t i = rnd() % nlive;
+			if (lv[i].kind != B_MALLOC)
+				continue;
+			struct live old = lv[i];
+			verify(&old, old.req);
+			uint64_t before = A->stats.cur_bytes;
+			uint8_t *p = alloc_realloc(A, old.p, size);
+			if (size == 0) {
+				if (p)
+					FAIL("realloc(p, 0) returned %p", (void *)p);
+				drop_live(i);
+				continue;
+			}
+			if (!p) {
+				verify(&old, old.req); /* the old block must be intact */
+				failed("realloc", size);
+				continue;
+			}
+			size_t g = A->stats.cur_bytes - before + old.granted;
+			/* region and buddy keep a block that is still big enough, as is */
+			int kept = strcmp(kind, "tlsf") && size <= old.granted;
+			if (kept && (p != old.p || g != old.granted))
+				FAIL("realloc to %zu moved or resized a %zu-byte block", size, old.granted);
+			if (!kept)
+				check_granted(size, 16, g, B_MALLOC, 0);
+			drop_live(i);
+			struct live tmp = old;
+			tmp.p = p;
+			verify(&tmp, old.req < size ? old.req : size);
+			check_new(p, g, 16);
+			add_live(p, size, g, B_MALLOC, 0);
+		}
+	}
+	while (nlive)
+		free_one(nlive - 1);
+	if (A->stats.cur_bytes != 0 || A->stats.cur_blocks != 0)
+		FAIL("after freeing all: cur_bytes %llu cur_blocks %llu", (unsigned long long)A->stats.cur_bytes,
+		     (unsigned long long)A->stats.cur_blocks);
+	if (A->stats.nr_allocs != A->stats.nr_frees)
+		FAIL("allocs %llu != frees %llu", (unsigned long long)A->stats.nr_allocs,
+		     (unsigned long long)A->stats.nr_frees);
+	if (reuse) {
+		if (alloc_availmem(A) != avail0)
+			FAIL("availmem %zu after freeing all, %zu at start", alloc_availmem(A), avail0);
+		size_t big1 = largest_malloc(), fit1 = count_fit(48);
+		if (big1 != big0)
+			FAIL("largest malloc %zu after the run, %zu before", big1, big0);
+		if (fit1 != fit0)
+			FAIL("48-byte blocks that fit: %zu after, %zu before", fit1, fit0);
+	}
+	printf("OK %s seed=%lu ops=%lu peak=%llu allocs=%llu failures=%llu avail=%zu\n", kind, seed, nops,
+	       (unsigned long long)A->stats.peak_bytes, (unsigned long long)A->stats.nr_allocs,
+	       (unsigned long long)A->stats.nr_failures, alloc_availmem(A));
+	free(lv);
+	free(m1);
+	free(m2);
+	return 0;
+}
