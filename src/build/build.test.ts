@@ -1,0 +1,187 @@
+// End-to-end tests of the build pipeline over the tiny fixture in testing.ts (no kernel/, no resolver).
+import { after, test } from "node:test";
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { KilnError } from "../errors.ts";
+import { parseElf } from "./elf.ts";
+import { PAGETABLE_BYTES, PAGETABLE_SECTION, buildPageTables } from "./pagetables.ts";
+import { runBuild, type BuildOptions } from "./pipeline.ts";
+import { makeFixture } from "./testing.ts";
+
+const fx = makeFixture();
+after(() => fx.cleanup());
+
+function quiet(): { lines: string[]; opts: BuildOptions } {
+  const lines: string[] = [];
+  return { lines, opts: { log: (l) => lines.push(l), jobs: 2 } };
+}
+
+const compiledNames = (lines: string[]) => lines.filter((l) => / CC /.test(l)).map((l) => l.replace(/^\[\d+\/\d+\] CC /, "")).sort();
+
+/** Symbols of an object as `name -> nm type letter`. */
+function nm(file: string): Map<string, string> {
+  const out = execFileSync("nm", ["-P", file], { encoding: "utf8" });
+  return new Map(out.split("\n").filter(Boolean).map((l) => [l.split(" ")[0]!, l.split(" ")[1]!]));
+}
+
+test("incremental: full build, then nothing, then only dependents of a touched header, then all on a config change", async () => {
+  const outDir = path.join(fx.root, "out-incr");
+  const cfg = fx.cfg();
+  const a = quiet();
+  const first = await runBuild(cfg, { configH: fx.configH(), lock: { v: 1 } }, { ...a.opts, outDir });
+  assert.equal(first.compiled, 4);
+  assert.equal(first.upToDate, false);
+  assert.deepEqual(compiledNames(a.lines), ["app/main.c", "plat/start.S", "util/other.c", "util/util.c"]);
+  for (const f of [first.image, first.debugImage, first.mapFile, path.join(outDir, "size.json"), path.join(outDir, "config.h"), path.join(outDir, "kiln.lock.json")]) {
+    assert.ok(fs.existsSync(f), f);
+  }
+  const configMtime = fs.statSync(path.join(outDir, "config.h")).mtimeMs;
+  const imageMtime = fs.statSync(first.image).mtimeMs;
+
+  const b = quiet();
+  const second = await runBuild(cfg, { configH: fx.configH(), lock: { v: 1 } }, { ...b.opts, outDir });
+  assert.equal(second.compiled, 0);
+  assert.equal(second.upToDate, true);
+  assert.deepEqual(b.lines, ["up to date"], "no compile, prelink or link step");
+  assert.equal(fs.statSync(path.join(outDir, "config.h")).mtimeMs, configMtime, "config.h not rewritten");
+  assert.equal(fs.statSync(first.image).mtimeMs, imageMtime, "image not relinked");
+
+  // detail.h is included (through util.h) by util.c and the app, not by other.c or start.S.
+  fx.write("kernel/util/include/util/detail.h", "#define UTIL_DETAIL 2\n");
+  const c = quiet();
+  const third = await runBuild(cfg, { configH: fx.configH(), lock: { v: 1 } }, { ...c.opts, outDir });
+  assert.equal(third.compiled, 2);
+  assert.deepEqual(compiledNames(c.lines), ["app/main.c", "util/util.c"]);
+  assert.equal(third.upToDate, false);
+  // Stale objects are replaced, not accumulated.
+  assert.equal(fs.readdirSync(path.join(outDir, "obj", "util")).filter((f) => f.startsWith("util-")).length, 1);
+
+  const d = quiet();
+  const fourth = await runBuild(cfg, { configH: fx.configH(5), lock: { v: 2 } }, { ...d.opts, outDir });
+  assert.equal(fourth.compiled, 4, "an option change (config.h) recompiles everything");
+
+  // Reverting the header gives back the first objects' names (content addressed).
+  fx.write("kernel/util/include/util/detail.h", "#define UTIL_DETAIL 1\n");
+  const again = await runBuild(cfg, { configH: fx.configH(5), lock: { v: 2 } }, { ...quiet().opts, outDir });
+  assert.equal(again.compiled, 2);
+  const fifth = await runBuild(cfg, { configH: fx.configH(5), lock: { v: 2 } }, { ...quiet().opts, outDir });
+  assert.equal(fifth.upToDate, true);
+});
+
+test("prelink hides every non-exported global and keeps exports and undefined references", async () => {
+  const outDir = path.join(fx.root, "out-hide");
+  await runBuild(fx.cfg(), { configH: fx.configH(), lock: {} }, { ...quiet().opts, outDir });
+  const util = nm(path.join(outDir, "lib", "util.o"));
+  assert.equal(util.get("util_add"), "T", "exported stays global");
+  assert.equal(util.get("util_private"), "t", "non-exported global becomes local");
+  assert.equal(util.get("util_other"), "t");
+  const app = nm(path.join(outDir, "lib", "app.o"));
+  assert.equal(app.get("main"), "T");
+  assert.equal(app.get("util_add"), "U", "undefined references stay global");
+  // The exported symbol from the unhidden object is what the app resolved against.
+  const dbg = parseElf(fs.readFileSync(path.join(outDir, "image.dbg.elf")), "image.dbg.elf");
+  assert.ok(dbg.symbol("util_add"));
+});
+
+test("special sections survive prelink with their names, and --gc-sections drops unused code", async () => {
+  fx.write("kernel/util/init.c", `static int init_fn(void) { return 0; }
+__attribute__((used, section(".kiln_init.2.050"))) static int (*const init_ptr)(void) = init_fn;
+__attribute__((used, section(".kiln_tests"))) static const int test_rec = 42;
+`);
+  const cfg = fx.cfg();
+  cfg.libraries[1]!.sources.push(path.join(fx.root, "kernel/util/init.c"));
+  const outDir = path.join(fx.root, "out-sections");
+  await runBuild(cfg, { configH: fx.configH(), lock: {} }, { ...quiet().opts, outDir });
+  const sections = execFileSync("readelf", ["-SW", path.join(outDir, "lib", "util.o")], { encoding: "utf8" });
+  assert.match(sections, /\.kiln_init\.2\.050/);
+  assert.match(sections, /\.kiln_tests/);
+  assert.match(sections, /\.text\.util_other/, "function sections kept apart for --gc-sections");
+  const dbg = parseElf(fs.readFileSync(path.join(outDir, "image.dbg.elf")), "dbg");
+  assert.ok(dbg.symbol("init_fn"), "KEEP in the linker script keeps the init entry and what it points at");
+  assert.equal(dbg.symbol("util_other"), undefined, "unreferenced code is collected");
+});
+
+test("page tables are patched into both images, the note survives stripping, the stripped image has no symbols", async () => {
+  const outDir = path.join(fx.root, "out-pt");
+  const r = await runBuild(fx.cfg(), { configH: fx.configH(), lock: {} }, { ...quiet().opts, outDir });
+  const dbgBuf = fs.readFileSync(r.debugImage);
+  const imgBuf = fs.readFileSync(r.image);
+  const dbg = parseElf(dbgBuf, r.debugImage);
+  const img = parseElf(imgBuf, r.image);
+  const sd = dbg.section(PAGETABLE_SECTION)!;
+  const si = img.section(PAGETABLE_SECTION)!;
+  assert.equal(sd.size, PAGETABLE_BYTES);
+  assert.equal(dbg.symbol("kiln_pml4")?.value, sd.addr);
+  const expected = buildPageTables(dbg.segments.filter((s) => s.type === 1), sd.addr);
+  assert.deepEqual(dbgBuf.subarray(sd.offset, sd.offset + sd.size), expected);
+  assert.deepEqual(imgBuf.subarray(si.offset, si.offset + si.size), expected);
+  assert.notEqual(expected.readBigUInt64LE(0), 0n);
+  assert.equal(img.symbols().length, 0, "stripped");
+  assert.ok(dbg.symbols().length > 0);
+  assert.ok(img.section(".note.fixture"), "the (PVH-like) note is kept");
+  assert.ok(img.segments.some((s) => s.type === 4), "PT_NOTE kept");
+  assert.equal(img.entry, dbg.symbol("_start")!.value);
+  assert.ok(r.sizes.stripped < r.sizes.unstripped);
+  assert.deepEqual(Object.keys(r.sizes.byLibrary).sort(), ["(other)", "app", "plat", "util"]);
+  assert.ok(r.sizes.byLibrary["(other)"]! >= PAGETABLE_BYTES, "the script-reserved tables are linker-generated");
+  assert.deepEqual(JSON.parse(fs.readFileSync(path.join(outDir, "size.json"), "utf8")), r.sizes);
+});
+
+test("--debug keeps debug info in the unstripped image only; --lto prelinks per library and still hides", async () => {
+  const dbgOut = path.join(fx.root, "out-debug");
+  const d = await runBuild(fx.cfg({ debug: true }), { configH: fx.configH(), lock: {} }, { ...quiet().opts, outDir: dbgOut });
+  assert.ok(parseElf(fs.readFileSync(d.debugImage), "d").section(".debug_info"));
+  assert.equal(parseElf(fs.readFileSync(d.image), "i").section(".debug_info"), undefined);
+
+  const ltoOut = path.join(fx.root, "out-lto");
+  const l = await runBuild(fx.cfg({ lto: true }), { configH: fx.configH(), lock: {} }, { ...quiet().opts, outDir: ltoOut });
+  const util = nm(path.join(ltoOut, "lib", "util.o"));
+  assert.equal(util.get("util_add"), "T");
+  assert.notEqual(util.get("util_private"), "T");
+  const sections = execFileSync("readelf", ["-SW", path.join(ltoOut, "lib", "util.o")], { encoding: "utf8" });
+  assert.doesNotMatch(sections, /\.gnu\.lto_/, "no LTO bytecode left for the final ld");
+  assert.ok(fs.statSync(l.image).size > 0);
+  const again = await runBuild(fx.cfg({ lto: true }), { configH: fx.configH(), lock: {} }, { ...quiet().opts, outDir: ltoOut });
+  assert.equal(again.upToDate, true);
+});
+
+test("a compile error fails the build naming the library and the file, and keeps the good objects", async () => {
+  const outDir = path.join(fx.root, "out-err");
+  fx.write("kernel/util/broken.c", "int broken(void) { return undeclared_thing; }\n");
+  const cfg = fx.cfg();
+  cfg.libraries[1]!.sources.push(path.join(fx.root, "kernel/util/broken.c"));
+  await assert.rejects(
+    runBuild(cfg, { configH: fx.configH(), lock: {} }, { ...quiet().opts, outDir, jobs: 1 }),
+    (e: unknown) => e instanceof KilnError && /library util: util\/broken\.c/.test(e.message) && /undeclared_thing/.test(e.message),
+  );
+  fx.write("kernel/util/broken.c", "int broken(void) { return 0; }\n");
+  const lines = quiet();
+  const r = await runBuild(cfg, { configH: fx.configH(), lock: {} }, { ...lines.opts, outDir, jobs: 1 });
+  assert.ok(r.compiled >= 1 && r.compiled < 5, `only what failed or never ran is compiled again (${r.compiled})`);
+  assert.ok(compiledNames(lines.lines).includes("util/broken.c"));
+});
+
+test("zero or two linker scripts, a missing source and a library named app are errors that say what to do", async () => {
+  const none = fx.cfg();
+  none.libraries[0]!.manifest.linkerScript = undefined;
+  await assert.rejects(runBuild(none, { configH: "", lock: {} }, quiet().opts), /no selected library has a linker_script/);
+  const two = fx.cfg();
+  two.libraries[1]!.manifest.linkerScript = "kiln.ld";
+  await assert.rejects(runBuild(two, { configH: "", lock: {} }, quiet().opts), /plat .* and util .* each have a linker_script/);
+  const missing = fx.cfg();
+  missing.libraries[1]!.sources.push(path.join(fx.root, "kernel/util/nope.c"));
+  await assert.rejects(runBuild(missing, { configH: "", lock: {} }, { ...quiet().opts, outDir: path.join(fx.root, "out-missing") }), /library\.yaml: sources: nope\.c does not exist/);
+  const clash = fx.cfg();
+  clash.libraries[1]!.manifest.name = "app";
+  await assert.rejects(runBuild(clash, { configH: "", lock: {} }, quiet().opts), /"app" is reserved/);
+});
+
+test("an export the library does not define is reported as a warning", async () => {
+  const cfg = fx.cfg();
+  cfg.libraries[1]!.manifest.exports = ["util_add", "util_gone"];
+  const q = quiet();
+  await runBuild(cfg, { configH: fx.configH(), lock: {} }, { ...q.opts, outDir: path.join(fx.root, "out-warn") });
+  assert.ok(q.lines.some((l) => /warning: library util exports util_gone but does not define it/.test(l)), q.lines.join("\n"));
+});
