@@ -1,0 +1,110 @@
+/* kiln_boot_main: platform, command line, init classes, then main (or the tests), then exit. */
+#include <stddef.h>
+#include <stdint.h>
+#include <arch/cpu.h>
+#include <boot/boot.h>
+#include <boot/init.h>
+#include <cmdline/cmdline.h>
+#include <console/console.h>
+#include <plat/plat.h>
+#include <time/time.h>
+
+extern const struct kiln_init_entry __kiln_init_start[], __kiln_init_end[];
+
+uint64_t kiln_boot_main_tsc;
+
+#ifdef CONFIG_KILN_TEST
+int ktest_run_all(void);
+#else
+int main(int argc, char **argv);
+#endif
+
+static const char *const class_names[] = {"?", "early", "plat", "lib", "rootfs", "sys", "late"};
+
+static void init_failed(const struct kiln_init_entry *e, int err)
+{
+	console_puts("kiln: fatal: init ");
+	if (e->name)
+		console_puts(e->name);
+	else
+		console_put_hexmin((uintptr_t)e->fn);
+	console_puts(" (");
+	console_puts(e->cls < 7 ? class_names[e->cls] : "?");
+	console_puts(", ");
+	console_put_dec(e->prio);
+	console_puts(") failed: ");
+	if (err < 0) {
+		console_puts("-");
+		console_put_dec((uint64_t)-(int64_t)err);
+	} else {
+		console_put_dec((uint64_t)err);
+	}
+	console_puts("\n");
+	kiln_exit(255);
+}
+
+/* Orders by (class, priority, link position) without storage: each round picks the smallest
+ * key above the last one run. The linker already sorted by name, so this is cheap. */
+static void run_inits(void)
+{
+	size_t n = (size_t)(__kiln_init_end - __kiln_init_start);
+	uint64_t last = 0;
+	int first = 1;
+	for (size_t done = 0; done < n; done++) {
+		const struct kiln_init_entry *best = NULL;
+		uint64_t best_key = UINT64_MAX;
+		for (size_t i = 0; i < n; i++) {
+			const struct kiln_init_entry *e = &__kiln_init_start[i];
+			uint64_t key = ((uint64_t)e->cls << 48) | ((uint64_t)e->prio << 32) | i;
+			if ((first || key > last) && key < best_key) {
+				best = e;
+				best_key = key;
+			}
+		}
+		first = 0;
+		last = best_key;
+		int err = best->fn();
+		if (err != 0)
+			init_failed(best, err);
+	}
+}
+
+static int stats_wanted(void)
+{
+	const char *v = cmdline_param("boot.stats");
+	return v && v[0] == '1' && v[1] == 0;
+}
+
+_Noreturn void kiln_boot_main(struct hvm_start_info *si)
+{
+	plat_early_init(si);
+	/* Before the inits: libraries read their parameters (net.ip=...) while initializing. */
+	cmdline_init(plat_cmdline());
+	run_inits();
+
+	int status;
+	kiln_boot_main_tsc = arch_rdtsc();
+	if (stats_wanted()) {
+		console_puts("kiln: boot entry_tsc=");
+		console_put_dec(kiln_boot_entry_tsc);
+		console_puts(" main_tsc=");
+		console_put_dec(kiln_boot_main_tsc);
+		console_puts(" tsc_khz=");
+		console_put_dec(time_tsc_khz());
+		console_puts("\n");
+	}
+#ifdef CONFIG_KILN_TEST
+	status = ktest_run_all() == 0 ? 0 : 1;
+#else
+	status = main(cmdline_argc(), cmdline_argv());
+#endif
+	kiln_exit(status);
+}
+
+_Noreturn void kiln_exit(int status)
+{
+	console_puts("kiln: exit ");
+	console_put_dec((uint64_t)(status & 0xff));
+	console_puts("\n");
+	plat_exit(status & 0xff);
+}

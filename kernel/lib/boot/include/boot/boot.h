@@ -1,0 +1,27 @@
+#ifndef BOOT_BOOT_H
+#define BOOT_BOOT_H
+
+#include <stdint.h>
+
+struct hvm_start_info;
+
+/* TSC at the first instruction of the PVH entry (stamped at CPL 0 by arch-x86_64). */
+extern uint64_t kiln_boot_entry_tsc;
+/* TSC right before main (or the test runner). */
+extern uint64_t kiln_boot_main_tsc;
+
+/* Prints "kiln: exit <status>" and writes status to the exit port. */
+_Noreturn void kiln_exit(int status);
+
+/* Prints "kiln: fatal: panic: <msg>", a frame-pointer backtrace, exits 255. msg is printed
+ * as is (no format directives). */
+_Noreturn void kiln_panic(const char *msg);
+
+/* Entered from arch-x86_64 at CPL 3 on the boot stack. */
+_Noreturn void kiln_boot_main(struct hvm_start_info *si);
+
+/* Prints "kiln: bt #i 0x..." lines: #0 = pc (if nonzero), then the return addresses of the
+ * frame-pointer chain from fp, bounded to the stack holding sp (at most 32 lines). */
+void kiln_backtrace(uint64_t pc, uint64_t fp, uint64_t sp);
+
+#endif

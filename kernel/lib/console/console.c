@@ -1,0 +1,82 @@
+#include <stddef.h>
+#include <stdint.h>
+#include <console/console.h>
+
+static const struct console_ops *backends[CONSOLE_MAX_BACKENDS];
+static int nbackends;
+
+/* Early output, replayed to the first backend. */
+static char early[1024];
+static size_t nearly;
+
+void console_register(const struct console_ops *ops)
+{
+	if (nbackends == CONSOLE_MAX_BACKENDS || ops == NULL || ops->write == NULL)
+		return;
+	backends[nbackends++] = ops;
+	if (nbackends == 1 && nearly) {
+		ops->write(early, nearly);
+		nearly = 0;
+	}
+}
+
+void console_write(const char *buf, size_t len)
+{
+	if (nbackends == 0) {
+		for (size_t i = 0; i < len && nearly < sizeof(early); i++)
+			early[nearly++] = buf[i];
+		return;
+	}
+	for (int i = 0; i < nbackends; i++)
+		backends[i]->write(buf, len);
+}
+
+void console_putc(char c) { console_write(&c, 1); }
+
+void console_puts(const char *s)
+{
+	size_t n = 0;
+	while (s[n])
+		n++;
+	console_write(s, n);
+}
+
+int console_getc(void)
+{
+	for (int i = 0; i < nbackends; i++) {
+		if (backends[i]->getc) {
+			int c = backends[i]->getc();
+			if (c >= 0)
+				return c;
+		}
+	}
+	return -1;
+}
+
+void console_put_dec(uint64_t v)
+{
+	char b[20];
+	int i = sizeof(b);
+	do {
+		b[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	console_write(b + i, sizeof(b) - (size_t)i);
+}
+
+static void put_hex(uint64_t v, int min_digits)
+{
+	char b[18];
+	int i = sizeof(b);
+	do {
+		b[--i] = "0123456789abcdef"[v & 15];
+		v >>= 4;
+		min_digits--;
+	} while (v || min_digits > 0);
+	b[--i] = 'x';
+	b[--i] = '0';
+	console_write(b + i, sizeof(b) - (size_t)i);
+}
+
+void console_put_hex(uint64_t v) { put_hex(v, 16); }
+void console_put_hexmin(uint64_t v) { put_hex(v, 1); }

@@ -1,0 +1,7 @@
+/* plat-kvm internals. */
+#ifndef PLAT_KVM_INTERNAL_H
+#define PLAT_KVM_INTERNAL_H
+
+void plat_serial_init(void);
+
+#endif

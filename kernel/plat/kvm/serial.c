@@ -1,0 +1,73 @@
+/* The 16550 UART at 0x3f8, the console backend. Polled: no interrupts. Each port access is a
+ * VM exit under KVM, so output checks the transmitter once per FIFO's worth (16 bytes), not
+ * once a byte. */
+#include <stddef.h>
+#include <stdint.h>
+#include <arch/cpu.h>
+#include <console/console.h>
+#include "plat-kvm.h"
+
+#define COM1 0x3f8
+#define REG_DATA 0
+#define REG_IER 1
+#define REG_FCR 2
+#define REG_LCR 3
+#define REG_MCR 4
+#define REG_LSR 5
+#define LSR_DR 0x01
+#define LSR_THRE 0x20
+#define FIFO_SIZE 16
+
+#ifndef CONFIG_PLAT_KVM_SERIAL_CRLF
+#define CONFIG_PLAT_KVM_SERIAL_CRLF 1
+#endif
+
+static unsigned room; /* bytes the transmit FIFO can still take */
+
+static void put_raw(char c)
+{
+	if (room == 0) {
+		/* THRE: the FIFO is empty. Bounded wait: a missing UART reads 0xff. */
+		for (unsigned spins = 0; !(arch_inb(COM1 + REG_LSR) & LSR_THRE) && spins < 100000; spins++)
+			arch_pause();
+		room = FIFO_SIZE;
+	}
+	arch_outb(COM1 + REG_DATA, (uint8_t)c);
+	room--;
+}
+
+static void serial_write(const char *buf, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		/* Serial terminals want CR LF; the host runner drops the CR. */
+		if (CONFIG_PLAT_KVM_SERIAL_CRLF && buf[i] == '\n')
+			put_raw('\r');
+		put_raw(buf[i]);
+	}
+}
+
+static int serial_getc(void)
+{
+	if (!(arch_inb(COM1 + REG_LSR) & LSR_DR))
+		return -1;
+	return arch_inb(COM1 + REG_DATA);
+}
+
+static const struct console_ops serial_ops = {
+	.name = "serial",
+	.write = serial_write,
+	.getc = serial_getc,
+};
+
+void plat_serial_init(void)
+{
+	arch_outb(COM1 + REG_IER, 0x00);	/* no interrupts: polled */
+	arch_outb(COM1 + REG_LCR, 0x80);	/* DLAB: divisor 1 = 115200 baud */
+	arch_outb(COM1 + REG_DATA, 0x01);
+	arch_outb(COM1 + REG_IER, 0x00);
+	arch_outb(COM1 + REG_LCR, 0x03);	/* 8N1 */
+	arch_outb(COM1 + REG_FCR, 0x07);	/* FIFOs on, cleared */
+	arch_outb(COM1 + REG_MCR, 0x03);	/* DTR, RTS */
+	room = 0;
+	console_register(&serial_ops);
+}
