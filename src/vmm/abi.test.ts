@@ -1,6 +1,6 @@
 // Checks every constant in abi.ts against /usr/include/linux/kvm.h, compiled here with gcc.
 import { test } from "node:test";
-import assert from "node:assert/strict";
+import { strict as assert } from "node:assert";
 import * as abi from "./abi.ts";
 import { probeValues } from "./testing/cprobe.ts";
 

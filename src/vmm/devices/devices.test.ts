@@ -1,5 +1,5 @@
 import { test } from "node:test";
-import assert from "node:assert/strict";
+import { strict as assert } from "node:assert";
 import { IoBus } from "./io-bus.ts";
 import { EXIT_PORT, ExitPort } from "./exit-port.ts";
 import { COM1, Uart16550 } from "./uart16550.ts";
