@@ -1,6 +1,6 @@
 // End-to-end tests of the build pipeline over the tiny fixture in testing.ts (no kernel/, no resolver).
 import { after, test } from "node:test";
-import assert from "node:assert/strict";
+import { strict as assert } from "node:assert";
 import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";

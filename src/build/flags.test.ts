@@ -1,5 +1,5 @@
 import { after, test } from "node:test";
-import assert from "node:assert/strict";
+import { strict as assert } from "node:assert";
 import * as path from "node:path";
 import { BASE_CFLAGS, compileFlags, flavourFlags } from "./flags.ts";
 import { makeFixture } from "./testing.ts";

@@ -1,5 +1,5 @@
 import { after, test } from "node:test";
-import assert from "node:assert/strict";
+import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";

@@ -1,5 +1,5 @@
 import { test } from "node:test";
-import assert from "node:assert/strict";
+import { strict as assert } from "node:assert";
 import { KilnError } from "../errors.ts";
 import { PF_R, PF_W, PF_X } from "./elf.ts";
 import { buildPageTables, PAGE, PAGETABLE_BYTES, PTE_NX, PTE_P, PTE_PCD, PTE_PS, PTE_PWT, PTE_RW, PTE_US, type LoadSegment } from "./pagetables.ts";

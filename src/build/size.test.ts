@@ -1,5 +1,5 @@
 import { test } from "node:test";
-import assert from "node:assert/strict";
+import { strict as assert } from "node:assert";
 import { bytesByUnit, unitOfInput } from "./size.ts";
 
 // Shaped like GNU ld 2.40 output: discarded sections first, long names on their own line,
