@@ -66,7 +66,13 @@ _Noreturn void kiln_trap_report(const struct arch_trap_frame *f)
 	if (f->vector == 14) {
 		console_puts("kiln: cr2 ");
 		console_put_hex(f->cr2);
-		console_puts(f->cr2 < 4096 ? " (null pointer)\n" : "\n");
+		uintptr_t blo, bhi;
+		arch_boot_stack_bounds(&blo, &bhi);
+		if (f->cr2 < 4096)
+			console_puts(" (null pointer)");
+		else if (f->cr2 >= blo - 4096 && f->cr2 < blo)
+			console_puts(" (boot stack overflow: guard page)");
+		console_puts("\n");
 	}
 	console_puts("kiln:");
 	reg("rip", f->rip);
