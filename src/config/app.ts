@@ -12,15 +12,23 @@ export const DEFAULT_MEMORY = 8 * 1024 * 1024;
 const MIN_MEMORY = 2 * 1024 * 1024; // the image is loaded at 1 MiB and may reach 2 MiB
 const MAX_MEMORY = 1024 * 1024 * 1024; // the page tables map guest RAM up to 1 GiB
 
-const optionValue = z.union([z.boolean(), z.number(), z.string()]);
+const optionValue = z.union([z.boolean(), z.number(), z.string()], fix("Write true/false, a number or a string"));
 const appSchema = strict({
   name: nameSchema.optional(),
   target: z.string().optional(),
   memory: z.union([z.number(), z.string()]).optional(),
   cmdline: z.string().optional(),
-  sources: z.array(z.string().min(1)).min(1, fix("List the app's C sources, e.g. sources: [main.c]")),
+  sources: z
+    .array(z.string().min(1), fix("List the app's C sources, e.g. sources: [main.c]"))
+    .min(1, fix("List the app's C sources, e.g. sources: [main.c]")),
   // `nolibc:` with nothing after it parses as null: the library with default options.
-  libraries: z.record(z.string(), z.union([z.null(), z.record(z.string(), optionValue)])).optional(),
+  libraries: z
+    .record(
+      z.string(),
+      z.union([z.null(), z.record(z.string(), optionValue)], fix("Write the library's options as a mapping, e.g. print: { float: false }, or {} for none")),
+      fix("Write a mapping of library names, e.g. libraries: { nolibc: {} }"),
+    )
+    .optional(),
   cflags: z.array(z.string()).optional(),
 });
 

@@ -99,7 +99,11 @@ test("names and option names are checked", async () => {
   e = await fails({ name: "app", description: "d" });
   assert.match(e.problem, /reserved/);
   e = await fails({ name: "x", description: "d", options: { "Bad-Name": { type: "bool", default: true, help: "h" } } });
-  assert.match(e.key, /^options/);
+  assert.equal(e.key, "options.Bad-Name");
+  assert.equal(e.problem, 'invalid name "Bad-Name"');
+  assert.match(e.fix, /lowercase letters, digits and '_'/);
+  e = await fails({ name: "x", description: "" });
+  assert.equal(e.problem, "empty");
   e = await fails({ name: "x", description: "d", provides: ["Alloc"] });
   assert.equal(e.key, "provides[0]");
   e = await fails({ name: "x", description: "d", exports: ["not a symbol"] });
@@ -122,6 +126,8 @@ test("option defaults are type-checked and within range or choices", async () =>
   assert.equal(e.key, "options.o.min");
   e = await fails(opt({ type: "choice", choices: ["a", "b"], default: "c" }));
   assert.match(e.fix, /one of a, b/);
+  e = await fails(opt({ type: "choice", choices: [], default: "c" }));
+  assert.equal(e.problem, "the list is empty");
   e = await fails(opt({ type: "choice", default: "c" }));
   assert.equal(e.key, "options.o.choices");
   e = await fails(opt({ type: "string", default: 5 }));

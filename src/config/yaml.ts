@@ -80,6 +80,7 @@ const TYPE_NAMES: Record<string, string> = {
   number: "a number",
   int: "an integer",
   boolean: "true or false",
+  null: "an empty value",
   object: "a mapping",
   array: "a list",
   record: "a mapping",
@@ -135,7 +136,9 @@ export function schemaError(file: string, data: unknown, error: z.ZodError): Kil
       const expected = issue.errors
         .flatMap((b) => b.filter((i) => i.code === "invalid_type" && i.path.length === 0))
         .map((i) => TYPE_NAMES[(i as { expected: string }).expected] ?? (i as { expected: string }).expected);
-      const problem = `expected ${[...new Set(expected)].join(" or ")}, got ${describe(value)}`;
+      const alts = [...new Set(expected)];
+      const list = alts.length > 1 ? `${alts.slice(0, -1).join(", ")} or ${alts[alts.length - 1]}` : alts.join("");
+      const problem = `expected ${list}, got ${describe(value)}`;
       return configError(shown, keyOf(issue.path), problem, custom ?? "See docs/architecture.md for the format");
     }
     case "invalid_value":
@@ -145,7 +148,18 @@ export function schemaError(file: string, data: unknown, error: z.ZodError): Kil
         `invalid value ${shortValue(value)}`,
         custom ?? `Use one of: ${issue.values.map((v) => String(v)).join(", ")}`,
       );
+    case "invalid_key": {
+      const inner = issue.issues[0];
+      const innerFix = inner?.message.startsWith(FIX_MARK) ? inner.message.slice(FIX_MARK.length) : undefined;
+      const name = String(issue.path[issue.path.length - 1]);
+      return configError(shown, keyOf(issue.path), `invalid name ${JSON.stringify(name)}`, custom ?? innerFix ?? "Rename it");
+    }
     case "too_small":
+      if ((Array.isArray(value) || typeof value === "string") && issue.minimum === 1) {
+        const problem = Array.isArray(value) ? "the list is empty" : "empty";
+        return configError(shown, keyOf(issue.path), problem, custom ?? (Array.isArray(value) ? "Add at least one entry" : "Write a value"));
+      }
+    // fall through
     case "too_big": {
       const bound = issue.code === "too_small" ? issue.minimum : issue.maximum;
       const problem = Array.isArray(value) || typeof value === "string"
