@@ -48,7 +48,9 @@ export async function readYamlFile(file: string, what: string): Promise<unknown>
     const where = line ? `line ${line.line}, column ${line.col}` : "(syntax)";
     // The yaml package's message repeats the position and a code excerpt; keep its first line.
     const msg = first.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "");
-    throw configError(displayPath(file), where, `invalid YAML: ${msg}`, "Fix the YAML syntax");
+    // The classic slip: an unquoted value holding ": " (e.g. a description) reads as a mapping.
+    const hint = first.code === "BLOCK_AS_IMPLICIT_KEY" ? ': quote the value if it contains ": "' : "";
+    throw configError(displayPath(file), where, `invalid YAML: ${msg}`, `Fix the YAML syntax${hint}`);
   }
   return doc.toJS();
 }
