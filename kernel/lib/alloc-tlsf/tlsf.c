@@ -112,10 +112,8 @@ static void list_insert(struct tlsf *t, struct blk *b)
 	t->free_bytes += bsize(b);
 }
 
-static void list_remove(struct tlsf *t, struct blk *b)
+static inline void list_remove_at(struct tlsf *t, struct blk *b, int fl, int sl)
 {
-	int fl, sl;
-	mapping_insert(bsize(b), &fl, &sl);
 	if (b->prev_free)
 		b->prev_free->next_free = b->next_free;
 	else {
@@ -129,6 +127,13 @@ static void list_remove(struct tlsf *t, struct blk *b)
 	if (b->next_free)
 		b->next_free->prev_free = b->prev_free;
 	t->free_bytes -= bsize(b);
+}
+
+static void list_remove(struct tlsf *t, struct blk *b)
+{
+	int fl, sl;
+	mapping_insert(bsize(b), &fl, &sl);
+	list_remove_at(t, b, fl, sl);
 }
 
 /* Take a free block of at least `size` payload bytes off its list; NULL if none. */
@@ -148,7 +153,7 @@ static struct blk *find_take(struct tlsf *t, size_t size)
 	}
 	sl = __builtin_ctz(sl_map);
 	struct blk *b = t->heads[fl][sl];
-	list_remove(t, b);
+	list_remove_at(t, b, fl, sl);
 	return b;
 }
 
@@ -206,8 +211,20 @@ static void *tlsf_malloc(struct alloc *a, size_t size)
 	struct blk *b = find_take(t, size);
 	if (!b)
 		goto fail;
-	mark_used(b);
-	trim_used(t, b, size);
+	/* The hot path, specialised: b was free, so both its neighbours are used and its
+	 * successor has PREV_FREE set with prev_phys = b. */
+	size_t cur = bsize(b);
+	struct blk *n = next_phys(b);
+	if (cur - size >= HDR + MIN_PAYLOAD) {
+		struct blk *rem = (struct blk *)((char *)b + HDR + size);
+		rem->size = (cur - size - HDR) | F_FREE;
+		n->prev_phys = rem; /* n keeps PREV_FREE: rem is free */
+		b->size = size | (b->size & F_PREV_FREE);
+		list_insert(t, rem);
+	} else {
+		b->size &= ~F_FREE;
+		n->size &= ~F_PREV_FREE;
+	}
 	alloc_stats_on_alloc(a, bsize(b));
 	return payload(b);
 fail:

@@ -1,0 +1,58 @@
+/* Guest tests of the region allocator: it is the default over all free RAM, and a private
+ * instance passes the randomized self-check. */
+#include <alloc/region.h>
+#include <alloc/selftest.h>
+#include <plat/memory.h>
+#include <string.h>
+#include <test/test.h>
+
+KTEST(alloc_region, is_the_default)
+{
+	KT_ASSERT_NOTNULL(alloc_default());
+	KT_ASSERT_STREQ(alloc_default()->name, "region");
+}
+
+KTEST(alloc_region, owns_all_free_memory)
+{
+	struct alloc *a = alloc_default();
+	uint64_t sum = 0;
+	for (int i = 0; i < plat_memregion_count(); i++)
+		sum += plat_memregion_get(i)->len;
+	KT_ASSERT(sum > 0);
+	KT_ASSERT_EQ(a->stats.total_bytes, sum);
+	/* what is free or handed out: everything but the allocator's own metadata */
+	KT_ASSERT(alloc_availmem(a) + a->stats.cur_bytes >= sum / 100 * 99);
+}
+
+KTEST(alloc_region, private_instance_selftest)
+{
+	struct alloc *d = alloc_default();
+	unsigned char *mem = alloc_palloc(d, 64);
+	KT_ASSERT_NOTNULL(mem);
+	KT_ASSERT_NULL(alloc_region_create(mem, 64));
+	struct alloc *a = alloc_region_create(mem + 8, 64 * ALLOC_PAGE_SIZE - 8);
+	KT_ASSERT_NOTNULL(a);
+	const char *err = alloc_selftest(a, 12345, 300, 6000, 0);
+	alloc_pfree(d, mem, 64);
+	if (err)
+		ktest_fail(__FILE__, __LINE__, "%s", err);
+}
+
+KTEST(alloc_region, free_does_not_reuse)
+{
+	unsigned char mem[4096];
+	struct alloc *a = alloc_region_create(mem, sizeof(mem));
+	KT_ASSERT_NOTNULL(a);
+	void *p = alloc_malloc(a, 100);
+	KT_ASSERT_NOTNULL(p);
+	alloc_free(a, p);
+	KT_ASSERT_EQ(a->stats.cur_bytes, 0);
+	void *q = alloc_malloc(a, 100);
+	KT_ASSERT(q != p);
+	/* realloc within the block keeps it; growing copies */
+	KT_ASSERT(alloc_realloc(a, q, 50) == q);
+	memset(q, 7, 100);
+	unsigned char *r = alloc_realloc(a, q, 300);
+	KT_ASSERT(r != q);
+	KT_ASSERT_EQ(r[99], 7);
+}

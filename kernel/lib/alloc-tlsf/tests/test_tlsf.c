@@ -1,0 +1,61 @@
+/* Guest tests of the tlsf allocator: it is the default over all free RAM, and a private
+ * instance passes the randomized self-check. */
+#include <alloc/tlsf.h>
+#include <alloc/selftest.h>
+#include <plat/memory.h>
+#include <string.h>
+#include <test/test.h>
+
+KTEST(alloc_tlsf, is_the_default)
+{
+	KT_ASSERT_NOTNULL(alloc_default());
+	KT_ASSERT_STREQ(alloc_default()->name, "tlsf");
+}
+
+KTEST(alloc_tlsf, owns_all_free_memory)
+{
+	struct alloc *a = alloc_default();
+	uint64_t sum = 0;
+	for (int i = 0; i < plat_memregion_count(); i++)
+		sum += plat_memregion_get(i)->len;
+	KT_ASSERT(sum > 0);
+	KT_ASSERT_EQ(a->stats.total_bytes, sum);
+	/* what is free or handed out: everything but the allocator's own metadata */
+	KT_ASSERT(alloc_availmem(a) + a->stats.cur_bytes >= sum / 100 * 99);
+}
+
+KTEST(alloc_tlsf, private_instance_selftest)
+{
+	struct alloc *d = alloc_default();
+	unsigned char *mem = alloc_palloc(d, 64);
+	KT_ASSERT_NOTNULL(mem);
+	KT_ASSERT_NULL(alloc_tlsf_create(mem, 64));
+	struct alloc *a = alloc_tlsf_create(mem + 8, 64 * ALLOC_PAGE_SIZE - 8);
+	KT_ASSERT_NOTNULL(a);
+	const char *err = alloc_selftest(a, 12345, 4000, 6000, 1);
+	alloc_pfree(d, mem, 64);
+	if (err)
+		ktest_fail(__FILE__, __LINE__, "%s", err);
+}
+
+KTEST(alloc_tlsf, realloc_grows_in_place_and_merges)
+{
+	struct alloc *d = alloc_default();
+	unsigned char *mem = alloc_palloc(d, 8);
+	KT_ASSERT_NOTNULL(mem);
+	struct alloc *a = alloc_tlsf_create(mem, 8 * ALLOC_PAGE_SIZE);
+	KT_ASSERT_NOTNULL(a);
+	size_t avail = alloc_availmem(a);
+	void *p = alloc_malloc(a, 100);
+	void *q = alloc_malloc(a, 100);
+	KT_ASSERT_NOTNULL(q);
+	alloc_free(a, q);
+	/* q's space (and the rest) follows p: growing must not move it */
+	KT_ASSERT(alloc_realloc(a, p, 1000) == p);
+	KT_ASSERT(alloc_realloc(a, p, 40) == p);
+	alloc_free(a, p);
+	KT_ASSERT_EQ(alloc_availmem(a), avail);
+	/* one block again: TLSF rounds a search up by < 1/32, so nearly all of it fits */
+	KT_ASSERT_NOTNULL(alloc_malloc(a, avail / 33 * 32));
+	alloc_pfree(d, mem, 8);
+}
