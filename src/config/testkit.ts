@@ -1,5 +1,5 @@
 // Test helper (not part of the toolchain): builds small kernel trees and apps in temp directories.
-import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import YAML from "yaml";
@@ -14,8 +14,14 @@ export interface Tree {
   file(rel: string, text?: string): string;
 }
 
+const made: string[] = [];
+process.on("exit", () => {
+  for (const d of made) rmSync(d, { recursive: true, force: true });
+});
+
 export function makeTree(): Tree {
   const root = mkdtempSync(path.join(tmpdir(), "kiln-config-"));
+  made.push(root);
   const kernel = path.join(root, "kernel");
   mkdirSync(kernel);
   const file = (rel: string, text = "") => {
