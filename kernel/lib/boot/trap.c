@@ -21,12 +21,12 @@ void kiln_backtrace(uint64_t pc, uint64_t fp, uint64_t sp)
 	else
 		hi = sp + BT_SPAN < MAPPED_END ? sp + BT_SPAN : MAPPED_END;
 
-	int i = 0;
+	/* #0 is the exact pc (exceptions only); #1 on are return addresses. */
+	int i = 1;
 	if (pc) {
 		console_puts("kiln: bt #0 ");
 		console_put_hex(pc);
 		console_puts("\n");
-		i = 1;
 	}
 	for (; i < BT_MAX; i++) {
 		if (fp == 0 || (fp & 7) || fp < lo || fp + 16 > hi)

@@ -27,8 +27,10 @@ static unsigned room; /* bytes the transmit FIFO can still take */
 static void put_raw(char c)
 {
 	if (room == 0) {
-		/* THRE: the FIFO is empty. Bounded wait: a missing UART reads 0xff. */
-		for (unsigned spins = 0; !(arch_inb(COM1 + REG_LSR) & LSR_THRE) && spins < 100000; spins++)
+		/* Wait for THRE (FIFO empty) however long the host takes to drain it: QEMU drops
+		 * bytes written into a full FIFO. A missing UART reads 0xff: do not wait on it. */
+		uint8_t lsr;
+		while (!((lsr = arch_inb(COM1 + REG_LSR)) & LSR_THRE) && lsr != 0xff)
 			arch_pause();
 		room = FIFO_SIZE;
 	}

@@ -20,8 +20,10 @@ _Noreturn void kiln_panic(const char *msg);
 /* Entered from arch-x86_64 at CPL 3 on the boot stack. */
 _Noreturn void kiln_boot_main(struct hvm_start_info *si);
 
-/* Prints "kiln: bt #i 0x..." lines: #0 = pc (if nonzero), then the return addresses of the
- * frame-pointer chain from fp, bounded to the stack holding sp (at most 32 lines). */
+/* Prints "kiln: bt #i 0x..." lines: #0 = pc, exact (only if pc is nonzero), then #1..#31 the
+ * return addresses of the frame-pointer chain from fp (symbolize them at address - 1),
+ * bounded to the stack holding sp: stops at a null, misaligned, out-of-stack or
+ * non-increasing frame pointer. */
 void kiln_backtrace(uint64_t pc, uint64_t fp, uint64_t sp);
 
 #endif
