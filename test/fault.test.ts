@@ -1,0 +1,56 @@
+// apps/fault end to end: every kind of fatal exception gives the documented report (name,
+// vector, registers, a frame-pointer backtrace) and exit status 255, never a hang or a reset.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { boot } from "./lib/boot.ts";
+
+const cases: Array<{ mode: string; fatal: RegExp; extra?: RegExp }> = [
+  { mode: "null", fatal: /^kiln: fatal: page fault \(vector 14, error 0x[0-9a-f]+\)$/m, extra: /^kiln: cr2 0x0{16} \(null pointer\)$/m },
+  { mode: "ud", fatal: /^kiln: fatal: invalid opcode \(vector 6, error 0x0\)$/m },
+  { mode: "div", fatal: /^kiln: fatal: divide error \(vector 0, error 0x0\)$/m },
+  { mode: "stack", fatal: /^kiln: fatal: page fault \(vector 14, error 0x[0-9a-f]+\)$/m, extra: /\(boot stack overflow: guard page\)$/m },
+];
+
+for (const c of cases) {
+  test(`fault ${c.mode}: fatal report and exit 255`, async () => {
+    const r = await boot("fault", { args: [c.mode] });
+    assert.equal(r.status, 255, r.output);
+    assert.match(r.output, new RegExp(`^fault: ${c.mode}$`, "m"));
+    assert.match(r.output, c.fatal, r.output);
+    if (c.extra) assert.match(r.output, c.extra, r.output);
+    assert.match(r.output, /^kiln: rip 0x[0-9a-f]{16} rsp 0x[0-9a-f]{16} rbp 0x[0-9a-f]{16}$/m);
+    assert.match(r.output, /^kiln: r14 0x[0-9a-f]{16} r15 0x[0-9a-f]{16} rflags 0x[0-9a-f]{16}$/m);
+    assert.match(r.output, /^kiln: cs 0x0+2b ss 0x0+23 \(at CPL 3\)$/m, "faults happen at CPL 3");
+    const bt = [...r.output.matchAll(/^kiln: bt #(\d+) 0x([0-9a-f]{16})/gm)];
+    assert.ok(bt.length >= 2, "a backtrace with the faulting pc and at least one caller:\n" + r.output);
+    assert.ok(bt.length <= 32, "the walk is bounded");
+    assert.deepEqual(bt.map((m) => Number(m[1])), bt.map((_, i) => i), "numbered from #0");
+    const rip = /^kiln: rip 0x([0-9a-f]{16})/m.exec(r.output)![1];
+    assert.equal(bt[0]![2], rip, "bt #0 is the faulting rip");
+  });
+}
+
+test("fault stack: the unbounded recursion's walk stops at 32 lines", async () => {
+  const r = await boot("fault", { args: ["stack"] });
+  const bt = [...r.output.matchAll(/^kiln: bt #/gm)];
+  assert.equal(bt.length, 32, r.output);
+});
+
+test("fault panic: kiln_panic reports, backtraces and exits 255", async () => {
+  const r = await boot("fault", { args: ["panic"] });
+  assert.equal(r.status, 255, r.output);
+  assert.match(r.output, /^kiln: fatal: panic: requested by the fault app$/m);
+  assert.match(r.output, /^kiln: bt #1 0x[0-9a-f]{16}/m);
+});
+
+test("fault null with 2 MiB of memory", async () => {
+  const r = await boot("fault", { args: ["null"], memory: 2 * 1024 * 1024 });
+  assert.equal(r.status, 255, r.output);
+  assert.match(r.output, /^kiln: fatal: page fault/m);
+});
+
+test("an unknown mode is not a fault: exit 2", async () => {
+  const r = await boot("fault", { args: ["nothing"] });
+  assert.equal(r.status, 2, r.output);
+  assert.doesNotMatch(r.output, /kiln: fatal/);
+});
