@@ -8,7 +8,7 @@ static char buf[128];
 
 KTEST(print, integers)
 {
-	KT_ASSERT_EQ(ksnprintf(buf, sizeof buf, "%d|%5d|%-5d|%05d|%+d", -42, 7, 7, -7, 3), 25);
+	KT_ASSERT_EQ(ksnprintf(buf, sizeof buf, "%d|%5d|%-5d|%05d|%+d", -42, 7, 7, -7, 3), 24);
 	KT_ASSERT_STREQ(buf, "-42|    7|7    |-0007|+3");
 	ksnprintf(buf, sizeof buf, "%x %X %#x %o %#o %lu %lld", 255u, 255u, 255u, 8u, 8u, 4294967296ul,
 		  -9223372036854775807ll - 1);

@@ -13,6 +13,7 @@
 #ifndef KILN_TEST_TEST_H
 #define KILN_TEST_TEST_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct ktest {
