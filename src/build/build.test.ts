@@ -185,3 +185,13 @@ test("an export the library does not define is reported as a warning", async () 
   await runBuild(cfg, { configH: fx.configH(), lock: {} }, { ...q.opts, outDir: path.join(fx.root, "out-warn") });
   assert.ok(q.lines.some((l) => /warning: library util exports util_gone but does not define it/.test(l)), q.lines.join("\n"));
 });
+
+test("compiler warnings that are not errors are shown, naming the library", async () => {
+  const cfg = fx.cfg();
+  fx.write("kernel/util/warn.c", "int warn_fn(int unused_param) { int unused_local; return 0; }\n");
+  cfg.libraries[1]!.sources.push(path.join(fx.root, "kernel/util/warn.c"));
+  cfg.libraries[1]!.manifest.cflags = ["-Wno-error"];
+  const q = quiet();
+  await runBuild(cfg, { configH: fx.configH(), lock: {} }, { ...q.opts, outDir: path.join(fx.root, "out-warncc") });
+  assert.ok(q.lines.some((l) => /^warning: library util: util\/warn\.c:\n.*unused_local/s.test(l)), q.lines.join("\n"));
+});

@@ -39,6 +39,8 @@ async function compileOne(job: CompileJob, opts: CompileOptions, cache: FileCach
     fs.rmSync(tmpObj, { force: true });
     return `library ${job.unit.name}: ${job.display} (${job.source}):\n${(r.stderr + r.stdout).trimEnd() || `gcc exited with ${r.code}`}`;
   }
+  // -Werror makes most diagnostics fatal, but a library may relax that in its cflags: show them.
+  if (r.stderr.trim()) opts.log(`warning: library ${job.unit.name}: ${job.display}:\n${r.stderr.trimEnd()}`);
   const deps = parseDepfile(fs.readFileSync(depFile, "utf8"))
     .map((d) => path.resolve(opts.outDir, d))
     .filter((d) => d !== job.source);
@@ -47,7 +49,7 @@ async function compileOne(job: CompileJob, opts: CompileOptions, cache: FileCach
   // (which hashes the recorded list) finds the object under the same name.
   for (const d of deps) cache.forget(d);
   cache.forget(job.source);
-  const hash = hashInputs(cache, job.flags, opts.configH, job.source, deps);
+  const hash = hashInputs(cache, job.hashFlags, opts.configH, job.source, deps);
   if (!hash) {
     fs.rmSync(tmpObj, { force: true });
     return `library ${job.unit.name}: ${job.display}: a file it includes vanished during the build; build again`;

@@ -19,6 +19,8 @@ export interface CompileJob {
   /** Object file stem (before `-<hash>.o`). */
   stem: string;
   flags: string[];
+  /** What the hash covers besides files: the compiler's identity, then the flags. */
+  hashFlags: string[];
   /** Hash from the recorded header list; undefined when unknown (never built, or a header vanished). */
   hash?: string;
 }
@@ -80,11 +82,15 @@ export function objectPath(job: Pick<CompileJob, "objDir" | "stem">, hash: strin
   return path.join(job.objDir, `${job.stem}-${hash}.o`);
 }
 
-/** Builds the job list; `flagsOf` gives each unit's compile flags. */
-export function planJobs(units: readonly BuildUnit[], flagsOf: (u: BuildUnit) => string[], state: BuildState, cache: FileCache, configH: string): CompileJob[] {
+/**
+ * Builds the job list; `flagsOf` gives each unit's compile flags, `toolId` names the compiler
+ * (path and version) so a compiler upgrade rebuilds everything.
+ */
+export function planJobs(units: readonly BuildUnit[], flagsOf: (u: BuildUnit) => string[], state: BuildState, cache: FileCache, configH: string, toolId = ""): CompileJob[] {
   const jobs: CompileJob[] = [];
   for (const unit of units) {
     const flags = flagsOf(unit);
+    const hashFlags = [`tool:${toolId}`, ...flags];
     const stems = new Set<string>();
     for (const source of unit.sources) {
       const rel = path.relative(unit.dir, source);
@@ -102,8 +108,9 @@ export function planJobs(units: readonly BuildUnit[], flagsOf: (u: BuildUnit) =>
         objDir: path.join("obj", unit.name),
         stem,
         flags,
+        hashFlags,
       };
-      if (rec) job.hash = hashInputs(cache, flags, configH, source, rec.deps);
+      if (rec) job.hash = hashInputs(cache, hashFlags, configH, source, rec.deps);
       jobs.push(job);
     }
   }

@@ -73,7 +73,7 @@ export async function runBuild(cfg: ResolvedConfig, gen: GeneratedConfig, opts: 
     const tc = await toolchain();
     const state = loadState(outDir);
     const cache = new FileCache();
-    const jobs = planJobs(units, (u) => compileFlags(cfg, u, { gccInclude: tc.gccInclude, configH: configHPath }), state, cache, gen.configH);
+    const jobs = planJobs(units, (u) => compileFlags(cfg, u, { gccInclude: tc.gccInclude, configH: configHPath }), state, cache, gen.configH, tc.id);
 
     let compiled: Awaited<ReturnType<typeof compileAll>>;
     try {
@@ -95,7 +95,7 @@ export async function runBuild(cfg: ResolvedConfig, gen: GeneratedConfig, opts: 
     for (const unit of units) {
       const objects = compiled.objects.get(unit.name);
       if (!objects?.length) continue; // header-only library
-      if (await prelinkUnit(unit, objects, state, { outDir, lto: cfg.lto, flavour, log })) prelinked++;
+      if (await prelinkUnit(unit, objects, state, { outDir, lto: cfg.lto, flavour, toolId: tc.id, log })) prelinked++;
       linked.push(prelinkedPath(unit.name));
       keys.push(state.prelink[unit.name]!);
     }
@@ -109,7 +109,7 @@ export async function runBuild(cfg: ResolvedConfig, gen: GeneratedConfig, opts: 
     }
     saveState(outDir, state);
 
-    const didLink = await linkImage({ outDir, objects: linked, script, libgcc: tc.libgcc, inputKeys: keys, log }, state);
+    const didLink = await linkImage({ outDir, objects: linked, script, libgcc: tc.libgcc, inputKeys: [tc.id, ...keys], log }, state);
     saveState(outDir, state);
     const sizes = sizeReport(outDir);
     const upToDate = compiled.compiled === 0 && prelinked === 0 && !didLink;

@@ -14,6 +14,8 @@ export interface PrelinkOptions {
   lto: boolean;
   /** Flavour flags (-O2 / -O0 -g, -flto): LTO code generation happens at prelink. */
   flavour: string[];
+  /** Toolchain identity (versions): an upgrade redoes the prelink. */
+  toolId?: string;
   log: (line: string) => void;
 }
 
@@ -23,10 +25,10 @@ export interface PrelinkOptions {
  */
 export const NO_EXPORTS_SENTINEL = "__kiln_no_exports__";
 
-export function prelinkKey(unit: BuildUnit, objects: readonly string[], opts: Pick<PrelinkOptions, "lto" | "flavour">): string {
+export function prelinkKey(unit: BuildUnit, objects: readonly string[], opts: Pick<PrelinkOptions, "lto" | "flavour" | "toolId">): string {
   const h = crypto.createHash("sha256");
   // Object names already carry the content hash of their inputs.
-  h.update(JSON.stringify({ v: 1, objects, exports: [...unit.exports].sort(), lto: opts.lto, flavour: opts.flavour }));
+  h.update(JSON.stringify({ v: 1, objects, exports: [...unit.exports].sort(), lto: opts.lto, flavour: opts.flavour, tool: opts.toolId ?? "" }));
   return h.digest("hex").slice(0, 20);
 }
 
