@@ -8,6 +8,7 @@ const cases: Array<{ mode: string; fatal: RegExp; extra?: RegExp }> = [
   { mode: "null", fatal: /^kiln: fatal: page fault \(vector 14, error 0x[0-9a-f]+\)$/m, extra: /^kiln: cr2 0x0{16} \(null pointer\)$/m },
   { mode: "ud", fatal: /^kiln: fatal: invalid opcode \(vector 6, error 0x0\)$/m },
   { mode: "div", fatal: /^kiln: fatal: divide error \(vector 0, error 0x0\)$/m },
+  { mode: "gp", fatal: /^kiln: fatal: general protection fault \(vector 13, error 0x0\)$/m },
   { mode: "stack", fatal: /^kiln: fatal: page fault \(vector 14, error 0x[0-9a-f]+\)$/m, extra: /\(boot stack overflow: guard page\)$/m },
 ];
 

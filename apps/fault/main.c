@@ -4,6 +4,7 @@
  *   ud     ud2 (invalid opcode)
  *   div    integer divide by zero (divide error)
  *   stack  unbounded recursion: runs into the unmapped guard page below the boot stack
+ *   gp     hlt at CPL 3 (general protection fault: privileged instruction)
  *   panic  kiln_panic("...")
  */
 #include <stdint.h>
@@ -58,8 +59,10 @@ int main(int argc, char **argv)
 		return fault_div();
 	else if (streq(mode, "stack"))
 		return recurse(0);
+	else if (streq(mode, "gp"))
+		__asm__ volatile("hlt");
 	else if (streq(mode, "panic"))
 		kiln_panic("requested by the fault app");
-	console_puts("fault: unknown mode (null, ud, div, stack, panic)\n");
+	console_puts("fault: unknown mode (null, ud, div, stack, gp, panic)\n");
 	return 2;
 }
