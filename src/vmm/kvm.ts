@@ -7,6 +7,7 @@ import { decodeRegs, decodeSregs, encodeRegs, encodeSregs, type Regs, type Sregs
 import { KvmError } from "./errors.ts";
 import { IDENTITY_MAP_ADDR, TSS_ADDR } from "./layout.ts";
 import type { ResourceLedger } from "./resources.ts";
+import type { Vcpu } from "./run-loop.ts";
 import {
   E2BIG,
   KERNEL_SIGSET_BYTES,
@@ -33,7 +34,14 @@ const REQUIRED_CAPS: Array<[keyof typeof CAP, string]> = [
 /** Largest CPUID table we ask for; KVM reports E2BIG until the buffer is large enough. */
 const MAX_CPUID_ENTRIES = 1024;
 
-export class KvmVcpu {
+/** What the worker needs from a vCPU (KvmVcpu, or a fake in tests). */
+export interface MachineVcpu extends Vcpu {
+  setRegs(regs: Regs): void;
+  setSregs(sregs: Sregs): void;
+  setSignalMask(kernelSigset: Uint8Array): void;
+}
+
+export class KvmVcpu implements MachineVcpu {
   readonly fd: number;
   /** The mmap'd struct kvm_run. */
   readonly run: DataView;
@@ -97,9 +105,8 @@ export class KvmVcpu {
 }
 
 export interface KvmMachine {
-  vmFd: number;
   memory: Uint8Array;
-  vcpu: KvmVcpu;
+  vcpu: MachineVcpu;
   irqLine(irq: number, level: boolean): void;
 }
 
@@ -179,7 +186,6 @@ export function createMachine(sys: Sys, ledger: ResourceLedger, memoryBytes: num
   const irqBuf = new Uint8Array(SIZE.irqLevel);
   const irqView = new DataView(irqBuf.buffer);
   return {
-    vmFd,
     memory: new Uint8Array(sys.view(ramAddr, memoryBytes)),
     vcpu,
     irqLine(irq: number, level: boolean): void {

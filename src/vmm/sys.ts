@@ -42,6 +42,8 @@ export interface Sys {
   pthreadSigmask(how: number, set: Uint8Array | null, old: Uint8Array | null): number;
   /** sigtimedwait with a zero timeout: consumes one pending signal of `set`, or returns -1. */
   sigtimedwaitNow(set: Uint8Array): number;
+  /** sigtimedwait up to `ms` milliseconds: the signal number, or -1 (EAGAIN on timeout). */
+  sigtimedwait(set: Uint8Array, ms: number): number;
 }
 
 type Fn = (...args: unknown[]) => unknown;
@@ -95,6 +97,12 @@ export function loadSys(): Sys {
     pthreadKill: (t, sig) => pthreadKill(t, sig) as number,
     pthreadSigmask: (how, set, old) => pthreadSigmask(how, set, old) as number,
     sigtimedwaitNow: (set) => sigtimedwait(set, null, zeroTimeout) as number,
+    sigtimedwait: (set, ms) => {
+      const ts = new DataView(new ArrayBuffer(16));
+      ts.setBigInt64(0, BigInt(Math.floor(ms / 1000)), true);
+      ts.setBigInt64(8, BigInt((ms % 1000) * 1_000_000), true);
+      return sigtimedwait(set, null, new Uint8Array(ts.buffer)) as number;
+    },
   };
   return cached;
 }

@@ -1,0 +1,28 @@
+// What passes between a Vm handle (main thread) and its vCPU worker.
+import type { UnknownPortCount } from "./devices/io-bus.ts";
+import type { LedgerSummary } from "./resources.ts";
+import type { LoopStats, VmExit } from "./run-loop.ts";
+
+export interface WorkerInit {
+  image: Uint8Array;
+  file: string;
+  memory: number;
+  cmdline: string;
+  control: SharedArrayBuffer;
+  input: SharedArrayBuffer;
+  /** Tests only: a module whose `createMachine` replaces KVM's (see testing/fake-machine.ts). */
+  machineModule?: string;
+}
+
+export type WorkerMessage =
+  | { type: "running" }
+  | { type: "output"; bytes: Uint8Array }
+  | {
+      type: "exit";
+      exit: VmExit;
+      /** "setup" if the VM never started (KVM refused something). */
+      phase: "setup" | "run";
+      resources: LedgerSummary;
+      stats: LoopStats;
+      unknownPorts: Array<[number, UnknownPortCount]>;
+    };

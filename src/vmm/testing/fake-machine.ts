@@ -1,0 +1,125 @@
+// Test support: a machine factory for the vCPU worker that needs no /dev/kvm. Guest RAM is a
+// real anonymous mapping and the "vCPU fd" a real fd (/dev/null), both in the worker's ledger,
+// so tests see real bookkeeping. The guest is a script chosen by the command line (`fake=...`)
+// that checks the start info the loader wrote, then talks to the devices through I/O exits.
+// Waiting for an interrupt is modelled as KVM_RUN does with an in-kernel irqchip: block until
+// the kick signal arrives, then return EINTR.
+import { EXIT, IO_DIRECTION, RUN, SIZE } from "../abi.ts";
+import { decodeSregs, type Regs, type Sregs } from "../boot-state.ts";
+import { KICK_SIGNAL } from "../control.ts";
+import { EXIT_PORT } from "../devices/exit-port.ts";
+import { COM1 } from "../devices/uart16550.ts";
+import type { KvmMachine, MachineVcpu } from "../kvm.ts";
+import type { ResourceLedger } from "../resources.ts";
+import { START_INFO } from "../start-info.ts";
+import { EINTR, MAP_ANONYMOUS, MAP_PRIVATE, O_CLOEXEC, PROT_READ, PROT_WRITE, sigset, type Sys } from "../sys.ts";
+
+type Op = { out: number; value: number } | { in: number } | { wait: true } | { exit: number };
+
+const DATA_AT = 4096;
+
+function* script(mode: string, mem: DataView, regs: () => Regs): Generator<Op, void, number> {
+  const si = Number(regs().rbx);
+  const magic = mem.getUint32(si + START_INFO.magic, true);
+  const cmdAt = Number(mem.getBigUint64(si + START_INFO.cmdlinePaddr, true));
+  let cmd = "";
+  for (let p = cmdAt; mem.getUint8(p) !== 0; p++) cmd += String.fromCharCode(mem.getUint8(p));
+  const say = function* (s: string): Generator<Op, void, number> {
+    for (const b of new TextEncoder().encode(s)) yield { out: COM1, value: b };
+  };
+  yield* say(`magic=${magic.toString(16)} cmdline=${cmd}\n`);
+  if (mode === "hello") {
+    yield* say("kiln: exit 7\n");
+    yield { exit: 7 };
+  } else if (mode === "spin") {
+    for (;;) yield { wait: true };
+  } else if (mode === "echo") {
+    for (;;) {
+      if ((yield { in: COM1 + 5 }) & 1) {
+        const c = yield { in: COM1 };
+        if (c === 0x71) {
+          yield { exit: 0 }; // q
+          return;
+        }
+        yield { out: COM1, value: c };
+      } else {
+        yield { wait: true };
+      }
+    }
+  } else if (mode === "triple") {
+    yield { exit: -1 };
+  }
+}
+
+class FakeVcpu implements MachineVcpu {
+  readonly runBytes = new Uint8Array(8192);
+  readonly run = new DataView(this.runBytes.buffer);
+  private regs: Regs | undefined;
+  private sregsBuf = new Uint8Array(SIZE.sregs);
+  private gen: Generator<Op, void, number> | undefined;
+  private lastIn = false;
+  private readonly sys: Sys;
+  private readonly mem: DataView;
+  constructor(sys: Sys, mem: Uint8Array) {
+    this.sys = sys;
+    this.mem = new DataView(mem.buffer, mem.byteOffset, mem.byteLength);
+  }
+  getRegs(): Regs {
+    if (!this.regs) throw new Error("no regs set");
+    return this.regs;
+  }
+  setRegs(r: Regs): void {
+    this.regs = r;
+  }
+  getSregs(): Sregs {
+    return decodeSregs(this.sregsBuf);
+  }
+  setSregs(): void {}
+  setSignalMask(): void {}
+  enter(): number {
+    if (!this.gen) {
+      let mode = "";
+      const si = Number(this.getRegs().rbx);
+      const cmdAt = Number(this.mem.getBigUint64(si + START_INFO.cmdlinePaddr, true));
+      for (let p = cmdAt; this.mem.getUint8(p) !== 0; p++) mode += String.fromCharCode(this.mem.getUint8(p));
+      this.gen = script(/fake=(\w+)/.exec(mode)?.[1] ?? "hello", this.mem, () => this.getRegs());
+    }
+    const r = this.gen.next(this.lastIn ? this.runBytes[DATA_AT]! : 0);
+    this.lastIn = false;
+    if (r.done) throw new Error("fake guest script ended without exiting");
+    const op = r.value;
+    const run = this.run;
+    if ("wait" in op) {
+      for (;;) if (this.sys.sigtimedwait(sigset(KICK_SIGNAL), 100) === KICK_SIGNAL) return EINTR;
+    }
+    if ("exit" in op && op.exit < 0) {
+      run.setUint32(RUN.exitReason, EXIT.SHUTDOWN, true);
+      return 0;
+    }
+    run.setUint32(RUN.exitReason, EXIT.IO, true);
+    run.setUint8(RUN.ioSize, 1);
+    run.setUint32(RUN.ioCount, 1, true);
+    run.setBigUint64(RUN.ioDataOffset, BigInt(DATA_AT), true);
+    if ("in" in op) {
+      run.setUint8(RUN.ioDirection, IO_DIRECTION.IN);
+      run.setUint16(RUN.ioPort, op.in, true);
+      this.lastIn = true;
+    } else {
+      run.setUint8(RUN.ioDirection, IO_DIRECTION.OUT);
+      run.setUint16(RUN.ioPort, "exit" in op ? EXIT_PORT : op.out, true);
+      this.runBytes[DATA_AT] = "exit" in op ? op.exit : op.value;
+    }
+    return 0;
+  }
+}
+
+export function createMachine(sys: Sys, ledger: ResourceLedger, memory: number): KvmMachine {
+  const fd = sys.open("/dev/null", O_CLOEXEC);
+  if (fd < 0) throw new Error("open /dev/null failed");
+  ledger.fd("fake vcpu", fd);
+  const addr = sys.mmap(memory, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  ledger.mapping("guest RAM", addr, memory);
+  const mem = new Uint8Array(sys.view(addr, memory));
+  const irqs: string[] = [];
+  return { memory: mem, vcpu: new FakeVcpu(sys, mem), irqLine: (irq, level) => void irqs.push(`${irq}:${level}`) };
+}

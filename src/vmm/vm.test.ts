@@ -1,0 +1,102 @@
+import { test } from "node:test";
+import { strict as assert } from "node:assert";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { PassThrough } from "node:stream";
+import { Vm } from "./vm.ts";
+import { VmConfigError, VmImageError } from "./errors.ts";
+import { buildElf, goodElfSpec } from "./testing/elf-builder.ts";
+
+const MiB = 1024 * 1024;
+const fake = new URL("./testing/fake-machine.ts", import.meta.url).href;
+const dir = mkdtempSync(path.join(tmpdir(), "kiln-vm-"));
+const image = path.join(dir, "image.elf");
+writeFileSync(image, buildElf(goodElfSpec()));
+test.after(() => rmSync(dir, { recursive: true, force: true }));
+
+function collect(): { sink: (b: Uint8Array) => void; text: () => string } {
+  const chunks: Uint8Array[] = [];
+  return { sink: (b) => void chunks.push(b), text: () => Buffer.concat(chunks).toString("utf8") };
+}
+
+test("boot refuses bad options and images before starting anything", async () => {
+  await assert.rejects(Vm.boot(image, { memory: 1 * MiB }), VmConfigError);
+  await assert.rejects(Vm.boot(image, { memory: 2 * MiB + 1 }), /not a multiple of 4 KiB/);
+  await assert.rejects(Vm.boot(image, { memory: 2 * MiB, cmdline: "a\0b" }), /NUL/);
+  await assert.rejects(Vm.boot(path.join(dir, "missing.elf"), { memory: 2 * MiB }), (e: unknown) => e instanceof VmImageError && e.code === "unreadable" && /ENOENT/.test(e.message));
+  const big = goodElfSpec();
+  big.segments[1]!.memsz = 4 * MiB;
+  const bigPath = path.join(dir, "big.elf");
+  writeFileSync(bigPath, buildElf(big));
+  await assert.rejects(Vm.boot(bigPath, { memory: 2 * MiB }), (e: unknown) => e instanceof VmImageError && e.code === "beyond-memory");
+  assert.equal(Vm.live.size, 0);
+});
+
+test("a worker boots the loaded image, streams the console, reports the exit and releases everything", async () => {
+  const out = collect();
+  const vm = await Vm.boot(image, { memory: 4 * MiB, cmdline: "fake=hello x=1", console: out.sink, machineModule: fake });
+  const r = await vm.exited;
+  assert.equal(r.reason, "exit");
+  assert.equal(r.status, 7);
+  assert.equal(out.text(), "magic=336ec578 cmdline=fake=hello x=1\nkiln: exit 7\n");
+  assert.equal(r.resources.opened, 2);
+  assert.equal(r.resources.released, 2);
+  assert.deepEqual(r.resources.outstanding, []);
+  assert.deepEqual(r.resources.failures, []);
+  assert.ok(r.stats.ioExits > 20);
+  assert.equal(Vm.live.size, 0);
+});
+
+test("kill() interrupts a vCPU waiting inside its run call (kick signal through pthread_kill)", async () => {
+  const out = collect();
+  const vm = await Vm.boot(image, { memory: 2 * MiB, cmdline: "fake=spin", console: out.sink, machineModule: fake });
+  await new Promise((r) => setTimeout(r, 150));
+  assert.equal(Vm.live.size, 1);
+  vm.kill();
+  const r = await vm.exited;
+  assert.equal(r.reason, "killed");
+  assert.equal(r.status, 137);
+  assert.ok(r.stats.kicks >= 1);
+  assert.deepEqual(r.resources.outstanding, []);
+  assert.match(out.text(), /cmdline=fake=spin/, "output flushed at exit");
+});
+
+test("console input reaches the guest through the UART; many VMs at once", async () => {
+  const vms = await Promise.all(
+    [0, 1, 2].map(async (i) => {
+      const input = new PassThrough();
+      const out = collect();
+      const vm = await Vm.boot(image, { memory: 2 * MiB, cmdline: "fake=echo", console: out.sink, input, machineModule: fake });
+      return { vm, input, out, i };
+    }),
+  );
+  assert.equal(Vm.live.size, 3);
+  for (const { input, i } of vms) {
+    input.write(`hello ${i}\n`);
+    setTimeout(() => input.write("more q"), 50);
+  }
+  for (const { vm, out, i } of vms) {
+    const r = await vm.exited;
+    assert.equal(r.reason, "exit", r.detail);
+    assert.equal(r.status, 0);
+    assert.equal(out.text(), `magic=336ec578 cmdline=fake=echo\nhello ${i}\nmore `);
+    assert.deepEqual(r.resources.outstanding, []);
+  }
+  assert.equal(Vm.live.size, 0);
+});
+
+test("a triple fault ends the VM with a report", async () => {
+  const vm = await Vm.boot(image, { memory: 2 * MiB, cmdline: "fake=triple", machineModule: fake });
+  const r = await vm.exited;
+  assert.equal(r.reason, "triple-fault");
+  assert.equal(r.status, 255);
+  assert.match(r.registers!.join("\n"), /rip=0x0000000000100010 +rflags=0x0000000000000002|rip=0x0000000000100010/);
+});
+
+test("the real KVM path", { skip: existsSync("/dev/kvm") ? false : "no /dev/kvm on this machine: the KVM path cannot run here" }, async () => {
+  const vm = await Vm.boot(image, { memory: 2 * MiB });
+  vm.kill();
+  const r = await vm.exited;
+  assert.deepEqual(r.resources.outstanding, []);
+});

@@ -1,0 +1,206 @@
+// The VMM's API: boot a Kiln image on /dev/kvm, stream its console, await its exit, kill it.
+//   const vm = await Vm.boot("build/hello/image.elf", { memory: 8 << 20, cmdline: "", console: process.stdout });
+//   const { status, reason } = await vm.exited;
+// Each VM runs its vCPU in its own worker thread; many VMs can run in one process.
+import { readFileSync } from "node:fs";
+import { Worker } from "node:worker_threads";
+import { VcpuControl } from "./control.ts";
+import type { UnknownPortCount } from "./devices/io-bus.ts";
+import { VmConfigError, VmImageError } from "./errors.ts";
+import { KilnError } from "../errors.ts";
+import { MAX_MEMORY, MIN_MEMORY, PAGE_SIZE } from "./layout.ts";
+import { inspectImage } from "./loader.ts";
+import type { WorkerInit, WorkerMessage } from "./messages.ts";
+import type { LedgerSummary } from "./resources.ts";
+import { ByteRing } from "./ring.ts";
+import { FAILURE_STATUS, KILLED_STATUS, type LoopStats, type VmExit } from "./run-loop.ts";
+import { encodeCmdline } from "./start-info.ts";
+import { loadSys } from "./sys.ts";
+
+export type ConsoleSink = NodeJS.WritableStream | ((bytes: Uint8Array) => void);
+
+export interface VmOptions {
+  /** Guest RAM in bytes: a multiple of 4 KiB, 2 MiB to 3 GiB. */
+  memory: number;
+  cmdline?: string;
+  /** Where the serial console's output goes. Default: discarded. */
+  console?: ConsoleSink;
+  /** Host input for the serial console. */
+  input?: NodeJS.ReadableStream;
+  /** If the guest does not exit after kill() within this many ms, its thread is terminated. */
+  killGraceMs?: number;
+  /** Tests only: module URL whose `createMachine` replaces KVM's. */
+  machineModule?: string;
+}
+
+export interface VmResult extends VmExit {
+  /** Every fd and mapping the VM made, and whether all were released. */
+  resources: LedgerSummary;
+  stats: LoopStats;
+  /** Accesses to ports no device claims: port -> counts. */
+  unknownPorts: Map<number, UnknownPortCount>;
+}
+
+const liveVms = new Set<Vm>();
+
+function checkMemory(memory: number): void {
+  if (!Number.isSafeInteger(memory) || memory < MIN_MEMORY || memory > MAX_MEMORY)
+    throw new VmConfigError("memory", `${memory} bytes is outside ${MIN_MEMORY} (2 MiB) - ${MAX_MEMORY} (3 GiB)`, "Set memory in the app's kiln.yaml to a value in range");
+  if (memory % PAGE_SIZE !== 0) throw new VmConfigError("memory", `${memory} bytes is not a multiple of 4 KiB`, "Round it to whole pages");
+}
+
+function workerBootstrap(): string {
+  // The worker runs TypeScript: register tsx in it explicitly, whatever the parent's loader.
+  const tsx = import.meta.resolve("tsx/esm/api");
+  const entry = new URL("./vcpu-worker.ts", import.meta.url).href;
+  return `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
+}
+
+export class Vm {
+  /** VMs whose worker has not yet reported its exit. */
+  static get live(): ReadonlySet<Vm> {
+    return liveVms;
+  }
+
+  readonly exited: Promise<VmResult>;
+  private readonly control: VcpuControl;
+  private readonly worker: Worker;
+  private done = false;
+  private killTimer: NodeJS.Timeout | undefined;
+  private readonly killGraceMs: number;
+
+  private constructor(worker: Worker, control: VcpuControl, exited: Promise<VmResult>, killGraceMs: number) {
+    this.worker = worker;
+    this.control = control;
+    this.exited = exited;
+    this.killGraceMs = killGraceMs;
+  }
+
+  /**
+   * Checks the options and the image (refusing bad ones with a KilnError before anything is
+   * created), starts the vCPU worker, and resolves once the guest is running. Rejects if KVM
+   * refuses to create the VM; `exited` then holds the details too.
+   */
+  static async boot(imagePath: string, opts: VmOptions): Promise<Vm> {
+    checkMemory(opts.memory);
+    const cmdline = opts.cmdline ?? "";
+    encodeCmdline(cmdline);
+    let image: Uint8Array;
+    try {
+      image = readFileSync(imagePath);
+    } catch (e) {
+      throw new VmImageError(imagePath, "unreadable", `cannot read the image (${(e as NodeJS.ErrnoException).code ?? String(e)})`, "Build it with `kiln build <app-dir>`");
+    }
+    inspectImage(image, imagePath, opts.memory);
+
+    const control = VcpuControl.create();
+    const input = ByteRing.create(4096);
+    const init: WorkerInit = { image, file: imagePath, memory: opts.memory, cmdline, control: control.sab, input: input.sab };
+    if (opts.machineModule) init.machineModule = opts.machineModule;
+    const worker = new Worker(workerBootstrap(), { eval: true, workerData: init, execArgv: [] });
+
+    const write = sinkWriter(opts.console);
+    let running!: () => void;
+    let failedToStart!: (e: Error) => void;
+    const started = new Promise<void>((res, rej) => {
+      running = res;
+      failedToStart = rej;
+    });
+    let vm: Vm | undefined;
+    const exited = new Promise<VmResult>((resolve) => {
+      let reported = false;
+      const finish = (r: VmResult, phase: "setup" | "run"): void => {
+        if (reported) return;
+        reported = true;
+        if (vm) vm.finished();
+        stopInput();
+        if (phase === "setup") failedToStart(new KilnError(`cannot start the VM: ${r.detail}`));
+        resolve(r);
+      };
+      worker.on("message", (m: WorkerMessage) => {
+        if (m.type === "output") write(m.bytes);
+        else if (m.type === "running") running();
+        else finish({ ...m.exit, resources: m.resources, stats: m.stats, unknownPorts: new Map(m.unknownPorts) }, m.phase);
+      });
+      const lost = (detail: string): void =>
+        finish(
+          {
+            status: FAILURE_STATUS,
+            reason: "vmm-error",
+            detail,
+            resources: { opened: 0, released: 0, outstanding: [], failures: [`vCPU worker lost: ${detail}; fds and mappings it held are unaccounted for`] },
+            stats: { exits: 0, ioExits: 0, mmioExits: 0, kicks: 0 },
+            unknownPorts: new Map(),
+          },
+          vm ? "run" : "setup",
+        );
+      worker.on("error", (e) => lost(`vCPU worker failed: ${e.message}`));
+      worker.on("exit", (code) => lost(`vCPU worker exited (code ${code}) without reporting`));
+    });
+
+    const stopInput = pipeInput(opts.input, input, () => vm?.kick());
+    vm = new Vm(worker, control, exited, opts.killGraceMs ?? 5000);
+    liveVms.add(vm);
+    await started;
+    return vm;
+  }
+
+  private finished(): void {
+    this.done = true;
+    liveVms.delete(this);
+    if (this.killTimer) clearTimeout(this.killTimer);
+  }
+
+  /** Interrupts KVM_RUN so the worker looks at its input and stop flag. */
+  private kick(): void {
+    if (!this.done) this.control.kick(loadSys());
+  }
+
+  /**
+   * Stops the VM: `exited` resolves with reason "killed" (status 137). A worker that does not
+   * stop within the grace period is terminated.
+   */
+  kill(): void {
+    if (this.done) return;
+    this.control.requestStop();
+    this.kick();
+    if (!this.killTimer) {
+      this.killTimer = setTimeout(() => void this.worker.terminate(), this.killGraceMs);
+      this.killTimer.unref();
+    }
+  }
+}
+
+function sinkWriter(sink: ConsoleSink | undefined): (bytes: Uint8Array) => void {
+  if (!sink) return () => {};
+  if (typeof sink === "function") return sink;
+  return (bytes) => void sink.write(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength));
+}
+
+/** Copies host input into the ring, kicking the vCPU so it notices; returns a stop function. */
+function pipeInput(stream: NodeJS.ReadableStream | undefined, ring: ByteRing, kick: () => void): () => void {
+  if (!stream) return () => {};
+  let pending: Uint8Array | undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const push = (): void => {
+    timer = undefined;
+    if (!pending) return;
+    const n = ring.write(pending);
+    if (n > 0) kick();
+    pending = n < pending.length ? pending.subarray(n) : undefined;
+    if (pending) timer = setTimeout(push, 5);
+    else stream.resume();
+  };
+  const onData = (chunk: Buffer | string): void => {
+    pending = typeof chunk === "string" ? new TextEncoder().encode(chunk) : new Uint8Array(chunk);
+    stream.pause();
+    push();
+  };
+  stream.on("data", onData);
+  return () => {
+    stream.off("data", onData);
+    if (timer) clearTimeout(timer);
+  };
+}
+
+export { KILLED_STATUS, FAILURE_STATUS };
