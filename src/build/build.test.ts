@@ -195,3 +195,15 @@ test("compiler warnings that are not errors are shown, naming the library", asyn
   await runBuild(cfg, { configH: fx.configH(), lock: {} }, { ...q.opts, outDir: path.join(fx.root, "out-warncc") });
   assert.ok(q.lines.some((l) => /^warning: library util: util\/warn\.c:\n.*unused_local/s.test(l)), q.lines.join("\n"));
 });
+
+test("two builds of one directory at once take turns (the lock) and the second finds everything built", async () => {
+  const outDir = path.join(fx.root, "out-lock");
+  const cfg = fx.cfg();
+  const [a, b] = await Promise.all([
+    runBuild(cfg, { configH: fx.configH(), lock: {} }, { ...quiet().opts, outDir }),
+    runBuild(cfg, { configH: fx.configH(), lock: {} }, { ...quiet().opts, outDir }),
+  ]);
+  assert.deepEqual([a.compiled, b.compiled].sort(), [0, 4]);
+  assert.ok(a.upToDate !== b.upToDate);
+  assert.ok(!fs.existsSync(path.join(outDir, ".kiln-lock")), "released");
+});

@@ -35,6 +35,11 @@ export function register(program: Command): void {
       if (jobs !== undefined && !(jobs > 0)) {
         program.error(`--jobs: "${flags.jobs}" is not a positive number.`);
       }
+      // `kiln build ... | head` closes the pipe early: that is not an error worth a stack trace.
+      process.stdout.on("error", (e: NodeJS.ErrnoException) => {
+        if (e.code === "EPIPE") process.exit(0);
+        throw e;
+      });
       const log = flags.quiet
         ? () => {}
         : (line: string) => {
