@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import { strict as assert } from "node:assert";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { PassThrough } from "node:stream";
@@ -92,11 +92,4 @@ test("a triple fault ends the VM with a report", async () => {
   assert.equal(r.reason, "triple-fault");
   assert.equal(r.status, 255);
   assert.match(r.registers!.join("\n"), /rip=0x0000000000100010 +rflags=0x0000000000000002|rip=0x0000000000100010/);
-});
-
-test("the real KVM path", { skip: existsSync("/dev/kvm") ? false : "no /dev/kvm on this machine: the KVM path cannot run here" }, async () => {
-  const vm = await Vm.boot(image, { memory: 2 * MiB });
-  vm.kill();
-  const r = await vm.exited;
-  assert.deepEqual(r.resources.outstanding, []);
 });

@@ -15,6 +15,7 @@ import type { LedgerSummary } from "./resources.ts";
 import { ByteRing } from "./ring.ts";
 import { FAILURE_STATUS, KILLED_STATUS, type LoopStats, type VmExit } from "./run-loop.ts";
 import { encodeCmdline } from "./start-info.ts";
+import { kvmAvailable } from "./available.ts";
 import { loadSys } from "./sys.ts";
 
 export type ConsoleSink = NodeJS.WritableStream | ((bytes: Uint8Array) => void);
@@ -92,6 +93,10 @@ export class Vm {
       throw new VmImageError(imagePath, "unreadable", `cannot read the image (${(e as NodeJS.ErrnoException).code ?? String(e)})`, "Build it with `kiln build <app-dir>`");
     }
     inspectImage(image, imagePath, opts.memory);
+    if (!opts.machineModule) {
+      const avail = kvmAvailable();
+      if (!avail.ok) throw new KilnError(`cannot start the VM: ${avail.reason}`);
+    }
 
     const control = VcpuControl.create();
     const input = ByteRing.create(4096);

@@ -1,0 +1,99 @@
+// The real KVM path, with a real PVH guest built here. Where /dev/kvm is absent (the development
+// machine) the KVM tests skip and only the fixture's check under QEMU and the clear refusal run.
+import { test } from "node:test";
+import { strict as assert } from "node:assert";
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync, rmSync } from "node:fs";
+import * as path from "node:path";
+import { Vm } from "./vm.ts";
+import { inspectImage } from "./loader.ts";
+import { buildPvhGuest } from "./testing/pvh-guest.ts";
+import { KilnError } from "../errors.ts";
+import type { WorkerInit, WorkerMessage } from "./messages.ts";
+import { VcpuControl } from "./control.ts";
+import { ByteRing } from "./ring.ts";
+import { runVcpuWorker } from "./worker-main.ts";
+import { createMachine } from "./kvm.ts";
+import { loadSys } from "./sys.ts";
+
+const MiB = 1024 * 1024;
+const haveKvm = existsSync("/dev/kvm");
+const noKvm = haveKvm ? false : "no /dev/kvm on this machine: the KVM path cannot run here";
+const haveQemu = spawnSync("qemu-system-x86_64", ["--version"]).status === 0;
+const image = buildPvhGuest();
+test.after(() => rmSync(path.dirname(image), { recursive: true, force: true }));
+
+function collect(): { sink: (b: Uint8Array) => void; text: () => string } {
+  const chunks: Uint8Array[] = [];
+  return { sink: (b) => void chunks.push(b), text: () => Buffer.concat(chunks).toString("utf8") };
+}
+
+test("the fixture guest passes our image checks", () => {
+  const img = inspectImage(readFileSync(image), image, 2 * MiB);
+  assert.ok(img.pvhEntry >= 0x100000 && img.pvhEntry < 0x100100);
+});
+
+test("the fixture guest boots under QEMU's PVH loader (checks the fixture itself)", { skip: haveQemu ? false : "qemu-system-x86_64 not installed" }, () => {
+  const r = spawnSync(
+    "qemu-system-x86_64",
+    ["-M", "microvm,x-option-roms=off,rtc=off,pic=off,isa-serial=on", "-nodefaults", "-no-user-config", "-nographic", "-serial", "stdio",
+      "-device", "isa-debug-exit,iobase=0x501,iosize=1", "-kernel", image, "-append", "hello pvh", "-m", "16M", "-accel", "tcg"],
+    { encoding: "utf8", timeout: 30000 },
+  );
+  assert.equal(r.status, (5 << 1) | 1, r.stderr);
+  assert.match(r.stdout, /^hello pvh\n\d\n$/);
+});
+
+test("without /dev/kvm, Vm.boot rejects with the one-line reason", { skip: haveKvm ? "/dev/kvm exists" : false }, async () => {
+  await assert.rejects(Vm.boot(image, { memory: 2 * MiB }), (e: unknown) => {
+    assert.ok(e instanceof KilnError);
+    assert.equal(e.message, "cannot start the VM: no /dev/kvm (KVM is not enabled on this machine or not passed to this container)");
+    return true;
+  });
+  assert.equal(Vm.live.size, 0);
+});
+
+test("without /dev/kvm, the worker's real setup path reports the failed call and holds nothing", { skip: haveKvm ? "/dev/kvm exists" : false }, () => {
+  const messages: WorkerMessage[] = [];
+  const init: WorkerInit = { image: readFileSync(image), file: image, memory: 2 * MiB, cmdline: "", control: VcpuControl.create().sab, input: ByteRing.create().sab };
+  runVcpuWorker(init, (m) => messages.push(m), loadSys(), createMachine);
+  const last = messages.at(-1);
+  assert.ok(last && last.type === "exit");
+  assert.equal(last.phase, "setup");
+  assert.equal(last.exit.reason, "vmm-error");
+  assert.equal(last.exit.detail, "KVM: open /dev/kvm failed: No such file or directory (errno 2)");
+  assert.deepEqual(last.resources, { opened: 0, released: 0, outstanding: [], failures: [] });
+});
+
+test("KVM: the guest reads our start info, prints on the UART and exits through the port", { skip: noKvm }, async () => {
+  const out = collect();
+  const vm = await Vm.boot(image, { memory: 4 * MiB, cmdline: "hello kiln", console: out.sink });
+  const r = await vm.exited;
+  assert.equal(r.reason, "exit", r.detail);
+  assert.equal(r.status, 5);
+  assert.equal(out.text(), "hello kiln\n3\n");
+  assert.deepEqual(r.resources.outstanding, []);
+  assert.deepEqual(r.resources.failures, []);
+  assert.equal(r.resources.opened, 5, "kvm, vm, ram, vcpu, kvm_run");
+});
+
+test("KVM: a triple fault is reported with registers", { skip: noKvm }, async () => {
+  const vm = await Vm.boot(image, { memory: 2 * MiB, cmdline: "triple" });
+  const r = await vm.exited;
+  assert.equal(r.reason, "triple-fault", r.detail);
+  assert.equal(r.status, 255);
+  assert.ok(r.registers && r.registers.length > 3);
+  assert.deepEqual(r.resources.outstanding, []);
+});
+
+test("KVM: kill() stops a spinning guest; many VMs in one process", { skip: noKvm }, async () => {
+  const vms = await Promise.all([0, 1, 2].map(() => Vm.boot(image, { memory: 2 * MiB, cmdline: "spin" })));
+  await new Promise((r) => setTimeout(r, 100));
+  for (const vm of vms) vm.kill();
+  for (const vm of vms) {
+    const r = await vm.exited;
+    assert.equal(r.reason, "killed", r.detail);
+    assert.deepEqual(r.resources.outstanding, []);
+  }
+  assert.equal(Vm.live.size, 0);
+});

@@ -1,0 +1,68 @@
+// Test support: a real (tiny) PVH guest, assembled and linked here with gcc and ld. 32-bit code
+// at 1 MiB that checks the start info magic, prints the command line and the number of memory
+// map entries on COM1, and writes 5 to the exit port. Command lines starting with "triple"
+// execute ud2 with no IDT (a triple fault); "spin" loops forever (for kill tests).
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+
+const ASM = `
+  .section .note.Xen, "a", @note
+  .p2align 2
+  .long 4, 4, 18
+  .asciz "Xen"
+  .long _start32
+  .text
+  .code32
+  .globl _start32
+_start32:
+  cld
+  cmpl $0x336ec578, (%ebx)
+  jne bad
+  movl 24(%ebx), %esi          /* cmdline_paddr (low half) */
+  cmpl $0x70697274, (%esi)     /* "trip" */
+  je triple
+  cmpl $0x6e697073, (%esi)     /* "spin" */
+  je spin
+  movw $0x3f8, %dx
+1:lodsb
+  testb %al, %al
+  jz 2f
+  outb %al, %dx
+  jmp 1b
+2:movb $0x0a, %al
+  outb %al, %dx
+  movl 48(%ebx), %eax          /* memmap_entries */
+  addb $0x30, %al
+  outb %al, %dx
+  movb $0x0a, %al
+  outb %al, %dx
+  movw $0x501, %dx
+  movb $5, %al
+  outb %al, %dx
+3:hlt
+  jmp 3b
+bad:
+  movw $0x501, %dx
+  movb $9, %al
+  outb %al, %dx
+  jmp 3b
+triple:
+  ud2
+spin:
+  jmp spin
+`;
+
+const LD = "SECTIONS { . = 0x100000; .text : { *(.text) } .note : { *(.note.Xen) } }\n";
+
+/** Builds the guest and returns the image path (in a fresh temporary directory). */
+export function buildPvhGuest(): string {
+  const dir = mkdtempSync(path.join(tmpdir(), "kiln-pvh-guest-"));
+  writeFileSync(path.join(dir, "guest.S"), ASM);
+  writeFileSync(path.join(dir, "guest.ld"), LD);
+  execFileSync("gcc", ["-c", "-o", path.join(dir, "guest.o"), path.join(dir, "guest.S")]);
+  const image = path.join(dir, "guest.elf");
+  execFileSync("ld", ["--no-warn-rwx-segments", "-nostdlib", "-static", "-T", path.join(dir, "guest.ld"), "-e", "_start32", "-o", image, path.join(dir, "guest.o")]);
+  return image;
+}
