@@ -6,6 +6,7 @@
 #include <arch/cpu.h>
 #include <print/print.h>
 #include <sched/sched.h>
+#include <sched-coop/coop.h>
 #include <time/time.h>
 
 #define ROUNDS 15
@@ -110,7 +111,13 @@ int main(int argc, char **argv)
 	if (argc > 1 && strcmp(argv[1], "overflow") == 0) {
 		struct sched_thread *t;
 		struct sched_attr a = {.name = "overflower", .stack_size = 16384};
-		sched_thread_create(&t, &a, overflow_fn, 0);
+		if (sched_thread_create(&t, &a, overflow_fn, 0) != 0)
+			return 1;
+		uintptr_t lo, hi;
+		sched_coop_stack_bounds(t, &lo, &hi);
+		/* The host test checks that the fault address lies in [lo - 4096, lo). */
+		kprintf("bench-sched: thread 'overflower' stack lo=0x%lx hi=0x%lx\n", (unsigned long)lo,
+			(unsigned long)hi);
 		sched_thread_join(t, 0);
 		kprintf("bench-sched: the overflow was not caught\n");
 		return 1;
