@@ -11,6 +11,10 @@
 /* The page tables map 0-1 GiB of RAM; never dereference beyond it. */
 #define MAPPED_END (1ull << 30)
 
+/* Optional: a library that knows more about an address (sched-coop: thread stack guard pages)
+ * defines this; NULL when it has nothing to say. Weak, so boot does not depend on it. */
+__attribute__((weak)) const char *kiln_fault_hint(uint64_t addr);
+
 void kiln_backtrace(uint64_t pc, uint64_t fp, uint64_t sp)
 {
 	uintptr_t blo, bhi;
@@ -72,6 +76,14 @@ _Noreturn void kiln_trap_report(const struct arch_trap_frame *f)
 			console_puts(" (null pointer)");
 		else if (f->cr2 >= blo - 4096 && f->cr2 < blo)
 			console_puts(" (boot stack overflow: guard page)");
+		else if (kiln_fault_hint) {
+			const char *hint = kiln_fault_hint(f->cr2);
+			if (hint) {
+				console_puts(" (");
+				console_puts(hint);
+				console_puts(")");
+			}
+		}
 		console_puts("\n");
 	}
 	console_puts("kiln:");
