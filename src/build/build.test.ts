@@ -178,6 +178,18 @@ test("zero or two linker scripts, a missing source and a library named app are e
   await assert.rejects(runBuild(clash, { configH: "", lock: {} }, quiet().opts), /"app" is reserved/);
 });
 
+test("a library --gc-sections removed entirely is listed with 0 bytes", async () => {
+  const cfg = fx.cfg();
+  fx.write("kernel/dead/dead.c", "int dead_fn(void) { return 1; }\n");
+  const dead = structuredClone(cfg.libraries[1]!);
+  dead.manifest = { ...dead.manifest, name: "dead", dir: path.join(fx.root, "kernel/dead"), exports: ["dead_fn"] };
+  dead.sources = [path.join(fx.root, "kernel/dead/dead.c")];
+  cfg.libraries.push(dead);
+  const r = await runBuild(cfg, { configH: fx.configH(), lock: {} }, { ...quiet().opts, outDir: path.join(fx.root, "out-dead") });
+  assert.equal(r.sizes.byLibrary.dead, 0);
+  assert.ok(r.sizes.byLibrary.util! > 0);
+});
+
 test("an export the library does not define is reported as a warning", async () => {
   const cfg = fx.cfg();
   cfg.libraries[1]!.manifest.exports = ["util_add", "util_gone"];

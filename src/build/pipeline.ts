@@ -111,7 +111,7 @@ export async function runBuild(cfg: ResolvedConfig, gen: GeneratedConfig, opts: 
 
     const didLink = await linkImage({ outDir, objects: linked, script, libgcc: tc.libgcc, inputKeys: [tc.id, ...keys], log }, state);
     saveState(outDir, state);
-    const sizes = sizeReport(outDir);
+    const sizes = sizeReport(outDir, linked.map((p) => path.basename(p, ".o")));
     const upToDate = compiled.compiled === 0 && prelinked === 0 && !didLink;
     if (upToDate) log("up to date");
     return {

@@ -69,16 +69,21 @@ export function bytesByUnit(mapText: string, allocSections: ReadonlySet<string>)
 }
 
 /** Builds the report from the images and map in `outDir` and writes `size.json` there. */
-export function sizeReport(outDir: string, files = { image: "image.elf", debugImage: "image.dbg.elf", map: "image.map" }): SizeReport {
+/**
+ * `units` are the prelinked libraries: one that --gc-sections removed entirely is listed with 0
+ * bytes, which says more than leaving it out.
+ */
+export function sizeReport(outDir: string, units: readonly string[] = [], files = { image: "image.elf", debugImage: "image.dbg.elf", map: "image.map" }): SizeReport {
   const dbgPath = path.join(outDir, files.debugImage);
   const dbg = fs.readFileSync(dbgPath);
   const elf = parseElf(dbg, dbgPath);
   const alloc = elf.sections.filter((s) => s.flags & SHF_ALLOC);
   const total = alloc.reduce((n, s) => n + s.size, 0);
-  const units = bytesByUnit(fs.readFileSync(path.join(outDir, files.map), "utf8"), new Set(alloc.map((s) => s.name)));
-  const attributed = Object.values(units).reduce((n, v) => n + v, 0);
+  const byUnit = bytesByUnit(fs.readFileSync(path.join(outDir, files.map), "utf8"), new Set(alloc.map((s) => s.name)));
+  for (const u of units) byUnit[u] ??= 0;
+  const attributed = Object.values(byUnit).reduce((n, v) => n + v, 0);
   const byLibrary: Record<string, number> = {};
-  for (const [k, v] of Object.entries(units).sort((a, b) => b[1] - a[1])) byLibrary[k] = v;
+  for (const [k, v] of Object.entries(byUnit).sort((a, b) => b[1] - a[1])) byLibrary[k] = v;
   // Alignment padding, linker-generated sections (page tables reserved by the script) and libgcc.
   if (total > attributed) byLibrary[OTHER] = total - attributed;
   const report: SizeReport = {
