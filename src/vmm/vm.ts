@@ -50,6 +50,22 @@ function checkMemory(memory: number): void {
   if (memory % PAGE_SIZE !== 0) throw new VmConfigError("memory", `${memory} bytes is not a multiple of 4 KiB`, "Round it to whole pages");
 }
 
+const spares: Worker[] = [];
+
+function spawnWorker(): Worker {
+  const w = new Worker(workerBootstrap(), { eval: true, execArgv: [] });
+  return w;
+}
+
+/** A started vCPU worker: a prewarmed one if there is one, else a new one. */
+function takeWorker(): Worker {
+  const w = spares.shift();
+  if (!w) return spawnWorker();
+  w.removeAllListeners();
+  w.ref();
+  return w;
+}
+
 function workerBootstrap(): string {
   // The worker runs TypeScript: register tsx in it explicitly, whatever the parent's loader.
   const tsx = import.meta.resolve("tsx/esm/api");
@@ -61,6 +77,29 @@ export class Vm {
   /** VMs whose worker has not yet reported its exit. */
   static get live(): ReadonlySet<Vm> {
     return liveVms;
+  }
+
+  /**
+   * Starts `count` vCPU workers ahead of need (a worker takes a while to load the TypeScript
+   * and koffi; booting on a prewarmed one skips that). Idle spares do not keep the process alive.
+   */
+  static prewarm(count = 1): void {
+    while (spares.length < count) {
+      const w = spawnWorker();
+      w.unref();
+      const drop = (): void => {
+        const i = spares.indexOf(w);
+        if (i >= 0) spares.splice(i, 1);
+      };
+      w.on("error", drop);
+      w.on("exit", drop);
+      spares.push(w);
+    }
+  }
+
+  /** Idle prewarmed workers. */
+  static get spareWorkers(): number {
+    return spares.length;
   }
 
   readonly exited: Promise<VmResult>;
@@ -102,7 +141,7 @@ export class Vm {
     const input = ByteRing.create(4096);
     const init: WorkerInit = { image, file: imagePath, memory: opts.memory, cmdline, control: control.sab, input: input.sab };
     if (opts.machineModule) init.machineModule = opts.machineModule;
-    const worker = new Worker(workerBootstrap(), { eval: true, workerData: init, execArgv: [] });
+    const worker = takeWorker();
 
     const write = sinkWriter(opts.console);
     let running!: () => void;
@@ -143,6 +182,7 @@ export class Vm {
       worker.on("exit", (code) => lost(`vCPU worker exited (code ${code}) without reporting`));
     });
 
+    worker.postMessage(init);
     const stopInput = pipeInput(opts.input, input, () => vm?.kick());
     vm = new Vm(worker, control, exited, opts.killGraceMs ?? 5000);
     liveVms.add(vm);
