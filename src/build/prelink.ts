@@ -28,7 +28,7 @@ export const NO_EXPORTS_SENTINEL = "__kiln_no_exports__";
 export function prelinkKey(unit: BuildUnit, objects: readonly string[], opts: Pick<PrelinkOptions, "lto" | "flavour" | "toolId">): string {
   const h = crypto.createHash("sha256");
   // Object names already carry the content hash of their inputs.
-  h.update(JSON.stringify({ v: 1, objects, exports: [...unit.exports].sort(), lto: opts.lto, flavour: opts.flavour, tool: opts.toolId ?? "" }));
+  h.update(JSON.stringify({ v: 1, objects, exports: [...unit.exports].sort(), cflags: unit.cflags, lto: opts.lto, flavour: opts.flavour, tool: opts.toolId ?? "" }));
   return h.digest("hex").slice(0, 20);
 }
 
@@ -52,6 +52,8 @@ export async function prelinkUnit(unit: BuildUnit, objects: readonly string[], s
     await execOrFail(`LTO prelink of library ${unit.name}`, "gcc", [
       ...BASE_CFLAGS,
       ...opts.flavour,
+      // Code generation happens here, so the library's own flags (e.g. -mgeneral-regs-only) apply.
+      ...unit.cflags,
       "-nostdlib",
       "-r",
       "-flinker-output=nolto-rel",
