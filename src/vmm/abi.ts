@@ -23,6 +23,7 @@ export const IOCTL = {
   SET_SREGS: 0x4138ae84,
   SET_SIGNAL_MASK: 0x4004ae8b,
   SET_CPUID2: 0x4008ae90,
+  GET_TSC_KHZ: 0xaea3,
 } as const;
 
 /** The only API version KVM has ever reported; anything else means an incompatible kernel. */
@@ -35,6 +36,8 @@ export const CAP = {
   SET_TSS_ADDR: 4,
   EXT_CPUID: 7,
   PIT2: 33,
+  GET_TSC_KHZ: 61,
+  TSC_DEADLINE_TIMER: 72,
   IMMEDIATE_EXIT: 136,
 } as const;
 

@@ -4,6 +4,7 @@
 // which is checked against linux/kvm.h. NOT exercised on the development machine (no /dev/kvm).
 import { CAP, CPUID2, IOCTL, IRQ_LEVEL, KVM_API_VERSION, MEMORY_REGION, SIZE } from "./abi.ts";
 import { decodeRegs, decodeSregs, encodeRegs, encodeSregs, type Regs, type Sregs } from "./boot-state.ts";
+import { decodeCpuid, encodeCpuid, tuneCpuid, type CpuidTuning } from "./cpuid.ts";
 import { KvmError } from "./errors.ts";
 import { IDENTITY_MAP_ADDR, TSS_ADDR } from "./layout.ts";
 import type { ResourceLedger } from "./resources.ts";
@@ -179,7 +180,10 @@ export function createMachine(sys: Sys, ledger: ResourceLedger, memoryBytes: num
   if (runAddr === MAP_FAILED || runAddr === 0n) throw sysError(sys, "mmap of the vCPU's kvm_run");
   ledger.mapping("vcpu 0 kvm_run", runAddr, runSize);
   const vcpu = new KvmVcpu(sys, vcpuFd, runAddr, runSize);
-  vcpu.setCpuid(supportedCpuid(sys, kvmFd));
+  const tscKhz = sys.ioctl(kvmFd, IOCTL.CHECK_EXTENSION, CAP.GET_TSC_KHZ) > 0 ? sys.ioctl(vcpuFd, IOCTL.GET_TSC_KHZ, 0) : -1;
+  const tuning: CpuidTuning = { tscDeadline: sys.ioctl(kvmFd, IOCTL.CHECK_EXTENSION, CAP.TSC_DEADLINE_TIMER) > 0 };
+  if (tscKhz > 0) tuning.tscKhz = tscKhz;
+  vcpu.setCpuid(encodeCpuid(tuneCpuid(decodeCpuid(supportedCpuid(sys, kvmFd)), tuning)));
   // The VM and vCPU fds keep the VM alive; /dev/kvm itself is no longer needed.
   ledger.releaseOne((r) => r.kind === "fd" && r.fd === kvmFd);
 
