@@ -99,8 +99,8 @@ export async function runBuild(cfg: ResolvedConfig, gen: GeneratedConfig, opts: 
       linked.push(prelinkedPath(unit.name));
       keys.push(state.prelink[unit.name]!);
     }
-    // Units no longer selected leave nothing behind to confuse a reader of lib/.
-    const live = new Set(units.map((u) => u.name));
+    // Units no longer selected (or left without sources) leave nothing behind in lib/.
+    const live = new Set(linked.map((p) => path.basename(p, ".o")));
     for (const name of Object.keys(state.prelink)) {
       if (live.has(name)) continue;
       delete state.prelink[name];
