@@ -113,8 +113,9 @@ KTEST(nolibc, qsort_bsearch)
 KTEST(nolibc, stdio_formatting)
 {
 	char buf[64];
-	KT_ASSERT_EQ(snprintf(buf, sizeof buf, "%s=%d %.2f %" PRIu64, "x", 5, 2.5, (uint64_t)1 << 40), 22);
-	KT_ASSERT_STREQ(buf, "x=5 2.50 1099511627776");
+	/* No %f here: floats are print's (and may be configured out with print.float=false). */
+	KT_ASSERT_EQ(snprintf(buf, sizeof buf, "%s=%d %" PRIu64, "x", 5, (uint64_t)1 << 40), 17);
+	KT_ASSERT_STREQ(buf, "x=5 1099511627776");
 	KT_ASSERT_EQ(sprintf(buf, "%05x", 0xab), 5);
 	KT_ASSERT_STREQ(buf, "000ab");
 	KT_ASSERT_EQ(printf("nolibc: printf to the console %d\n", 1), 32);
