@@ -102,7 +102,8 @@ static inline __attribute__((always_inline)) void list_insert(struct tlsf *t, st
 {
 	int fl, sl;
 	mapping_insert(bsize(b), &fl, &sl);
-	struct blk *h = t->heads[fl][sl];
+	/* heads[][] is never zeroed (cheaper create): a list's head is valid only while its bit is set */
+	struct blk *h = t->sl_bitmap[fl] & (1u << sl) ? t->heads[fl][sl] : 0;
 	b->next_free = h;
 	b->prev_free = 0;
 	if (h)
@@ -379,7 +380,8 @@ struct alloc *alloc_tlsf_create(void *base, size_t len)
 	if (e < b || e - b < sizeof(struct tlsf) + 3 * HDR + MIN_PAYLOAD)
 		return 0;
 	struct tlsf *t = (struct tlsf *)b;
-	__builtin_memset(t, 0, sizeof(*t));
+	/* Zero up to the list heads only (~150 bytes, not ~8 KiB): the bitmaps say which are valid. */
+	__builtin_memset(t, 0, __builtin_offsetof(struct tlsf, heads));
 	t->a.ops = &tlsf_ops;
 	t->a.name = "tlsf";
 	if (tlsf_addmem(&t->a, (void *)(b + sizeof(*t)), e - b - sizeof(*t)))

@@ -257,6 +257,9 @@ int main(int argc, char **argv)
 	}
 	/* Two arenas at deliberately odd offsets: create on the first, addmem the second. */
 	uint8_t *m1 = malloc(arena + 64), *m2 = malloc(arena / 2 + 64);
+	/* Dirty memory, as RAM after a reboot may be: an allocator must not rely on zeroes. */
+	memset(m1, 0xa5, arena + 64);
+	memset(m2, 0x5a, arena / 2 + 64);
 	uint8_t *b1 = m1 + 8 + (seed % 5) * 8, *b2 = m2 + 24;
 	size_t l1 = arena - 40, l2 = arena / 2 - 8;
 	if (create(b1, 100) != NULL)
