@@ -10,7 +10,9 @@ const filters = process.argv.slice(2);
 
 function find(dir, out) {
   for (const name of readdirSync(dir)) {
-    if (name === "node_modules" || name === "build" || name.startsWith(".")) continue;
+    // The walk starts at src/, kernel/ and test/, so the top-level build/ is never entered;
+    // src/build must not be skipped.
+    if (name === "node_modules" || name.startsWith(".")) continue;
     const p = path.join(dir, name);
     if (statSync(p).isDirectory()) find(p, out);
     else if (name.endsWith(".test.ts")) out.push(path.relative(root, p));
