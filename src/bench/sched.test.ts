@@ -31,9 +31,13 @@ test("formatSchedTable shows min/median/max of every measure and the TCG caveat"
     accel: "tcg",
   };
   const t = formatSchedTable(r);
-  assert.match(t, /^context switch \(cycles\)\s+80\s+90\s+120\s+< 100 on KVM$/m);
-  assert.match(t, /^thread create \+ join \(cycles\)\s+3900\s+4000\s+4500\s*$/m);
-  assert.match(t, /^timer wake-up latency \(us\)\s+10\.1\s+12\.5\s+30\s*$/m);
+  assert.match(t, /^context switch \(cycles\)\s+80\s+90\s+120\s+-\s+< 100 on KVM$/m);
+  assert.match(t, /^thread create \+ join \(cycles\)\s+3900\s+4000\s+4500\s+-\s*$/m);
+  assert.match(t, /^timer wake-up latency \(us\)\s+10\.1\s+12\.5\s+30\s+-\s*$/m);
+  const h = formatSchedTable({ ...r, host: { switch_cycles: 7, create_join_cycles: 8000, wakeup_latency_us: 110.5 } });
+  assert.match(h, /^context switch \(cycles\)\s+80\s+90\s+120\s+7\s+< 100 on KVM$/m);
+  assert.match(h, /^timer wake-up latency \(us\)\s+10\.1\s+12\.5\s+30\s+110\.5\s*$/m);
+  assert.match(h, /host native: the same scheduler code/);
   assert.match(t, /qemu \(tcg\), 3 runs/);
   assert.match(t, /Under TCG/);
   assert.doesNotMatch(formatSchedTable({ ...r, accel: "kvm" }), /Under TCG/);
@@ -52,4 +56,6 @@ test("benchSched builds bench-sched, boots it and returns positive medians", { s
   assert.ok(logs.some((l) => l.startsWith("run 2/2:")), logs.join("\n"));
   const json = JSON.parse(JSON.stringify(r)) as Record<string, unknown>;
   for (const k of ["switch_cycles", "create_join_cycles", "wakeup_latency_us"]) assert.equal(typeof json[k], "number", k);
+  assert.ok(r.host, "the host-native measurement ran");
+  assert.ok(r.host.switch_cycles > 0 && r.host.create_join_cycles > 0, JSON.stringify(r.host));
 });

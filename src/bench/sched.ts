@@ -1,11 +1,17 @@
 // `kiln bench sched`: the cooperative scheduler's costs inside the guest (apps/bench-sched):
 // context switch and thread create+join in TSC cycles, timer wake-up latency (deadline to the
 // sleeper running again, through halt + LAPIC one-shot) in microseconds. Each run prints the
-// medians of many rounds; the result is the median over runs.
+// medians of many rounds; the result is the median over runs. The same scheduler code is also
+// compiled natively on the host (apps/bench-sched/host): where the guest can only run under an
+// emulator (TCG), that is the number KVM would give for the guest's CPL-3 code.
+import { execFile } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
+import { promisify } from "node:util";
 import { buildApp } from "../build/index.ts";
 import { KilnError } from "../errors.ts";
-import { repoRoot } from "../paths.ts";
+import { kernelRoot, repoRoot } from "../paths.ts";
 import { runImage, type RunnerName } from "../run/index.ts";
 import { summarize, table, type MinMedMax } from "./stats.ts";
 
@@ -16,6 +22,8 @@ export type SchedLine = Record<SchedMeasure, number>;
 export interface SchedBenchResult extends SchedLine {
   /** min / median / max over the runs of each measure (the top-level numbers are the medians). */
   spread: Record<SchedMeasure, MinMedMax>;
+  /** The scheduler compiled natively on the host (no wrfsbase; mprotect for guard pages). */
+  host?: SchedLine;
   runs: number;
   runner: RunnerName;
   accel?: string;
@@ -27,6 +35,39 @@ export interface SchedBenchOptions {
   runner?: RunnerName | "auto";
   /** `lib.option=value` overrides for the bench-sched build. */
   sets?: string[];
+  /** Also measure the scheduler compiled natively on the host (default true). */
+  host?: boolean;
+}
+
+const run = promisify(execFile);
+
+/** Compiles libraries sched + sched-coop with the host stand-ins and runs them once. */
+export async function benchSchedHost(): Promise<SchedLine> {
+  const tmp = mkdtempSync(path.join(tmpdir(), "kiln-bench-sched-"));
+  try {
+    const exe = path.join(tmp, "host-sched");
+    const lib = (p: string) => path.join(kernelRoot, "lib", p);
+    const args = [
+      "-std=c11", "-O2", "-Wall", "-Wextra", "-Werror", "-D_GNU_SOURCE",
+      "-DCONFIG_SCHED_COOP_STACK_SIZE=32768", "-DCONFIG_SCHED_COOP_GUARD=1",
+      `-I${path.join(benchSchedAppDir, "host", "include")}`,
+      ...["sched", "sched-coop", "mmu", "alloc"].map((l) => `-I${lib(path.join(l, "include"))}`),
+      ...["sched/sched.c", "sched/sync.c", "sched/irq.c", "sched-coop/coop.c", "sched-coop/arch/x86_64/switch.S"].map(lib),
+      path.join(benchSchedAppDir, "host", "host_main.c"),
+      "-o", exe,
+    ];
+    try {
+      await run("gcc", args);
+    } catch (e) {
+      throw new KilnError(`compiling the host scheduler benchmark failed:\n${(e as { stderr?: string }).stderr ?? String(e)}`);
+    }
+    const { stdout } = await run(exe, []);
+    const line = parseSchedLine(stdout);
+    if (!line) throw new KilnError(`the host scheduler benchmark printed no 'BENCH sched' line:\n${stdout}`);
+    return line;
+  } finally {
+    rmSync(tmp, { recursive: true, force: true });
+  }
 }
 
 export const benchSchedAppDir = path.join(repoRoot, "apps", "bench-sched");
@@ -63,6 +104,11 @@ export async function benchSched(opts: SchedBenchOptions): Promise<SchedBenchRes
     accel = r.accel;
     log(`run ${i + 1}/${runs}: switch ${line.switch_cycles} cycles, create+join ${line.create_join_cycles} cycles, wake-up ${line.wakeup_latency_us} us`);
   }
+  let host: SchedLine | undefined;
+  if (opts.host ?? true) {
+    log("build and run the scheduler natively on the host");
+    host = await benchSchedHost();
+  }
   const spread = {
     switch_cycles: summarize(samples.switch_cycles, 0),
     create_join_cycles: summarize(samples.create_join_cycles, 0),
@@ -73,6 +119,7 @@ export async function benchSched(opts: SchedBenchOptions): Promise<SchedBenchRes
     create_join_cycles: spread.create_join_cycles.median,
     wakeup_latency_us: spread.wakeup_latency_us.median,
     spread,
+    host,
     runs,
     runner,
     accel,
@@ -86,13 +133,15 @@ const LABELS: Record<SchedMeasure, [string, string]> = {
 };
 
 export function formatSchedTable(r: SchedBenchResult): string {
-  const rows = [["measure", "min", "median", "max", "target"]];
+  const rows = [["measure", "min", "median", "max", "host native", "target"]];
   for (const k of SCHED_MEASURES) {
     const s = r.spread[k];
-    rows.push([LABELS[k][0], String(s.min), String(s.median), String(s.max), LABELS[k][1]]);
+    rows.push([LABELS[k][0], String(s.min), String(s.median), String(s.max), r.host ? String(r.host[k]) : "-", LABELS[k][1]]);
   }
   const where = r.runner + (r.accel ? ` (${r.accel})` : "");
-  const note =
-    r.accel === "tcg" ? "\n\nUnder TCG the guest is emulated: cycle counts are not what KVM gives (the target applies to KVM)." : "";
+  const notes: string[] = [];
+  if (r.accel === "tcg") notes.push("Under TCG the guest is emulated: its cycle counts are not what KVM gives (the target applies to KVM).");
+  if (r.host) notes.push("host native: the same scheduler code run natively (no wrfsbase, mprotect guard pages, nanosleep for halt).");
+  const note = notes.length ? "\n\n" + notes.join("\n") : "";
   return `sched-coop on ${where}, ${r.runs} run${r.runs === 1 ? "" : "s"} (medians of many rounds each)\n\n${table(rows)}${note}`;
 }

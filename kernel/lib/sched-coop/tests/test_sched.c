@@ -2,8 +2,10 @@
  * Guest tests of the cooperative scheduler: ordering, sleeps (accuracy), wake-ups from
  * interrupts, 1000 threads, TLS, guard pages.
  *
- * Time tolerances hold under QEMU TCG (no KVM on the development machine): a sleep never
- * ends before its deadline and ends at most SLEEP_LATE_NS after it.
+ * Time tolerances hold under QEMU TCG on a shared host (no KVM on the development machine): a
+ * sleep never ends before its deadline; the best of a few tries ends within SLEEP_BEST_NS of
+ * it (catches a mis-programmed timer); every one within SLEEP_LATE_NS (the host may
+ * deschedule QEMU for a whole time slice when it is loaded).
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -18,7 +20,9 @@
 #include <time/time.h>
 
 #define MS 1000000ull
-#define SLEEP_LATE_NS (15 * MS)
+#define SLEEP_LATE_NS (100 * MS)
+#define SLEEP_BEST_NS (5 * MS)
+#define SLEEP_TRIES 3
 
 /* ---- ordering ---- */
 
@@ -100,11 +104,17 @@ KTEST(sched, sleep_accuracy)
 {
 	static const uint64_t ms[] = {1, 5, 20, 50};
 	for (unsigned i = 0; i < sizeof ms / sizeof ms[0]; i++) {
-		uint64_t t0 = time_now_ns();
-		sched_sleep_ns(ms[i] * MS);
-		uint64_t dt = time_now_ns() - t0;
-		KT_ASSERT(dt >= ms[i] * MS);
-		KT_ASSERT_LT(dt, ms[i] * MS + SLEEP_LATE_NS);
+		uint64_t best = UINT64_MAX;
+		for (int k = 0; k < SLEEP_TRIES; k++) {
+			uint64_t t0 = time_now_ns();
+			sched_sleep_ns(ms[i] * MS);
+			uint64_t dt = time_now_ns() - t0;
+			KT_ASSERT(dt >= ms[i] * MS);
+			KT_ASSERT_LT(dt, ms[i] * MS + SLEEP_LATE_NS);
+			if (dt - ms[i] * MS < best)
+				best = dt - ms[i] * MS;
+		}
+		KT_ASSERT_LT(best, SLEEP_BEST_NS);
 	}
 }
 
