@@ -19,6 +19,55 @@ static uint64_t tsc_khz;
 static uint64_t ns_mult; /* ns = cycles * ns_mult >> 40 */
 static const char *source = "uncalibrated";
 
+/* KVM's pvclock page (the ABI of Documentation/virt/kvm/x86/msr.rst). */
+struct pvclock {
+	uint32_t version; /* odd while KVM updates it */
+	uint32_t pad0;
+	uint64_t tsc_timestamp;
+	uint64_t system_time;
+	uint32_t tsc_to_system_mul;
+	int8_t tsc_shift;
+	uint8_t flags;
+	uint8_t pad[2];
+};
+#define MSR_KVM_SYSTEM_TIME 0x12
+#define MSR_KVM_SYSTEM_TIME_NEW 0x4b564d01
+#define KVM_FEATURE_CLOCKSOURCE (1u << 0)
+#define KVM_FEATURE_CLOCKSOURCE2 (1u << 3)
+
+/* The TSC rate KVM uses for kvmclock: ns = (tsc << shift) * mul >> 32, so
+ * kHz = (10^6 << 32) / mul, shifted back. One wrmsr to enable, one to disable (identity
+ * mapping: the struct's virtual address is its physical one). */
+static uint64_t from_kvmclock(uint32_t features)
+{
+	static volatile struct pvclock pv __attribute__((aligned(64)));
+	uint32_t msr;
+	if (features & KVM_FEATURE_CLOCKSOURCE2)
+		msr = MSR_KVM_SYSTEM_TIME_NEW;
+	else if (features & KVM_FEATURE_CLOCKSOURCE)
+		msr = MSR_KVM_SYSTEM_TIME;
+	else
+		return 0;
+	arch_wrmsr(msr, (uint64_t)(uintptr_t)&pv | 1);
+	uint32_t mul = 0;
+	int8_t shift = 0;
+	for (int tries = 0; tries < 1000; tries++) {
+		uint32_t v = pv.version;
+		__asm__ volatile("" ::: "memory");
+		mul = pv.tsc_to_system_mul;
+		shift = pv.tsc_shift;
+		__asm__ volatile("" ::: "memory");
+		if (!(v & 1) && v == pv.version && v != 0)
+			break;
+		mul = 0;
+	}
+	arch_wrmsr(msr, 0); /* stop KVM writing into our memory */
+	if (!mul)
+		return 0;
+	uint64_t khz = ((uint64_t)1000000 << 32) / mul;
+	return shift < 0 ? khz << -shift : khz >> shift;
+}
+
 static uint64_t from_cpuid(void)
 {
 	uint32_t r[4];
@@ -27,11 +76,24 @@ static uint64_t from_cpuid(void)
 	arch_cpuid(1, 0, r);
 	if (r[2] & (1u << 31)) { /* running under a hypervisor */
 		arch_cpuid(0x40000000, 0, r);
-		if (r[0] >= 0x40000010 && r[0] < 0x40010000) {
+		uint32_t hv_max = r[0];
+		/* "KVMKVMKVM\0\0\0" in ebx, ecx, edx */
+		bool kvm = r[1] == 0x4b4d564b && r[2] == 0x564b4d56 && r[3] == 0x4d;
+		if (kvm && hv_max == 0) /* old KVM: 0 means 0x40000001 */
+			hv_max = 0x40000001;
+		if (hv_max >= 0x40000010 && hv_max < 0x40010000) {
 			arch_cpuid(0x40000010, 0, r);
 			if (r[0]) {
 				source = "cpuid-0x40000010";
 				return r[0];
+			}
+		}
+		if (kvm && hv_max >= 0x40000001) {
+			arch_cpuid(0x40000001, 0, r);
+			uint64_t khz = from_kvmclock(r[0]);
+			if (khz) {
+				source = "kvmclock";
+				return khz;
 			}
 		}
 	}
