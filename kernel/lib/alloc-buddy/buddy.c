@@ -6,7 +6,7 @@
  * while the buddy is free.
  *
  * There is no block header: each area keeps one metadata byte per 32-byte unit, meaningful at a
- * block's first unit (FREE|order or USED|order, else 0). That costs ~3% of the memory but keeps
+ * block's first unit (FREE|order or USED|order; other bytes are stale or uninitialised). That costs ~3% of the memory but keeps
  * page allocations exact and lets user data never be mistaken for allocator state.
  * Small objects simply use the small orders (the minimum block, 32 bytes, is the documented
  * granularity: a malloc of n bytes reserves the next power of two >= max(n, 32)).
@@ -141,7 +141,8 @@ static int used_order(struct buddy *b, void *ptr, struct buddy_area **arp)
 {
 	struct buddy_area *ar = area_of(b, (uintptr_t)ptr);
 	*arp = ar;
-	/* A pointer we never handed out is a caller bug; trap rather than corrupt the lists. */
+	/* A pointer we never handed out is a caller bug; trap rather than corrupt the lists
+	 * (best effort: an interior pointer may meet a stale byte that looks used). */
 	if (!ar || ((uintptr_t)ptr & (osize(0) - 1)))
 		__builtin_trap();
 	uint8_t m = *meta_of(ar, (uintptr_t)ptr);
@@ -234,7 +235,12 @@ static int buddy_addmem(struct alloc *a, void *base, size_t len)
 	ar->meta = (uint8_t *)m;
 	ar->base = blocks;
 	ar->end = blocks + (n << MIN_SHIFT);
-	__builtin_memset(ar->meta, 0, n);
+	/*
+	 * The metadata is NOT zeroed (create stays cheap: no pass over 1/33 of RAM). It never needs
+	 * to be: the carving below cuts maximal aligned blocks, so a merge stays inside one carved
+	 * block (a buddy outside the area stops it), and inside one every buddy head that free reads
+	 * was written when its parent was split. Stale bytes elsewhere are never consulted.
+	 */
 	ar->next = b->areas;
 	b->areas = ar;
 	a->stats.total_bytes += len;

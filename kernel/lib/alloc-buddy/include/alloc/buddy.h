@@ -9,7 +9,8 @@
 
 /*
  * Build a buddy allocator in [base, base+len): its state, then the region's metadata
- * (one byte per 32-byte unit, ~3%), then the blocks. NULL if len is too small.
+ * (one byte per 32-byte unit, ~3%, left uninitialised), then the blocks. NULL if len is too
+ * small.
  * Does not register it.
  */
 struct alloc *alloc_buddy_create(void *base, size_t len);

@@ -258,8 +258,10 @@ int main(int argc, char **argv)
 	/* Two arenas at deliberately odd offsets: create on the first, addmem the second. */
 	uint8_t *m1 = malloc(arena + 64), *m2 = malloc(arena / 2 + 64);
 	/* Dirty memory, as RAM after a reboot may be: an allocator must not rely on zeroes. */
-	memset(m1, 0xa5, arena + 64);
-	memset(m2, 0x5a, arena / 2 + 64);
+	for (size_t i = 0; i < arena + 64; i++)
+		m1[i] = (uint8_t)rnd();
+	for (size_t i = 0; i < arena / 2 + 64; i++)
+		m2[i] = (uint8_t)(0x80 | (rnd() % 27)); /* every byte a plausible buddy "free" mark */
 	uint8_t *b1 = m1 + 8 + (seed % 5) * 8, *b2 = m2 + 24;
 	size_t l1 = arena - 40, l2 = arena / 2 - 8;
 	if (create(b1, 100) != NULL)
