@@ -106,6 +106,22 @@ static void fmt_str(struct kfmt_sink *s, const struct kfmt_spec *sp, const char 
 	pad_after(s, sp, n);
 }
 
+/* %ls: wide characters, ASCII only (others print as '?': there is no locale). */
+static void fmt_wstr(struct kfmt_sink *s, const struct kfmt_spec *sp, const __WCHAR_TYPE__ *ws)
+{
+	if (!ws) {
+		fmt_str(s, sp, NULL);
+		return;
+	}
+	size_t n = 0;
+	while ((sp->prec < 0 || n < (size_t)sp->prec) && ws[n])
+		n++;
+	pad_before(s, sp, n);
+	for (size_t i = 0; i < n; i++)
+		kfmt_put(s, ws[i] > 0 && ws[i] < 128 ? (char)ws[i] : '?');
+	pad_after(s, sp, n);
+}
+
 enum len_mod { L_NONE, L_HH, L_H, L_L, L_LL, L_Z, L_J, L_T, L_BIG_L };
 
 int kfmt(struct kfmt_sink *s, const char *fmt, va_list ap_in)
@@ -255,14 +271,18 @@ int kfmt(struct kfmt_sink *s, const char *fmt, va_list ap_in)
 			break;
 		}
 		case 'c': {
-			char ch = (char)va_arg(ap, int);
+			int wc = va_arg(ap, int); /* %lc: a wint_t, ASCII only */
+			char ch = lm == L_L && (wc < 0 || wc > 127) ? '?' : (char)wc;
 			pad_before(s, &sp, 1);
 			kfmt_put(s, ch);
 			pad_after(s, &sp, 1);
 			break;
 		}
 		case 's':
-			fmt_str(s, &sp, va_arg(ap, const char *));
+			if (lm == L_L)
+				fmt_wstr(s, &sp, va_arg(ap, const __WCHAR_TYPE__ *));
+			else
+				fmt_str(s, &sp, va_arg(ap, const char *));
 			break;
 		case 'f':
 		case 'F':

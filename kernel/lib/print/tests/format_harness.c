@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <wchar.h>
 
 #include <print/print.h>
 
@@ -131,6 +132,7 @@ static void table_misc(void)
 	T("%p %20p %-20p|", (void *)0x1234, (void *)0xdeadbeefcafe, (void *)0x10);
 	T("%p %10p|%-10p|", (void *)NULL, (void *)NULL, (void *)NULL);
 	T("%s %d %s %x %c %%", "mix", 12, "ed", 0xab, 'q');
+	T("[%ls][%8ls][%-8.2ls][%lc][%3lc]", L"wide", L"wide", L"wide", (wint_t)'w', (wint_t)'z');
 	T("");
 	/* Truncation and the return value. */
 	TN(1, "%d", 123456);

@@ -2,7 +2,11 @@
  * Freestanding: no libc, no allocation. Conversions: d i u x X o c s p % f F e E g G a A,
  * flags "-+ #0", width/precision (incl. *), length hh h l ll z j t L (L prints as double).
  * Floating point is converted exactly (big-number decimal expansion) and rounded half-to-even,
- * which is what glibc does in the default rounding mode. */
+ * which is what glibc does in the default rounding mode (checked against glibc on the host by
+ * tests/format.test.ts; the one deliberate difference: "%#.3g" of 999.5 is "1.00e+03" as C11
+ * requires, where glibc prints "1.e+03"). A float conversion uses ~1.3 KiB of stack.
+ * NULL prints as "(null)" (%s) and "(nil)" (%p), as glibc. %lc/%ls print ASCII and '?' for
+ * anything else (no locale). Not supported, printed verbatim: %n (deliberately), %m. */
 #ifndef KILN_PRINT_PRINT_H
 #define KILN_PRINT_PRINT_H
 
