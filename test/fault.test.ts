@@ -9,6 +9,7 @@ const cases: Array<{ mode: string; fatal: RegExp; extra?: RegExp }> = [
   { mode: "ud", fatal: /^kiln: fatal: invalid opcode \(vector 6, error 0x0\)$/m },
   { mode: "div", fatal: /^kiln: fatal: divide error \(vector 0, error 0x0\)$/m },
   { mode: "gp", fatal: /^kiln: fatal: general protection fault \(vector 13, error 0x0\)$/m },
+  { mode: "int3", fatal: /^kiln: fatal: breakpoint \(vector 3, error 0x0\)$/m },
   { mode: "stack", fatal: /^kiln: fatal: page fault \(vector 14, error 0x[0-9a-f]+\)$/m, extra: /\(boot stack overflow: guard page\)$/m },
 ];
 
@@ -35,6 +36,22 @@ test("fault stack: the unbounded recursion's walk stops at 32 lines", async () =
   const r = await boot("fault", { args: ["stack"] });
   const bt = [...r.output.matchAll(/^kiln: bt #/gm)];
   assert.equal(bt.length, 32, r.output);
+});
+
+test("fault regs: the report shows every general register as it was at the fault", async () => {
+  const r = await boot("fault", { args: ["regs"] });
+  assert.equal(r.status, 255, r.output);
+  const want: Record<string, string> = {
+    rax: "a0a0a0a0a0a0a0a0", rbx: "b0b0b0b0b0b0b0b0", rcx: "c0c0c0c0c0c0c0c0", rdx: "d0d0d0d0d0d0d0d0",
+    rsi: "5151515151515151", rdi: "d1d1d1d1d1d1d1d1", r8: "0808080808080808", r9: "0909090909090909",
+    r10: "1010101010101010", r11: "1111111111111111", r12: "1212121212121212", r13: "1313131313131313",
+    r14: "1414141414141414", r15: "1515151515151515",
+  };
+  for (const [name, value] of Object.entries(want)) {
+    assert.match(r.output, new RegExp(`(^kiln:| )${name} 0x${value}( |$)`, "m"), `${name} in:\n${r.output}`);
+  }
+  assert.match(r.output, /^kiln: fatal: invalid opcode \(vector 6/m);
+  assert.match(r.output, /rflags 0x0{12}3[0-9a-f]{3}/, "IOPL 3 in the saved rflags");
 });
 
 test("fault panic: kiln_panic reports, backtraces and exits 255", async () => {

@@ -5,6 +5,8 @@
  *   div    integer divide by zero (divide error)
  *   stack  unbounded recursion: runs into the unmapped guard page below the boot stack
  *   gp     hlt at CPL 3 (general protection fault: privileged instruction)
+ *   int3   a breakpoint instruction
+ *   regs   ud2 with known values in every general register (checks the saved frame)
  *   panic  kiln_panic("...")
  */
 #include <stdint.h>
@@ -45,6 +47,31 @@ static __attribute__((noinline)) int recurse(int depth)
 	return recurse(depth + 1) + frame[0]; /* not a tail call: every frame stays */
 }
 
+/* rax = 0xa0a0..., rbx = 0xb0b0..., ..., r15 = 0xf15f15...: the report must show exactly
+ * these (rsp/rbp stay real so the backtrace still works). */
+static __attribute__((noinline)) void fault_regs(void)
+{
+	__asm__ volatile("movabsq $0xa0a0a0a0a0a0a0a0, %%rax\n\t"
+			 "movabsq $0xb0b0b0b0b0b0b0b0, %%rbx\n\t"
+			 "movabsq $0xc0c0c0c0c0c0c0c0, %%rcx\n\t"
+			 "movabsq $0xd0d0d0d0d0d0d0d0, %%rdx\n\t"
+			 "movabsq $0x5151515151515151, %%rsi\n\t"
+			 "movabsq $0xd1d1d1d1d1d1d1d1, %%rdi\n\t"
+			 "movabsq $0x0808080808080808, %%r8\n\t"
+			 "movabsq $0x0909090909090909, %%r9\n\t"
+			 "movabsq $0x1010101010101010, %%r10\n\t"
+			 "movabsq $0x1111111111111111, %%r11\n\t"
+			 "movabsq $0x1212121212121212, %%r12\n\t"
+			 "movabsq $0x1313131313131313, %%r13\n\t"
+			 "movabsq $0x1414141414141414, %%r14\n\t"
+			 "movabsq $0x1515151515151515, %%r15\n\t"
+			 "ud2"
+			 :
+			 :
+			 : "rax", "rbx", "rcx", "rdx", "rsi", "rdi", "r8", "r9", "r10", "r11", "r12",
+			   "r13", "r14", "r15", "memory");
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "null";
@@ -61,8 +88,12 @@ int main(int argc, char **argv)
 		return recurse(0);
 	else if (streq(mode, "gp"))
 		__asm__ volatile("hlt");
+	else if (streq(mode, "int3"))
+		__asm__ volatile("int3");
+	else if (streq(mode, "regs"))
+		fault_regs();
 	else if (streq(mode, "panic"))
 		kiln_panic("requested by the fault app");
-	console_puts("fault: unknown mode (null, ud, div, stack, gp, panic)\n");
+	console_puts("fault: unknown mode (null, ud, div, stack, gp, int3, regs, panic)\n");
 	return 2;
 }

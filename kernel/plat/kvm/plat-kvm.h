@@ -3,5 +3,6 @@
 #define PLAT_KVM_INTERNAL_H
 
 void plat_serial_init(void);
+void plat_serial_flush(void);
 
 #endif

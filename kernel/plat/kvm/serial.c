@@ -16,6 +16,7 @@
 #define REG_LSR 5
 #define LSR_DR 0x01
 #define LSR_THRE 0x20
+#define LSR_TEMT 0x40
 #define FIFO_SIZE 16
 
 #ifndef CONFIG_PLAT_KVM_SERIAL_SETUP
@@ -39,6 +40,16 @@ static void put_raw(char c)
 	}
 	arch_outb(COM1 + REG_DATA, (uint8_t)c);
 	room--;
+}
+
+/* Waits until the UART has handed every byte on (FIFO and shift register empty), so that the
+ * exit port does not end the VM with the last line still in the FIFO. */
+void plat_serial_flush(void)
+{
+	uint8_t lsr;
+	while (!((lsr = arch_inb(COM1 + REG_LSR)) & LSR_TEMT) && lsr != 0xff)
+		arch_pause();
+	room = FIFO_SIZE;
 }
 
 static void serial_write(const char *buf, size_t len)

@@ -64,6 +64,24 @@ KTEST(plat, lapic_timer_wakes_idle_halt)
 	KT_ASSERT_EQ(plat_lapic_timer_remaining(), 0);
 }
 
+/* An interrupt taken at CPL 3 (IF=1, not halted): the CPU switches to the TSS's RSP0 stack,
+ * the shim posts the bit and returns into this loop with every register intact. */
+KTEST(plat, interrupt_at_cpl3_posts_pending_bit)
+{
+	arch_irq_take_pending();
+	volatile uint64_t canary = 0x5a5a5a5a5a5a5a5aull;
+	plat_lapic_timer_arm(42, 50000);
+	uint64_t got = 0, spins = 0;
+	arch_irq_enable();
+	for (uint64_t t0 = arch_rdtsc(); !got && arch_rdtsc() - t0 < 4000000000ull; spins++)
+		got = __atomic_load_n(&kiln_irq_pending, __ATOMIC_ACQUIRE);
+	arch_irq_disable();
+	KT_ASSERT_EQ(got, 1ull << (42 - 32));
+	KT_ASSERT_EQ(arch_irq_take_pending(), 1ull << (42 - 32));
+	KT_ASSERT_EQ(canary, 0x5a5a5a5a5a5a5a5aull);
+	KT_ASSERT(spins > 0);
+}
+
 KTEST(plat, lapic_timer_disarm)
 {
 	plat_lapic_timer_arm(41, 0xfffffff0u);
