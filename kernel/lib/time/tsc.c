@@ -122,6 +122,13 @@ static uint16_t pit_read_ch0(void)
 	return (uint16_t)(lo | hi << 8);
 }
 
+/* Mode 0 control word without a count: OUT stays low and the counter stops, so channel 0 does
+ * not keep raising IRQ 0 (or firing QEMU's timer) after calibration. */
+static void pit_stop(void)
+{
+	arch_outb(PIT_CMD, 0x30);
+}
+
 static uint64_t from_pit(void)
 {
 	/* Channel 0, lobyte/hibyte, mode 2 (rate generator: counts down from 65535 and reloads),
@@ -141,8 +148,10 @@ static uint64_t from_pit(void)
 			t0 = t;
 			break;
 		}
-		if (++spins > 100000)
+		if (++spins > 100000) {
+			pit_stop();
 			return 0;
+		}
 	}
 	/* Count PIT ticks (with wrap) until PIT_CAL_TICKS elapsed, stamping the TSC at the
 	 * edges; the first and last reads bound the error to ~1 tick (0.8 us) of 5 ms. */
@@ -155,9 +164,12 @@ static uint64_t from_pit(void)
 		t1 = arch_rdtsc();
 		elapsed += (uint16_t)(prev - c); /* counts down; mode 2 wraps mod 65536 */
 		prev = c;
-		if (++spins > 10000000)
+		if (++spins > 10000000) {
+			pit_stop();
 			return 0;
+		}
 	}
+	pit_stop();
 	source = "pit";
 	return (t1 - t0) * PIT_HZ / ((uint64_t)elapsed * 1000);
 }
