@@ -28,8 +28,9 @@ struct sched_coop_stats {
 
 void sched_coop_get_stats(struct sched_coop_stats *out);
 
-/* Bytes of one thread's TLS block (the linker's TLS image rounded to its alignment; 0 when
- * the image has no TLS) and the TCB size after it. */
+/* Bytes of one thread's TLS block: the linker's TLS image (memsz) rounded up to its
+ * alignment, 0 when the image has no TLS. The 64-byte TCB at the thread pointer comes on top.
+ * __thread variables work from sched-coop's init (class lib, priority 10) on. */
 size_t sched_coop_tls_size(void);
 
 /* Stack bounds [lo, hi) of a thread (the guard page is the 4 KiB below lo). */
@@ -38,7 +39,8 @@ void sched_coop_stack_bounds(const struct sched_thread *t, uintptr_t *lo, uintpt
 /*
  * If addr is in a thread's stack guard page, a one-line description
  * ("stack overflow: thread 'x' hit the guard page below its stack [lo, hi)"), else NULL.
- * For the fatal-fault report (boot's kiln_trap_report could call it weakly: see report).
+ * The hook for the fatal page-fault report: boot's kiln_trap_report prints it when boot
+ * defines a weak default of the same name (a strong definition here overrides it).
  */
 const char *kiln_fault_hint(uint64_t addr);
 
