@@ -1,5 +1,5 @@
-/* nolibc <string.h>: memory and string functions (no locale; strdup is not provided because
- * nolibc does not depend on an allocator). */
+/* nolibc <string.h>: memory and string functions (C locale only). strdup/strndup need an
+ * allocator library (alloc-*) selected, since they call malloc. */
 #ifndef KILN_NOLIBC_STRING_H
 #define KILN_NOLIBC_STRING_H
 
@@ -33,5 +33,7 @@ char *strpbrk(const char *s, const char *accept);
 char *strtok(char *restrict s, const char *restrict delim);
 char *strtok_r(char *restrict s, const char *restrict delim, char **restrict save);
 char *strerror(int errnum);
+char *strdup(const char *s);
+char *strndup(const char *s, size_t max);
 
 #endif

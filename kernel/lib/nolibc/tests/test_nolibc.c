@@ -133,3 +133,17 @@ KTEST(nolibc, errno_and_strerror)
 	KT_ASSERT_EQ(ENOSYS, 38);
 	KT_ASSERT_EQ(ETIMEDOUT, 110);
 }
+
+#if CONFIG_LIB_ALLOC /* strdup needs malloc */
+KTEST(nolibc, strdup_strndup)
+{
+	char *a = strdup("kiln");
+	KT_ASSERT_NOTNULL(a);
+	KT_ASSERT_STREQ(a, "kiln");
+	char *b = strndup("unikernel", 3);
+	KT_ASSERT_NOTNULL(b);
+	KT_ASSERT_STREQ(b, "uni");
+	free(a);
+	free(b);
+}
+#endif
