@@ -67,6 +67,13 @@ test("fault null with 2 MiB of memory", async () => {
   assert.match(r.output, /^kiln: fatal: page fault/m);
 });
 
+test("a failing init function is named and stops the boot before main", async () => {
+  const r = await boot("fault", { params: ["fault.init=fail"], args: ["null"] });
+  assert.equal(r.status, 255, r.output);
+  assert.match(r.output, /^kiln: fatal: init fault_init \(late, 500\) failed: -5$/m);
+  assert.doesNotMatch(r.output, /^fault: /m, "main did not run");
+});
+
 test("an unknown mode is not a fault: exit 2", async () => {
   const r = await boot("fault", { args: ["nothing"] });
   assert.equal(r.status, 2, r.output);

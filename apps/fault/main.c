@@ -8,9 +8,12 @@
  *   int3   a breakpoint instruction
  *   regs   ud2 with known values in every general register (checks the saved frame)
  *   panic  kiln_panic("...")
+ * and the parameter fault.init=fail makes an init function fail (before main runs).
  */
 #include <stdint.h>
 #include <boot/boot.h>
+#include <boot/init.h>
+#include <cmdline/cmdline.h>
 #include <console/console.h>
 
 static int streq(const char *a, const char *b)
@@ -21,6 +24,13 @@ static int streq(const char *a, const char *b)
 	}
 	return *a == *b;
 }
+
+static int fault_init(void)
+{
+	const char *v = cmdline_param("fault.init");
+	return v && streq(v, "fail") ? -5 : 0; /* -EIO */
+}
+KILN_INIT(late, 500, fault_init);
 
 /* noinline + volatile: the compiler can prove neither the null nor the zero. */
 static __attribute__((noinline)) void fault_null(void)
