@@ -56,15 +56,53 @@ export function register(program: Command): void {
     .option("--json", "print one JSON object")
     .option("--out <file>", "also write the JSON to a file")
     .action(async (appDir: string, flags: Common & { runs: string; runner: string; memory?: string; set: string[] }) => {
-      if (!["vmm", "qemu", "auto"].includes(flags.runner)) throw new KilnError(`--runner: unknown runner "${flags.runner}". Use vmm, qemu or auto.`);
       const { benchBoot, formatBoot } = await import("../bench/boot.ts");
       const r = await benchBoot(appDir, {
         runs: positiveInt(flags.runs, "--runs"),
-        runner: flags.runner as RunnerName | "auto",
+        runner: runnerFlag(flags.runner),
         memory: flags.memory ? parseMemorySize(flags.memory, "--memory") : undefined,
         sets: flags.set,
         log: log(flags),
       });
       emit(r, formatBoot(r), flags);
     });
+
+  bench
+    .command("alloc")
+    .description("Allocator throughput (region, buddy, TLSF vs host glibc) and boot time with each")
+    .option("--runs <n>", "runs per measurement (medians are reported)", "3")
+    .option("--runner <name>", "vmm | qemu | auto", "auto")
+    .option("--json", "print one JSON object")
+    .option("--out <file>", "also write the JSON to a file")
+    .action(async (flags: Common & { runs: string; runner: string }) => {
+      const { benchAlloc, formatAllocTable } = await import("../bench/alloc.ts");
+      const r = await benchAlloc({ runs: positiveInt(flags.runs, "--runs"), runner: runnerFlag(flags.runner), log: log(flags) });
+      emit(r, formatAllocTable(r), flags);
+    });
+
+  bench
+    .command("sched")
+    .description("Context switch, thread create+join and timer wake-up costs (medians)")
+    .option("--runs <n>", "boots of the benchmark image", "5")
+    .option("--runner <name>", "vmm | qemu | auto", "auto")
+    .option("--no-host", "skip the scheduler compiled natively on the host (reference line)")
+    .option("--set <lib.option=value>", "override a library option (repeatable)", collect, [])
+    .option("--json", "print one JSON object")
+    .option("--out <file>", "also write the JSON to a file")
+    .action(async (flags: Common & { runs: string; runner: string; host: boolean; set: string[] }) => {
+      const { benchSched, formatSchedTable } = await import("../bench/sched.ts");
+      const r = await benchSched({
+        runs: positiveInt(flags.runs, "--runs"),
+        runner: runnerFlag(flags.runner),
+        host: flags.host,
+        sets: flags.set,
+        log: log(flags),
+      });
+      emit(r, formatSchedTable(r), flags);
+    });
+}
+
+function runnerFlag(value: string): RunnerName | "auto" {
+  if (value === "vmm" || value === "qemu" || value === "auto") return value;
+  throw new KilnError(`--runner: unknown runner "${value}". Use vmm, qemu or auto.`);
 }

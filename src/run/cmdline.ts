@@ -9,10 +9,13 @@ export function splitCmdline(cmdline: string): { params: string; args: string } 
   return { params: words.slice(0, i).trim(), args: words.slice(i + 4).trim() };
 }
 
-/** Quotes an argument for the guest's command-line parser (double quotes group words). */
+/**
+ * Quotes an argument for the guest's command-line parser (library cmdline): double quotes group
+ * words, and inside them `\"` and `\\` stand for a quote and a backslash.
+ */
 export function quoteArg(arg: string): string {
-  if (arg.includes('"')) throw new Error(`argument ${JSON.stringify(arg)}: the kernel command line cannot carry a double quote`);
-  return arg === "" || /\s/.test(arg) ? `"${arg}"` : arg;
+  if (arg !== "" && !/[\s"\\]/.test(arg)) return arg;
+  return `"${arg.replace(/[\\"]/g, (c) => "\\" + c)}"`;
 }
 
 export function composeCmdline(base: string, extraParams: string[], args: string[] | undefined): string {
