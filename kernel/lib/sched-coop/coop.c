@@ -70,32 +70,24 @@ static struct sched_coop_stats stats;
  * The linker script marks the image: _kiln_tls_start.._kiln_tdata_end is initialized
  * (.tdata), up to _kiln_tls_end is zeroed (.tbss), _kiln_tls_align is the PT_TLS alignment.
  * The linker places variable v at %fs:(offset_in_image(v) - round_up(memsz, align)), so each
- * thread's block must be exactly that size and end at the (aligned) thread pointer. Weak:
- * a script without TLS leaves them 0 and every thread gets only its TCB. */
-extern char _kiln_tls_start[] __attribute__((weak));
-extern char _kiln_tdata_end[] __attribute__((weak));
-extern char _kiln_tls_end[] __attribute__((weak));
-extern char _kiln_tls_align[] __attribute__((weak));
+ * thread's block must be exactly that size and end at the (aligned) thread pointer. An image
+ * without __thread variables has an empty block and every thread gets only its TCB. */
+extern char _kiln_tls_start[], _kiln_tdata_end[], _kiln_tls_end[], _kiln_tls_align[];
 
 static size_t tls_block, tls_align, tdata_len;
 
-/* 64-bit data relocations: ld does not fit an undefined weak symbol in the 32-bit
- * immediates that code addresses use. */
-static char *const tls_syms[4] = {_kiln_tls_start, _kiln_tdata_end, _kiln_tls_end, _kiln_tls_align};
-
 static void tls_layout(void)
 {
-	char *const volatile *syms = tls_syms;
-	uintptr_t start = (uintptr_t)syms[0], end = (uintptr_t)syms[2];
-	uintptr_t align = (uintptr_t)syms[3];
-	if (!start || end <= start) {
+	uintptr_t start = (uintptr_t)_kiln_tls_start, end = (uintptr_t)_kiln_tls_end;
+	uintptr_t align = (uintptr_t)_kiln_tls_align; /* an absolute symbol: its value is the alignment */
+	if (end <= start) {
 		tls_block = 0;
 		tls_align = 16;
 		return;
 	}
 	if (!align || (align & (align - 1)))
 		align = 16;
-	tdata_len = (uintptr_t)syms[1] - start;
+	tdata_len = (uintptr_t)_kiln_tdata_end - start;
 	tls_block = ((end - start) + align - 1) & ~(align - 1);
 	tls_align = align < 16 ? 16 : align;
 }
@@ -116,7 +108,7 @@ static uint64_t tls_new(struct sched_thread *t)
 	uintptr_t tp = ((uintptr_t)mem + tls_block + tls_align - 1) & ~(uintptr_t)(tls_align - 1);
 	char *block = (char *)(tp - tls_block);
 	if (tls_block) {
-		memcpy(block, tls_syms[0], tdata_len);
+		memcpy(block, _kiln_tls_start, tdata_len);
 		memset(block + tdata_len, 0, tls_block - tdata_len);
 	}
 	memset((void *)tp, 0, TCB_SIZE);

@@ -302,7 +302,6 @@ KTEST(sched, thread_pointer_switches_with_thread)
 	KT_ASSERT_EQ(a[0] & 15, 0);
 }
 
-#if CONFIG_SCHED_COOP_TEST_TLS
 static __thread int tls_counter = 42;
 static __thread char tls_zero[200];
 
@@ -332,7 +331,6 @@ KTEST(sched, thread_local_variables)
 	KT_ASSERT(ok2);
 	KT_ASSERT_EQ(tls_counter, 7);
 }
-#endif
 
 /* ---- guard pages (the overflow itself is tested by apps/bench-sched "overflow") ---- */
 
