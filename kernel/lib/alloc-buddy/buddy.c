@@ -25,6 +25,7 @@ _Static_assert(ORDERS <= 32, "order bitmap is 32 bits");
 struct buddy_area {
 	struct buddy_area *next;
 	uintptr_t base, end; /* the blocks' range, base 32-byte aligned */
+	uintptr_t carved;    /* [base, carved) is cut into blocks; the rest is not touched yet */
 	uint8_t *meta;       /* one byte per unit from base */
 };
 
@@ -92,13 +93,38 @@ static void unlink_blk(struct buddy *b, struct fblk *f, int k)
 	b->free_bytes -= osize(k);
 }
 
+/*
+ * Cut the next blocks of not yet carved memory (maximal naturally aligned blocks, in address
+ * order) until one of order >= k is free. Done lazily so that creating the allocator touches
+ * no memory far from its start (a first touch of a guest page costs a host page fault).
+ */
+static int carve(struct buddy *b, int k)
+{
+	for (struct buddy_area *ar = b->areas; ar; ar = ar->next) {
+		while (ar->carved < ar->end) {
+			uintptr_t p = ar->carved;
+			int j = ORDERS - 1;
+			while (j > 0 && ((p & (osize(j) - 1)) || p + osize(j) > ar->end))
+				j--;
+			push(b, ar, p, j);
+			ar->carved = p + osize(j);
+			if (j >= k)
+				return 1;
+		}
+	}
+	return 0;
+}
+
 static void *take_order(struct buddy *b, int k)
 {
 	if (k >= ORDERS)
 		return 0;
 	uint32_t m = b->nonempty & (~0u << k);
-	if (!m)
-		return 0;
+	if (__builtin_expect(!m, 0)) {
+		if (!carve(b, k))
+			return 0;
+		m = b->nonempty & (~0u << k);
+	}
 	int j = __builtin_ctz(m);
 	struct fblk *f = b->free[j];
 	struct buddy_area *ar = f->area;
@@ -217,7 +243,10 @@ static void buddy_pfree(struct alloc *a, void *ptr, size_t npages)
 
 static size_t buddy_availmem(struct alloc *a)
 {
-	return B(a)->free_bytes;
+	size_t sum = B(a)->free_bytes;
+	for (struct buddy_area *ar = B(a)->areas; ar; ar = ar->next)
+		sum += ar->end - ar->carved;
+	return sum;
 }
 
 static int buddy_addmem(struct alloc *a, void *base, size_t len)
@@ -237,21 +266,14 @@ static int buddy_addmem(struct alloc *a, void *base, size_t len)
 	ar->end = blocks + (n << MIN_SHIFT);
 	/*
 	 * The metadata is NOT zeroed (create stays cheap: no pass over 1/33 of RAM). It never needs
-	 * to be: the carving below cuts maximal aligned blocks, so a merge stays inside one carved
-	 * block (a buddy outside the area stops it), and inside one every buddy head that free reads
-	 * was written when its parent was split. Stale bytes elsewhere are never consulted.
+	 * to be: carve() cuts maximal aligned blocks, so a merge stays inside one carved block (a
+	 * buddy outside the area stops it), and inside one every buddy head that free reads was
+	 * written when its parent was split. Stale bytes elsewhere are never consulted.
 	 */
 	ar->next = b->areas;
 	b->areas = ar;
+	ar->carved = ar->base; /* carve() cuts it into blocks on demand */
 	a->stats.total_bytes += len;
-	/* Cut the range into the largest naturally aligned blocks that fit. */
-	for (uintptr_t p = ar->base; p < ar->end;) {
-		int k = ORDERS - 1;
-		while (k > 0 && ((p & (osize(k) - 1)) || p + osize(k) > ar->end))
-			k--;
-		push(b, ar, p, k);
-		p += osize(k);
-	}
 	return 0;
 }
 

@@ -28,6 +28,9 @@
 #define MIN_PAYLOAD ((size_t)16)
 #define MAX_BLOCK (((size_t)1 << (FL_MAX - 1)) - 1) /* largest size mapping_search can place */
 
+/* The create region enters the free lists this much at a time (see grow()). */
+#define GROW_CHUNK ((size_t)1 << 20)
+
 #define F_FREE ((size_t)1)
 #define F_PREV_FREE ((size_t)2)
 #define F_MASK ((size_t)3)
@@ -45,6 +48,8 @@ struct tlsf {
 	uint32_t fl_bitmap;
 	uint32_t sl_bitmap[FL_COUNT];
 	size_t free_bytes;
+	struct blk *wild;   /* sentinel ending the part of the create region in use; NULL: all in */
+	uintptr_t wild_end; /* end of the create region (16-byte aligned) */
 	struct blk *heads[FL_COUNT][SL_COUNT];
 };
 
@@ -199,6 +204,47 @@ static void trim_used(struct tlsf *t, struct blk *b, size_t size)
 	release(t, tail);
 }
 
+/*
+ * Bring more of the create region into the free lists, like sbrk: the old end sentinel becomes
+ * the header of a block reaching a new sentinel further on, merged with a free block before it.
+ * Done lazily so that creating the allocator touches no memory far from its start: on KVM and
+ * QEMU the first touch of a guest page costs a host page fault, which a boot should not pay
+ * for memory it does not use. `need` is the search size that failed. 0 when nothing is left.
+ */
+static int grow(struct tlsf *t, size_t need)
+{
+	if (!t->wild)
+		return 0;
+	uintptr_t s = (uintptr_t)t->wild;
+	size_t chunk = need + (need >> 4) + 4 * HDR; /* beyond the search's round-up */
+	if (chunk < GROW_CHUNK)
+		chunk = GROW_CHUNK;
+	uintptr_t last = t->wild_end - HDR; /* where the final sentinel goes */
+	uintptr_t ns = last;
+	/* Stop short of the end only if what stays behind could still become a block. */
+	if (chunk < last - s && last - align_up(s + chunk, ALIGN) >= HDR + MIN_PAYLOAD)
+		ns = align_up(s + chunk, ALIGN);
+	if (ns - s < HDR + MIN_PAYLOAD) {
+		t->wild = 0;
+		return 0;
+	}
+	struct blk *w = t->wild, *n = (struct blk *)ns;
+	w->size = (ns - s - HDR) | (w->size & F_PREV_FREE); /* used until release() */
+	n->size = 0;
+	t->wild = ns == last ? 0 : n;
+	release(t, w);
+	return 1;
+}
+
+/* find_take, growing into the rest of the create region while that helps. */
+static struct blk *find_take_grow(struct tlsf *t, size_t size)
+{
+	struct blk *b = find_take(t, size);
+	while (!b && grow(t, size))
+		b = find_take(t, size);
+	return b;
+}
+
 static inline size_t adjust(size_t size)
 {
 	return size <= MIN_PAYLOAD ? MIN_PAYLOAD : align_up(size, ALIGN);
@@ -211,7 +257,7 @@ static void *tlsf_malloc(struct alloc *a, size_t size)
 		goto fail;
 	size = adjust(size);
 	struct blk *b = find_take(t, size);
-	if (!b)
+	if (__builtin_expect(!b, 0) && !(b = find_take_grow(t, size)))
 		goto fail;
 	/* The hot path, specialised: b was free, so both its neighbours are used and its
 	 * successor has PREV_FREE set with prev_phys = b. */
@@ -248,7 +294,7 @@ static int tlsf_memalign(struct alloc *a, void **out, size_t align, size_t size)
 		goto fail;
 	size = adjust(size);
 	/* Room for the worst-case leading gap, which must itself hold a free block. */
-	struct blk *b = find_take(t, size + align + HDR + MIN_PAYLOAD);
+	struct blk *b = find_take_grow(t, size + align + HDR + MIN_PAYLOAD);
 	if (!b)
 		goto fail;
 	uintptr_t p = (uintptr_t)payload(b);
@@ -336,7 +382,9 @@ static void tlsf_pfree(struct alloc *a, void *ptr, size_t npages)
 
 static size_t tlsf_availmem(struct alloc *a)
 {
-	return T(a)->free_bytes;
+	struct tlsf *t = T(a);
+	/* Counting the ungrown rest as if its sentinel merged away, as it does once all is free. */
+	return t->free_bytes + (t->wild ? t->wild_end - (uintptr_t)t->wild - HDR : 0);
 }
 
 static int tlsf_addmem(struct alloc *a, void *base, size_t len)
@@ -384,8 +432,16 @@ struct alloc *alloc_tlsf_create(void *base, size_t len)
 	__builtin_memset(t, 0, __builtin_offsetof(struct tlsf, heads));
 	t->a.ops = &tlsf_ops;
 	t->a.name = "tlsf";
-	if (tlsf_addmem(&t->a, (void *)(b + sizeof(*t)), e - b - sizeof(*t)))
+	uintptr_t m = align_up(b + sizeof(*t), ALIGN), me = e & ~(uintptr_t)(ALIGN - 1);
+	if (me - m > 2 * GROW_CHUNK && me - m <= MAX_BLOCK) {
+		/* Start with one chunk; grow() brings in the rest when needed. */
+		if (tlsf_addmem(&t->a, (void *)m, GROW_CHUNK))
+			return 0;
+		t->wild = (struct blk *)(m + GROW_CHUNK - HDR);
+		t->wild_end = me;
+	} else if (tlsf_addmem(&t->a, (void *)m, e - m)) {
 		return 0;
+	}
 	t->a.stats.total_bytes = len;
 	return &t->a;
 }
