@@ -28,7 +28,14 @@ test("a prompt without a newline is shown at once", () => {
 });
 
 test("stack-trace lines get symbols", () => {
-  const f = new ConsoleFilter({ symbolize: (a) => (a === 0x101234n ? "main+0x14" : undefined) });
+  const seen: Array<[bigint, boolean]> = [];
+  const f = new ConsoleFilter({
+    symbolize: (a, ret) => {
+      seen.push([a, ret]);
+      return a === 0x101234n ? "main+0x14" : undefined;
+    },
+  });
   const out = f.push("kiln: bt #0 0x101234\nkiln: bt #1 0x999\n");
   assert.equal(out, "kiln: bt #0 0x101234 main+0x14\nkiln: bt #1 0x999\n");
+  assert.deepEqual(seen, [[0x101234n, false], [0x999n, true]], "#0 is the pc, later frames are return addresses");
 });

@@ -1,7 +1,12 @@
 // Turns the raw serial byte stream into what a person reads: CRLF to LF, the `kiln: exit` line
 // hidden (it is protocol, see exit-status.ts), stack-trace lines given symbols.
 
-export type Symbolizer = (addr: bigint) => string | undefined;
+/**
+ * Names an address. A return address (every `bt` frame after #0, which is the exact faulting
+ * pc) points after its call, which may be past the end of a function that ends in a noreturn
+ * call, so it is looked up one byte back.
+ */
+export type Symbolizer = (addr: bigint, isReturnAddress: boolean) => string | undefined;
 
 export interface ConsoleFilterOptions {
   /** Show protocol lines (`kiln: exit N`) too. */
@@ -62,7 +67,7 @@ export class ConsoleFilter {
     if (!this.opts.verbose && EXIT_LINE.test(line)) return undefined;
     const bt = BT_LINE.exec(line);
     if (bt && this.opts.symbolize) {
-      const sym = this.opts.symbolize(BigInt("0x" + bt[2]));
+      const sym = this.opts.symbolize(BigInt("0x" + bt[2]), bt[1] !== "0");
       if (sym) return `${line} ${sym}`;
     }
     return line;

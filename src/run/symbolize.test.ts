@@ -15,3 +15,10 @@ test("lookup finds the containing function", () => {
   assert.equal(lookup(syms, 0x2008n), undefined); // past c's end
   assert.equal(lookup(syms, 0x10n), undefined);
 });
+
+test("a return address just past a function's end belongs to that function", () => {
+  // a ends at 0x1010 with a noreturn call: the return address 0x1010 is b's first byte.
+  assert.equal(lookup(syms, 0x1010n, true), "a+0x10");
+  assert.equal(lookup(syms, 0x1010n, false), "b+0x0");
+  assert.equal(lookup(syms, 0x2008n, true), "c+0x8");
+});

@@ -20,35 +20,39 @@ export function readSymbols(elfPath: string): Sym[] {
   return syms;
 }
 
-/** `func+0xoff` for an address inside a known function, else undefined. */
-export function lookup(syms: Sym[], addr: bigint): string | undefined {
+/**
+ * `func+0xoff` for an address inside a known function, else undefined. For a return address the
+ * function is found from addr-1 (the call instruction), the offset still shown from addr.
+ */
+export function lookup(syms: Sym[], addr: bigint, isReturnAddress = false): string | undefined {
+  const probe = isReturnAddress && addr > 0n ? addr - 1n : addr;
   let lo = 0;
   let hi = syms.length - 1;
   let best: Sym | undefined;
   while (lo <= hi) {
     const mid = (lo + hi) >> 1;
     const s = syms[mid]!;
-    if (s.addr <= addr) {
+    if (s.addr <= probe) {
       best = s;
       lo = mid + 1;
     } else hi = mid - 1;
   }
   if (!best) return undefined;
   const off = addr - best.addr;
-  if (best.size > 0n && off >= best.size) return undefined;
+  if (best.size > 0n && probe - best.addr >= best.size) return undefined;
   return `${best.name}+0x${off.toString(16)}`;
 }
 
 /** A symbolizer over an unstripped image; adds `file:line` when the image has debug info. */
 export function elfSymbolizer(elfPath: string): Symbolizer {
   let syms: Sym[] | undefined;
-  return (addr) => {
+  return (addr, isReturnAddress) => {
     syms ??= readSymbols(elfPath);
-    const name = lookup(syms, addr);
+    const name = lookup(syms, addr, isReturnAddress);
     if (!name) return undefined;
+    const probe = isReturnAddress ? addr - 1n : addr;
     try {
-      // Return addresses point after the call: look up addr-1 for the line of the call itself.
-      const where = execFileSync("addr2line", ["-e", elfPath, "0x" + (addr - 1n).toString(16)], {
+      const where = execFileSync("addr2line", ["-e", elfPath, "0x" + probe.toString(16)], {
         encoding: "utf8",
       }).trim();
       return where && !where.startsWith("??") ? `${name} (${where})` : name;
