@@ -1,5 +1,6 @@
 // Names for guest code addresses, from the unstripped image, for stack traces.
 import { execFileSync } from "node:child_process";
+import path from "node:path";
 import type { Symbolizer } from "./console-filter.ts";
 
 interface Sym {
@@ -55,7 +56,11 @@ export function elfSymbolizer(elfPath: string): Symbolizer {
       const where = execFileSync("addr2line", ["-e", elfPath, "0x" + probe.toString(16)], {
         encoding: "utf8",
       }).trim();
-      return where && !where.startsWith("??") ? `${name} (${where})` : name;
+      // Without debug info (non --debug builds) addr2line knows the file at best: "main.c:?".
+      if (!/:\d+/.test(where)) return name;
+      const loc = where.replace(/ \(discriminator \d+\)$/, "");
+      const rel = path.relative(process.cwd(), loc);
+      return `${name} (${rel.startsWith("..") ? loc : rel})`;
     } catch {
       return name;
     }
