@@ -1,0 +1,39 @@
+// The vmm runner: boots the image on Kiln's own VMM in this process (src/vmm).
+import { KilnError } from "../errors.ts";
+import { Vm } from "../vmm/index.ts";
+import { ConsoleFilter } from "./console-filter.ts";
+import type { RunOptions, RunResult } from "./types.ts";
+
+export async function runVmm(image: string, opts: RunOptions): Promise<RunResult> {
+  const filter = new ConsoleFilter({ verbose: opts.verbose, symbolize: opts.symbolize });
+  const decoder = new TextDecoder();
+  const started = performance.now();
+  const vm = await Vm.boot(image, {
+    memory: opts.memory,
+    cmdline: opts.cmdline,
+    console: (bytes) => {
+      const shown = filter.push(decoder.decode(bytes, { stream: true }));
+      if (shown) opts.onOutput?.(shown);
+    },
+    input: opts.interactive ? process.stdin : undefined,
+  });
+  let timedOut = false;
+  const timer =
+    opts.timeoutMs !== undefined
+      ? setTimeout(() => {
+          timedOut = true;
+          vm.kill();
+        }, opts.timeoutMs)
+      : undefined;
+  const r = await vm.exited.finally(() => timer && clearTimeout(timer));
+  const wallMs = performance.now() - started;
+  const tail = filter.end();
+  if (tail) opts.onOutput?.(tail);
+  if (timedOut) throw new KilnError(`the guest did not exit within ${opts.timeoutMs} ms (vmm); killed it.`);
+  if (r.reason !== "exit") {
+    throw new KilnError(
+      `the VM stopped without a guest exit status: ${r.detail}` + (r.registers?.length ? `\n${r.registers.join("\n")}` : ""),
+    );
+  }
+  return { status: r.status, output: filter.raw, wallMs, runner: "vmm" };
+}
