@@ -28,8 +28,9 @@
 #define MIN_PAYLOAD ((size_t)16)
 #define MAX_BLOCK (((size_t)1 << (FL_MAX - 1)) - 1) /* largest size mapping_search can place */
 
-/* The create region enters the free lists this much at a time (see grow()). */
-#define GROW_CHUNK ((size_t)1 << 20)
+/* The create region enters the free lists this much at a time (see grow()): small, so that
+ * creating touches only a few pages next to the allocator state. */
+#define GROW_CHUNK ((size_t)64 << 10)
 
 #define F_FREE ((size_t)1)
 #define F_PREV_FREE ((size_t)2)
