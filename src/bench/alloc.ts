@@ -136,21 +136,26 @@ export async function benchAlloc(opts: AllocBenchOptions): Promise<AllocBenchRes
     let runner: RunnerName = "qemu";
     let accel: string | undefined;
 
+    const images = {} as Record<AllocatorName, { image: string; debugImage: string }>;
     for (const alloc of ALLOCATORS) {
-      const appDir = writeVariant(tmp, alloc, memory);
       log(`build bench-alloc with alloc-${alloc}`);
-      const built = await buildApp(appDir, { outDir: path.join(defaultBuildRoot(), `bench-alloc-${alloc}`), log: () => {} });
-      const rates: Record<string, number[]> = {};
-      const inits: number[] = [];
-      const boots: number[] = [];
-      for (let i = 0; i < runs; i++) {
-        const r = await runImage(built.image, {
-          memory,
-          cmdline: `-- ${WORKLOADS.join(" ")} init`,
-          timeoutMs: 120_000,
-          runner: opts.runner,
-          debugImage: built.debugImage,
-        });
+      const built = await buildApp(writeVariant(tmp, alloc, memory), { outDir: path.join(defaultBuildRoot(), `bench-alloc-${alloc}`), log: () => {} });
+      images[alloc] = { image: built.image, debugImage: built.debugImage };
+    }
+    const rates = {} as Record<AllocatorName, Record<WorkloadName, number[]>>;
+    const inits = {} as Record<AllocatorName, number[]>;
+    const boots = {} as Record<AllocatorName, number[]>;
+    for (const alloc of ALLOCATORS) {
+      rates[alloc] = { small: [], mixed: [], pages: [] };
+      inits[alloc] = [];
+      boots[alloc] = [];
+    }
+    // Interleaved (run i of every allocator, then run i+1): a machine whose load changes over
+    // the measurement then skews all allocators alike instead of whichever ran last.
+    for (let i = 0; i < runs; i++) {
+      for (const alloc of ALLOCATORS) {
+        const { image, debugImage } = images[alloc];
+        const r = await runImage(image, { memory, cmdline: `-- ${WORKLOADS.join(" ")} init`, timeoutMs: 120_000, runner: opts.runner, debugImage });
         if (r.status !== 0) throw new KilnError(`bench-alloc (alloc-${alloc}) exited with status ${r.status}:\n${r.output}`);
         runner = r.runner;
         accel = r.accel;
@@ -158,19 +163,21 @@ export async function benchAlloc(opts: AllocBenchOptions): Promise<AllocBenchRes
         for (const w of WORKLOADS) {
           const l = lines.find((x) => x.workload === w);
           if (!l) throw new KilnError(`bench-alloc (alloc-${alloc}): no BENCH line for workload ${w}:\n${r.output}`);
-          (rates[w] ??= []).push(opsPerSec(l));
+          rates[alloc][w].push(opsPerSec(l));
         }
         const init = lines.find((x) => x.workload === "init");
-        if (init) inits.push(init.ns / init.ops);
-        const b = await runImage(built.image, { memory: bootMemory, cmdline: "boot.stats=1 -- none", timeoutMs: 60_000, runner: opts.runner });
+        if (init) inits[alloc].push(init.ns / init.ops);
+        const b = await runImage(image, { memory: bootMemory, cmdline: "boot.stats=1 -- none", timeoutMs: 60_000, runner: opts.runner });
         const stamp = parseBootLine(b.output);
         if (b.status !== 0 || !stamp) throw new KilnError(`bench-alloc (alloc-${alloc}) boot run: status ${b.status}, no 'kiln: boot' line:\n${b.output}`);
-        boots.push(stamp.guestBootUs);
-        log(`alloc-${alloc} run ${i + 1}/${runs}: ${WORKLOADS.map((w) => `${w} ${Math.round(rates[w]!.at(-1)!)} ops/s`).join(", ")}, boot ${stamp.guestBootUs.toFixed(1)} us`);
+        boots[alloc].push(stamp.guestBootUs);
+        log(`alloc-${alloc} run ${i + 1}/${runs}: ${WORKLOADS.map((w) => `${w} ${Math.round(rates[alloc][w].at(-1)!)} ops/s`).join(", ")}, boot ${stamp.guestBootUs.toFixed(1)} us`);
       }
-      for (const w of WORKLOADS) workloads[w][alloc] = Math.round(median(rates[w]!));
-      boot_us[alloc] = Number(median(boots).toFixed(1));
-      init_ns[alloc] = Number(median(inits).toFixed(1));
+    }
+    for (const alloc of ALLOCATORS) {
+      for (const w of WORKLOADS) workloads[w][alloc] = Math.round(median(rates[alloc][w]));
+      boot_us[alloc] = Number(median(boots[alloc]).toFixed(1));
+      init_ns[alloc] = Number(median(inits[alloc]).toFixed(1));
     }
 
     log("build and run the host reference (glibc malloc, and the cores natively)");
