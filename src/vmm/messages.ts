@@ -15,6 +15,7 @@ export interface WorkerInit {
 }
 
 export type WorkerMessage =
+  | { type: "ready" } // modules and koffi loaded; waiting for its WorkerInit
   | { type: "running" }
   | { type: "output"; bytes: Uint8Array }
   | {

@@ -15,6 +15,7 @@ try {
 } catch {
   // Reported by the VM that uses this worker, where the error has a context.
 }
+port.postMessage({ type: "ready" } satisfies WorkerMessage);
 port.once("message", (init: WorkerInit) => {
   void (async () => {
     const factory: MachineFactory = init.machineModule

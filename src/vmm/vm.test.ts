@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { PassThrough } from "node:stream";
+import { spawnSync } from "node:child_process";
 import { Vm } from "./vm.ts";
 import { VmConfigError, VmImageError } from "./errors.ts";
 import { buildElf, goodElfSpec } from "./testing/elf-builder.ts";
@@ -95,9 +96,9 @@ test("a triple fault ends the VM with a report", async () => {
 });
 
 test("prewarmed workers: boot takes a spare; idle spares do not keep the process alive", async () => {
-  Vm.prewarm(2);
+  const ready = Vm.prewarm(2);
   assert.equal(Vm.spareWorkers, 2);
-  await new Promise((r) => setTimeout(r, 1500)); // let them load
+  await ready;
   const t0 = performance.now();
   const vm = await Vm.boot(image, { memory: 2 * MiB, cmdline: "fake=hello", machineModule: fake });
   const bootMs = performance.now() - t0;
@@ -108,4 +109,22 @@ test("prewarmed workers: boot takes a spare; idle spares do not keep the process
   // A cold worker needs hundreds of ms to load tsx and the modules; a warm one only the fake
   // machine module import. Loose bound: this machine is shared.
   assert.ok(bootMs < 400, `warm boot took ${bootMs.toFixed(1)} ms`);
+  // A process left with idle spares still exits by itself.
+  const vmUrl = new URL("./vm.ts", import.meta.url).href;
+  const child = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", `const { Vm } = await import(${JSON.stringify(vmUrl)}); await Vm.prewarm(2); console.log("spares", Vm.spareWorkers);`], { encoding: "utf8", timeout: 30000 });
+  assert.equal(child.status, 0, child.stderr);
+  assert.equal(child.stdout, "spares 2\n");
+});
+
+test("a vCPU that ignores kill() is terminated after the grace period; exited still settles", async () => {
+  const out = collect();
+  const vm = await Vm.boot(image, { memory: 2 * MiB, cmdline: "fake=deaf", killGraceMs: 300, machineModule: fake, console: out.sink });
+  while (!out.text().includes("\n")) await new Promise((r) => setTimeout(r, 10));
+  vm.kill();
+  const r = await vm.exited;
+  assert.equal(r.reason, "killed");
+  assert.equal(r.status, 137);
+  assert.match(r.detail, /did not stop within 300 ms of kill\(\); thread terminated/);
+  assert.match(r.resources.failures[0]!, /unaccounted for/);
+  assert.equal(Vm.live.size, 0);
 });

@@ -50,7 +50,11 @@ function checkMemory(memory: number): void {
   if (memory % PAGE_SIZE !== 0) throw new VmConfigError("memory", `${memory} bytes is not a multiple of 4 KiB`, "Round it to whole pages");
 }
 
-const spares: Worker[] = [];
+interface Spare {
+  worker: Worker;
+  detach: () => void;
+}
+const spares: Spare[] = [];
 
 function spawnWorker(): Worker {
   const w = new Worker(workerBootstrap(), { eval: true, execArgv: [] });
@@ -59,11 +63,11 @@ function spawnWorker(): Worker {
 
 /** A started vCPU worker: a prewarmed one if there is one, else a new one. */
 function takeWorker(): Worker {
-  const w = spares.shift();
-  if (!w) return spawnWorker();
-  w.removeAllListeners();
-  w.ref();
-  return w;
+  const spare = spares.shift();
+  if (!spare) return spawnWorker();
+  spare.detach();
+  spare.worker.ref();
+  return spare.worker;
 }
 
 function workerBootstrap(): string {
@@ -80,21 +84,41 @@ export class Vm {
   }
 
   /**
-   * Starts `count` vCPU workers ahead of need (a worker takes a while to load the TypeScript
-   * and koffi; booting on a prewarmed one skips that). Idle spares do not keep the process alive.
+   * Starts vCPU workers ahead of need until `count` are spare (a worker takes a while to load
+   * the TypeScript and koffi; booting on a prewarmed one skips that). Resolves when they are
+   * loaded. Idle spares do not keep the process alive.
    */
-  static prewarm(count = 1): void {
+  static prewarm(count = 1): Promise<void> {
+    const waits: Array<Promise<void>> = [];
     while (spares.length < count) {
       const w = spawnWorker();
-      w.unref();
-      const drop = (): void => {
-        const i = spares.indexOf(w);
-        if (i >= 0) spares.splice(i, 1);
-      };
-      w.on("error", drop);
-      w.on("exit", drop);
-      spares.push(w);
+      const spare: Spare = { worker: w, detach: () => {} };
+      waits.push(
+        new Promise<void>((resolve) => {
+          const onMessage = (m: WorkerMessage): void => {
+            if (m.type !== "ready") return;
+            w.unref(); // loaded: an idle spare must not keep the process alive
+            resolve();
+          };
+          const drop = (): void => {
+            const i = spares.indexOf(spare);
+            if (i >= 0) spares.splice(i, 1);
+            resolve();
+          };
+          w.on("message", onMessage);
+          w.on("error", drop);
+          w.on("exit", drop);
+          // Only our own listeners: Worker keeps internal ones that manage its message port.
+          spare.detach = () => {
+            w.off("message", onMessage);
+            w.off("error", drop);
+            w.off("exit", drop);
+          };
+        }),
+      );
+      spares.push(spare);
     }
+    return Promise.all(waits).then(() => undefined);
   }
 
   /** Idle prewarmed workers. */
@@ -109,7 +133,10 @@ export class Vm {
   private killTimer: NodeJS.Timeout | undefined;
   private readonly killGraceMs: number;
 
-  private constructor(worker: Worker, control: VcpuControl, exited: Promise<VmResult>, killGraceMs: number) {
+  private readonly abandon: (detail: string) => void;
+
+  private constructor(worker: Worker, control: VcpuControl, exited: Promise<VmResult>, killGraceMs: number, abandon: (detail: string) => void) {
+    this.abandon = abandon;
     this.worker = worker;
     this.control = control;
     this.exited = exited;
@@ -151,6 +178,7 @@ export class Vm {
       failedToStart = rej;
     });
     let vm: Vm | undefined;
+    let abandon: (detail: string) => void = () => {};
     const exited = new Promise<VmResult>((resolve) => {
       let reported = false;
       const finish = (r: VmResult, phase: "setup" | "run"): void => {
@@ -162,15 +190,16 @@ export class Vm {
         resolve(r);
       };
       worker.on("message", (m: WorkerMessage) => {
+        if (process.env.KILN_VMM_DEBUG) process.stderr.write(`vmm: worker message ${m.type}\n`);
         if (m.type === "output") write(m.bytes);
         else if (m.type === "running") running();
-        else finish({ ...m.exit, resources: m.resources, stats: m.stats, unknownPorts: new Map(m.unknownPorts) }, m.phase);
+        else if (m.type === "exit") finish({ ...m.exit, resources: m.resources, stats: m.stats, unknownPorts: new Map(m.unknownPorts) }, m.phase);
       });
-      const lost = (detail: string): void =>
+      const lost = (detail: string, reason: "vmm-error" | "killed" = "vmm-error"): void =>
         finish(
           {
-            status: FAILURE_STATUS,
-            reason: "vmm-error",
+            status: reason === "killed" ? KILLED_STATUS : FAILURE_STATUS,
+            reason,
             detail,
             resources: { opened: 0, released: 0, outstanding: [], failures: [`vCPU worker lost: ${detail}; fds and mappings it held are unaccounted for`] },
             stats: { exits: 0, ioExits: 0, mmioExits: 0, kicks: 0 },
@@ -180,11 +209,12 @@ export class Vm {
         );
       worker.on("error", (e) => lost(`vCPU worker failed: ${e.message}`));
       worker.on("exit", (code) => lost(`vCPU worker exited (code ${code}) without reporting`));
+      abandon = (detail) => lost(detail, "killed");
     });
 
     worker.postMessage(init);
     const stopInput = pipeInput(opts.input, input, () => vm?.kick());
-    vm = new Vm(worker, control, exited, opts.killGraceMs ?? 5000);
+    vm = new Vm(worker, control, exited, opts.killGraceMs ?? 5000, (d) => abandon(d));
     liveVms.add(vm);
     await started;
     return vm;
@@ -210,7 +240,12 @@ export class Vm {
     this.control.requestStop();
     this.kick();
     if (!this.killTimer) {
-      this.killTimer = setTimeout(() => void this.worker.terminate(), this.killGraceMs);
+      // A vCPU that ignores the kick (it should not happen) must not hang the host: terminate
+      // the thread and settle `exited` anyway, saying what may have leaked.
+      this.killTimer = setTimeout(() => {
+        void this.worker.terminate();
+        this.abandon(`the vCPU thread did not stop within ${this.killGraceMs} ms of kill(); thread terminated`);
+      }, this.killGraceMs);
       this.killTimer.unref();
     }
   }

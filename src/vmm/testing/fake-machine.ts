@@ -14,7 +14,7 @@ import type { ResourceLedger } from "../resources.ts";
 import { START_INFO } from "../start-info.ts";
 import { EINTR, MAP_ANONYMOUS, MAP_PRIVATE, O_CLOEXEC, PROT_READ, PROT_WRITE, sigset, type Sys } from "../sys.ts";
 
-type Op = { out: number; value: number } | { in: number } | { wait: true } | { exit: number };
+type Op = { out: number; value: number } | { in: number } | { wait: true } | { deaf: true } | { exit: number };
 
 const DATA_AT = 4096;
 
@@ -46,6 +46,8 @@ function* script(mode: string, mem: DataView, regs: () => Regs): Generator<Op, v
         yield { wait: true };
       }
     }
+  } else if (mode === "deaf") {
+    for (;;) yield { deaf: true };
   } else if (mode === "triple") {
     yield { exit: -1 };
   }
@@ -91,6 +93,9 @@ class FakeVcpu implements MachineVcpu {
     const run = this.run;
     if ("wait" in op) {
       for (;;) if (this.sys.sigtimedwait(sigset(KICK_SIGNAL), 100) === KICK_SIGNAL) return EINTR;
+    }
+    if ("deaf" in op) {
+      for (;;) this.sys.sigtimedwait(sigset(KICK_SIGNAL), 100); // swallows kicks: a stuck vCPU
     }
     if ("exit" in op && op.exit < 0) {
       run.setUint32(RUN.exitReason, EXIT.SHUTDOWN, true);
