@@ -3,10 +3,11 @@
 import { test } from "node:test";
 import { strict as assert } from "node:assert";
 import { spawnSync } from "node:child_process";
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { Vm } from "./vm.ts";
-import { inspectImage } from "./loader.ts";
+import { inspectImage, loadImage } from "./loader.ts";
 import { buildPvhGuest } from "./testing/pvh-guest.ts";
 import { KilnError } from "../errors.ts";
 import type { WorkerInit, WorkerMessage } from "./messages.ts";
@@ -15,6 +16,8 @@ import { ByteRing } from "./ring.ts";
 import { runVcpuWorker } from "./worker-main.ts";
 import { createMachine } from "./kvm.ts";
 import { loadSys } from "./sys.ts";
+import { GuestMemory } from "./guest-memory.ts";
+import { repoRoot } from "../paths.ts";
 
 const MiB = 1024 * 1024;
 const haveKvm = existsSync("/dev/kvm");
@@ -96,4 +99,45 @@ test("KVM: kill() stops a spinning guest; many VMs in one process", { skip: noKv
     assert.deepEqual(r.resources.outstanding, []);
   }
   assert.equal(Vm.live.size, 0);
+});
+
+// A real Kiln image, built by the toolchain into a temporary build directory.
+function buildHelloworld(): string {
+  const buildDir = mkdtempSync(path.join(tmpdir(), "kiln-vmm-build-"));
+  const r = spawnSync(process.execPath, [path.join(repoRoot, "bin/kiln.js"), "build", path.join(repoRoot, "apps/helloworld")], {
+    encoding: "utf8",
+    env: { ...process.env, KILN_BUILD_DIR: buildDir },
+    timeout: 120000,
+  });
+  assert.equal(r.status, 0, r.stderr);
+  return path.join(buildDir, "helloworld", "image.elf");
+}
+
+test("a Kiln image from `kiln build` passes the VMM's checks and loads", () => {
+  const img = buildHelloworld();
+  try {
+    const bytes = readFileSync(img);
+    const mem = new GuestMemory(new Uint8Array(2 * MiB));
+    const loaded = loadImage(bytes, img, mem, "-- a b");
+    assert.equal(loaded.entry, 0x100000, "plat-kvm's PVH entry at the image start");
+    for (const s of loaded.image.segments)
+      assert.deepEqual(mem.bytes.subarray(s.paddr, s.paddr + s.filesz), new Uint8Array(bytes.subarray(s.offset, s.offset + s.filesz)));
+  } finally {
+    rmSync(path.dirname(path.dirname(img)), { recursive: true, force: true });
+  }
+});
+
+test("KVM: a Kiln image from `kiln build` boots and exits 0", { skip: noKvm }, async () => {
+  const img = buildHelloworld();
+  try {
+    const out = collect();
+    const vm = await Vm.boot(img, { memory: 2 * MiB, cmdline: "-- a b", console: out.sink });
+    const r = await vm.exited;
+    assert.equal(r.reason, "exit", r.detail);
+    assert.equal(r.status, 0);
+    assert.match(out.text(), /Hello, world!\narg 1: a\narg 2: b\npi is about 3\.14259\n[\s\S]*kiln: exit 0/);
+    assert.deepEqual(r.resources.outstanding, []);
+  } finally {
+    rmSync(path.dirname(path.dirname(img)), { recursive: true, force: true });
+  }
 });

@@ -279,6 +279,7 @@ function pipeInput(stream: NodeJS.ReadableStream | undefined, ring: ByteRing, ki
   stream.on("data", onData);
   return () => {
     stream.off("data", onData);
+    stream.pause(); // a paused stdin no longer keeps the process alive
     if (timer) clearTimeout(timer);
   };
 }
