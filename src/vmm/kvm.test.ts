@@ -135,7 +135,7 @@ test("KVM: a Kiln image from `kiln build` boots and exits 0", { skip: noKvm }, a
     const r = await vm.exited;
     assert.equal(r.reason, "exit", r.detail);
     assert.equal(r.status, 0);
-    assert.match(out.text(), /Hello, world!\narg 1: a\narg 2: b\npi is about 3\.14259\n[\s\S]*kiln: exit 0/);
+    assert.match(out.text(), /Hello, world!\narg 1: a\narg 2: b\npi is about 3\.14159\n[\s\S]*kiln: exit 0/);
     assert.deepEqual(r.resources.outstanding, []);
   } finally {
     rmSync(path.dirname(path.dirname(img)), { recursive: true, force: true });
