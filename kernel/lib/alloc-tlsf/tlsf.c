@@ -13,6 +13,13 @@
  *
  * Granted size (what statistics count): align16(max(size, 16)) plus at most 16 bytes, since a
  * remainder of 32 bytes or more (header + minimum payload) is always split off.
+ *
+ * Quick lists (CONFIG_ALLOC_TLSF_QUICK blocks per size, 0 = pure TLSF): a freed block of up to
+ * 256 bytes is kept, still marked used, on a LIFO list for its exact size, and malloc of that
+ * size pops it: no merging, no splitting, no neighbour touched (what makes glibc's tcache fast).
+ * Still O(1). Cached blocks count as free in availmem; when a request finds no block (and the
+ * region cannot grow), the lists are flushed into the TLSF structure and the search retried;
+ * trim flushes them on demand.
  */
 #include <alloc/tlsf.h>
 
@@ -31,6 +38,13 @@
 /* The create region enters the free lists this much at a time (see grow()): small, so that
  * creating touches only a few pages next to the allocator state. */
 #define GROW_CHUNK ((size_t)64 << 10)
+
+#ifndef CONFIG_ALLOC_TLSF_QUICK /* the host tests build without config.h */
+#define CONFIG_ALLOC_TLSF_QUICK 8
+#endif
+#define QUICK_MAX CONFIG_ALLOC_TLSF_QUICK
+#define QUICK_SIZES 16 /* payloads 16, 32, ..., 256 */
+#define QUICK_LIMIT ((size_t)QUICK_SIZES * 16)
 
 #define F_FREE ((size_t)1)
 #define F_PREV_FREE ((size_t)2)
@@ -51,6 +65,9 @@ struct tlsf {
 	size_t free_bytes;
 	struct blk *wild;   /* sentinel ending the part of the create region in use; NULL: all in */
 	uintptr_t wild_end; /* end of the create region (16-byte aligned) */
+	size_t quick_bytes; /* payload bytes on the quick lists */
+	uint32_t quick_n[QUICK_SIZES];
+	struct blk *quick[QUICK_SIZES]; /* linked through next_free; blocks stay marked used */
 	struct blk *heads[FL_COUNT][SL_COUNT];
 };
 
@@ -237,13 +254,40 @@ static int grow(struct tlsf *t, size_t need)
 	return 1;
 }
 
-/* find_take, growing into the rest of the create region while that helps. */
+/* Return every quick-list block to the TLSF structure (merging). 0 if there was none. */
+static int quick_flush(struct tlsf *t)
+{
+	if (!t->quick_bytes)
+		return 0;
+	for (int i = 0; i < QUICK_SIZES; i++) {
+		struct blk *b = t->quick[i];
+		while (b) {
+			struct blk *next = b->next_free;
+			release(t, b);
+			b = next;
+		}
+		t->quick[i] = 0;
+		t->quick_n[i] = 0;
+	}
+	t->quick_bytes = 0;
+	return 1;
+}
+
+/* find_take, growing into the rest of the create region while that helps, then flushing the
+ * quick lists (the only non-O(1) path: bounded by QUICK_SIZES * QUICK_MAX merges). */
 static struct blk *find_take_grow(struct tlsf *t, size_t size)
 {
 	struct blk *b = find_take(t, size);
 	while (!b && grow(t, size))
 		b = find_take(t, size);
+	if (!b && quick_flush(t))
+		b = find_take(t, size);
 	return b;
+}
+
+static void tlsf_trim(struct alloc *a)
+{
+	quick_flush(T(a));
 }
 
 static inline size_t adjust(size_t size)
@@ -257,6 +301,19 @@ static void *tlsf_malloc(struct alloc *a, size_t size)
 	if (size > MAX_BLOCK)
 		goto fail;
 	size = adjust(size);
+#if QUICK_MAX
+	if (size <= QUICK_LIMIT) {
+		unsigned i = (unsigned)(size >> ALIGN_LOG2) - 1;
+		struct blk *q = t->quick[i];
+		if (q) {
+			t->quick[i] = q->next_free;
+			t->quick_n[i]--;
+			t->quick_bytes -= size;
+			alloc_stats_on_alloc(a, size);
+			return payload(q);
+		}
+	}
+#endif
 	struct blk *b = find_take(t, size);
 	if (__builtin_expect(!b, 0) && !(b = find_take_grow(t, size)))
 		goto fail;
@@ -323,9 +380,23 @@ fail:
 
 static void tlsf_free(struct alloc *a, void *ptr)
 {
+	struct tlsf *t = T(a);
 	struct blk *b = from_payload(ptr);
-	alloc_stats_on_free(a, bsize(b));
-	release(T(a), b);
+	size_t size = bsize(b);
+	alloc_stats_on_free(a, size);
+#if QUICK_MAX
+	if (size <= QUICK_LIMIT) {
+		unsigned i = (unsigned)(size >> ALIGN_LOG2) - 1;
+		if (t->quick_n[i] < QUICK_MAX) {
+			b->next_free = t->quick[i];
+			t->quick[i] = b;
+			t->quick_n[i]++;
+			t->quick_bytes += size;
+			return;
+		}
+	}
+#endif
+	release(t, b);
 }
 
 static void *tlsf_realloc(struct alloc *a, void *ptr, size_t size)
@@ -385,7 +456,7 @@ static size_t tlsf_availmem(struct alloc *a)
 {
 	struct tlsf *t = T(a);
 	/* Counting the ungrown rest as if its sentinel merged away, as it does once all is free. */
-	return t->free_bytes + (t->wild ? t->wild_end - (uintptr_t)t->wild - HDR : 0);
+	return t->free_bytes + t->quick_bytes + (t->wild ? t->wild_end - (uintptr_t)t->wild - HDR : 0);
 }
 
 static int tlsf_addmem(struct alloc *a, void *base, size_t len)
@@ -420,6 +491,7 @@ static const struct alloc_ops tlsf_ops = {
 	.pfree = tlsf_pfree,
 	.availmem = tlsf_availmem,
 	.addmem = tlsf_addmem,
+	.trim = tlsf_trim,
 };
 
 struct alloc *alloc_tlsf_create(void *base, size_t len)

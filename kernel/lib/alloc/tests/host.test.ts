@@ -20,23 +20,31 @@ const harness = path.join(dir, "harness");
 
 test.after(() => rmSync(dir, { recursive: true, force: true }));
 
-test("harness compiles warning-free with ASan and UBSan", () => {
+const pureTlsf = path.join(dir, "harness-pure-tlsf");
+
+function compile(out: string, defines: string[]): void {
   execFileSync(
     "gcc",
     [
       "-std=c11", "-Wall", "-Wextra", "-Werror", "-g", "-O1",
       "-fsanitize=address,undefined", "-fno-sanitize-recover=all",
+      ...defines,
       ...includes,
       path.join(here, "host/harness.c"),
       ...cores.map((c) => path.join(libRoot, c)),
-      "-o", harness,
+      "-o", out,
     ],
     { stdio: ["ignore", "inherit", "inherit"] },
   );
+}
+
+test("harness compiles warning-free with ASan and UBSan", () => {
+  compile(harness, []); // TLSF with its default quick lists (alloc-tlsf option quick = 8)
+  compile(pureTlsf, ["-DCONFIG_ALLOC_TLSF_QUICK=0"]);
 });
 
-function run(kind: string, seed: number, ops: number, arena: number): string {
-  const r = spawnSync(harness, [kind, String(seed), String(ops), String(arena)], {
+function run(kind: string, seed: number, ops: number, arena: number, exe = harness): string {
+  const r = spawnSync(exe, [kind, String(seed), String(ops), String(arena)], {
     encoding: "utf8",
     env: { ...process.env, ASAN_OPTIONS: "abort_on_error=0:detect_leaks=0", UBSAN_OPTIONS: "print_stacktrace=1" },
   });
@@ -50,10 +58,15 @@ const seeds = [1, 2, 3, 17, 42, 1234];
 for (const kind of ["buddy", "tlsf"]) {
   test(`${kind}: randomized sequences reuse everything and keep the bounds`, () => {
     for (const seed of seeds) run(kind, seed, 15000, 4 << 20);
-    // A small arena: the capacity limits (quarter-full budget) bite much more often.
-    run(kind, 99, 20000, 256 << 10);
+    // Small arenas: the capacity limits (quarter-full budget) bite much more often.
+    for (const seed of [99, 100, 101]) run(kind, seed, 20000, 256 << 10);
   });
 }
+
+test("tlsf without quick lists (option quick = 0): the same checks", () => {
+  for (const seed of seeds) run("tlsf", seed, 15000, 4 << 20, pureTlsf);
+  for (const seed of [99, 100, 101]) run("tlsf", seed, 20000, 256 << 10, pureTlsf);
+});
 
 test("region: randomized sequences, bump until exhausted, failures only when out of space", () => {
   for (const seed of seeds) run("region", seed, 3000, 8 << 20);

@@ -16,6 +16,8 @@
  *  - availmem: free bytes the allocator could still hand out (upper bound: fragmentation
  *    may prevent one request of that size).
  *  - addmem: give the allocator another memory region [base, base+len).
+ *  - trim (optional): give back what the allocator caches for speed (TLSF's quick lists) to
+ *    its free structures, so availmem and the largest possible block are exact again.
  *
  * Statistics are kept by each implementation through the alloc_stats_* helpers below.
  * `cur_bytes`/`peak_bytes` count the bytes actually reserved for callers (after the
@@ -49,6 +51,8 @@ struct alloc_ops {
 	size_t (*availmem)(struct alloc *a);
 	/* 0, or ALLOC_EINVAL when the region is too small/unusable. */
 	int (*addmem)(struct alloc *a, void *base, size_t len);
+	/* Optional (NULL: nothing cached). */
+	void (*trim)(struct alloc *a);
 };
 
 struct alloc_stats {
@@ -155,6 +159,12 @@ static inline size_t alloc_availmem(struct alloc *a)
 static inline int alloc_addmem(struct alloc *a, void *base, size_t len)
 {
 	return a->ops->addmem(a, base, len);
+}
+
+static inline void alloc_trim(struct alloc *a)
+{
+	if (a->ops->trim)
+		a->ops->trim(a);
 }
 
 /* ---- the default allocator and the registry (library alloc, guest only) ---- */

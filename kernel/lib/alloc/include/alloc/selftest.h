@@ -4,8 +4,8 @@
  *
  * Runs `ops` random malloc/memalign/palloc/realloc/free operations (fixed seed) keeping at
  * most ALLOC_SELFTEST_LIVE blocks, checking alignment, that no two live blocks overlap, that
- * contents survive (fill patterns), and that after freeing everything the statistics are back
- * to zero and, if `reuse`, availmem is back to its starting value.
+ * contents survive (fill patterns), and that after freeing everything (and alloc_trim) the
+ * statistics are back to their start and, if `reuse`, availmem is too.
  * Returns NULL on success, else a static message naming the failed check.
  */
 #ifndef ALLOC_SELFTEST_H
@@ -42,6 +42,7 @@ static inline const char *alloc_selftest(struct alloc *a, uint64_t seed, int ops
 	struct alloc_selftest_blk live[ALLOC_SELFTEST_LIVE];
 	int n = 0;
 	uint64_t s = seed | 1;
+	alloc_trim(a);
 	size_t avail0 = alloc_availmem(a);
 	uint64_t blocks0 = a->stats.cur_blocks, bytes0 = a->stats.cur_bytes;
 	for (int op = 0; op < ops; op++) {
@@ -115,6 +116,7 @@ static inline const char *alloc_selftest(struct alloc *a, uint64_t seed, int ops
 		else
 			alloc_free(a, live[n].p);
 	}
+	alloc_trim(a);
 	if (a->stats.cur_blocks != blocks0 || a->stats.cur_bytes != bytes0)
 		return "statistics not back to their start after freeing everything";
 	if (reuse && alloc_availmem(a) != avail0)
