@@ -133,12 +133,13 @@ KTEST(sync, semaphore_producer_consumer)
 
 static struct sched_mutex cv_m = SCHED_MUTEX_INIT;
 static struct sched_cond cv = SCHED_COND_INIT;
-static int cv_ready, cv_woke;
+static int cv_ready, cv_woke, cv_waiting;
 
 static void *cv_waiter(void *arg)
 {
 	(void)arg;
 	sched_mutex_lock(&cv_m);
+	cv_waiting++; /* then straight into the wait: nothing in between yields */
 	while (!cv_ready)
 		sched_cond_wait(&cv, &cv_m);
 	cv_woke++;
@@ -149,17 +150,23 @@ static void *cv_waiter(void *arg)
 KTEST(sync, cond_signal_and_broadcast)
 {
 	struct sched_thread *t[4];
-	cv_ready = cv_woke = 0;
+	cv_ready = cv_woke = cv_waiting = 0;
 	for (int i = 0; i < 4; i++)
 		KT_ASSERT_EQ(sched_thread_create(&t[i], 0, cv_waiter, 0), 0);
-	sched_sleep_ns(1 * MS); /* all four wait */
+	/* Wait on the count, not on time: a slow host (TCG under load) can stretch any sleep. */
+	for (int i = 0; i < 1000 && cv_waiting < 4; i++)
+		sched_yield();
+	KT_ASSERT_EQ(cv_waiting, 4);
 	KT_ASSERT_EQ(cv_woke, 0);
 
 	sched_mutex_lock(&cv_m);
 	cv_ready = 1;
 	sched_cond_signal(&cv);
 	sched_mutex_unlock(&cv_m);
-	sched_sleep_ns(1 * MS);
+	for (int i = 0; i < 1000 && cv_woke < 1; i++)
+		sched_yield();
+	for (int i = 0; i < 20; i++)
+		sched_yield(); /* time for a wrongly woken waiter to show itself */
 	KT_ASSERT_EQ(cv_woke, 1); /* signal wakes exactly one */
 
 	sched_mutex_lock(&cv_m);
