@@ -8,6 +8,7 @@ export const KICK_SIGNAL = 12; // SIGUSR2
 
 const STATE = 0;
 const STOP = 1;
+const OUTPUT_PENDING = 2;
 export const VCPU_STATE = { starting: 0, running: 1, kicking: 2, done: 3 } as const;
 
 export class VcpuControl {
@@ -16,13 +17,13 @@ export class VcpuControl {
   private readonly tid: BigUint64Array;
 
   static create(): VcpuControl {
-    return new VcpuControl(new SharedArrayBuffer(16));
+    return new VcpuControl(new SharedArrayBuffer(24));
   }
 
   constructor(sab: SharedArrayBuffer) {
     this.sab = sab;
-    this.i32 = new Int32Array(sab, 0, 2);
-    this.tid = new BigUint64Array(sab, 8, 1);
+    this.i32 = new Int32Array(sab, 0, 3);
+    this.tid = new BigUint64Array(sab, 16, 1);
   }
 
   get state(): number {
@@ -47,7 +48,19 @@ export class VcpuControl {
     return true;
   }
 
+  /**
+   * Console bytes wait in the worker's buffer. A guest idling in HLT after printing a prompt
+   * makes no exits, so the main thread polls this and kicks the worker to flush.
+   */
+  get outputPending(): boolean {
+    return Atomics.load(this.i32, OUTPUT_PENDING) !== 0;
+  }
+
   // --- worker thread ---
+
+  setOutputPending(pending: boolean): void {
+    Atomics.store(this.i32, OUTPUT_PENDING, pending ? 1 : 0);
+  }
 
   stopRequested(): boolean {
     return Atomics.load(this.i32, STOP) !== 0;

@@ -128,3 +128,13 @@ test("a vCPU that ignores kill() is terminated after the grace period; exited st
   assert.match(r.resources.failures[0]!, /unaccounted for/);
   assert.equal(Vm.live.size, 0);
 });
+
+test("a prompt without a newline reaches the console while the guest waits (no exits)", async () => {
+  const out = collect();
+  const vm = await Vm.boot(image, { memory: 2 * MiB, cmdline: "fake=prompt", console: out.sink, machineModule: fake });
+  const t0 = Date.now();
+  while (!out.text().endsWith("> ") && Date.now() - t0 < 3000) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(out.text().endsWith("> "), `console so far: ${JSON.stringify(out.text())}`);
+  vm.kill();
+  assert.equal((await vm.exited).reason, "killed");
+});

@@ -43,6 +43,7 @@ export interface VmResult extends VmExit {
 }
 
 const liveVms = new Set<Vm>();
+const OUTPUT_POLL_MS = 25;
 
 function checkMemory(memory: number): void {
   if (!Number.isSafeInteger(memory) || memory < MIN_MEMORY || memory > MAX_MEMORY)
@@ -131,6 +132,7 @@ export class Vm {
   private readonly worker: Worker;
   private done = false;
   private killTimer: NodeJS.Timeout | undefined;
+  private outputTimer: NodeJS.Timeout | undefined;
   private readonly killGraceMs: number;
 
   private readonly abandon: (detail: string) => void;
@@ -216,11 +218,24 @@ export class Vm {
     const stopInput = pipeInput(opts.input, input, () => vm?.kick());
     vm = new Vm(worker, control, exited, opts.killGraceMs ?? 5000, (d) => abandon(d));
     liveVms.add(vm);
+    vm.watchOutput();
     await started;
     return vm;
   }
 
+  /** Kicks the worker when console output has waited a whole poll period (see VcpuControl). */
+  private watchOutput(): void {
+    let seen = false;
+    this.outputTimer = setInterval(() => {
+      const pending = this.control.outputPending;
+      if (pending && seen) this.kick();
+      seen = pending;
+    }, OUTPUT_POLL_MS);
+    this.outputTimer.unref();
+  }
+
   private finished(): void {
+    if (this.outputTimer) clearInterval(this.outputTimer);
     this.done = true;
     liveVms.delete(this);
     if (this.killTimer) clearTimeout(this.killTimer);

@@ -20,6 +20,7 @@ export type MachineFactory = (sys: Sys, ledger: ResourceLedger, memory: number) 
 /** Output is batched into messages: at a newline, at 4 KiB, after 20 ms, and at the end. */
 const FLUSH_BYTES = 4096;
 const FLUSH_MS = 20;
+const UART_RX_CAPACITY = 4096;
 
 export function runVcpuWorker(init: WorkerInit, post: (m: WorkerMessage) => void, sys: Sys, createMachine: MachineFactory): void {
   const control = new VcpuControl(init.control);
@@ -34,6 +35,7 @@ export function runVcpuWorker(init: WorkerInit, post: (m: WorkerMessage) => void
     if (outLen === 0) return;
     post({ type: "output", bytes: out.slice(0, outLen) });
     outLen = 0;
+    control.setOutputPending(false);
   };
   let phase: "setup" | "run" = "setup";
   let exit: VmExit;
@@ -51,8 +53,12 @@ export function runVcpuWorker(init: WorkerInit, post: (m: WorkerMessage) => void
     machine.vcpu.setSignalMask(runMask);
 
     const uart = new Uart16550({
+      rxCapacity: UART_RX_CAPACITY,
       output: (b) => {
-        if (outLen === 0) firstUnflushed = Date.now();
+        if (outLen === 0) {
+          firstUnflushed = Date.now();
+          control.setOutputPending(true);
+        }
         out[outLen++] = b;
         if (b === 0x0a || outLen === FLUSH_BYTES) flush();
       },
@@ -73,7 +79,7 @@ export function runVcpuWorker(init: WorkerInit, post: (m: WorkerMessage) => void
         consumeKick: () => void sys.sigtimedwaitNow(kickSet),
         service: () => {
           if (input.available > 0) {
-            const room = 4096 - uart.pendingInput;
+            const room = UART_RX_CAPACITY - uart.pendingInput;
             if (room > 0) uart.feed(input.read(room));
           }
           if (outLen > 0 && Date.now() - firstUnflushed >= FLUSH_MS) flush();

@@ -46,6 +46,9 @@ function* script(mode: string, mem: DataView, regs: () => Regs): Generator<Op, v
         yield { wait: true };
       }
     }
+  } else if (mode === "prompt") {
+    yield* say("> ");
+    for (;;) yield { wait: true };
   } else if (mode === "deaf") {
     for (;;) yield { deaf: true };
   } else if (mode === "triple") {
