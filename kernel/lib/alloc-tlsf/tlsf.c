@@ -65,6 +65,7 @@ struct tlsf {
 	size_t free_bytes;
 	struct blk *wild;   /* sentinel ending the part of the create region in use; NULL: all in */
 	uintptr_t wild_end; /* end of the create region (16-byte aligned) */
+	int wild_fresh;     /* nothing grown yet: wild is where the first header goes, unwritten */
 	size_t quick_bytes; /* payload bytes on the quick lists */
 	uint32_t quick_n[QUICK_SIZES];
 	struct blk *quick[QUICK_SIZES]; /* linked through next_free; blocks stay marked used */
@@ -247,7 +248,9 @@ static int grow(struct tlsf *t, size_t need)
 		return 0;
 	}
 	struct blk *w = t->wild, *n = (struct blk *)ns;
-	w->size = (ns - s - HDR) | (w->size & F_PREV_FREE); /* used until release() */
+	size_t prev_free = t->wild_fresh ? 0 : w->size & F_PREV_FREE;
+	t->wild_fresh = 0;
+	w->size = (ns - s - HDR) | prev_free; /* used until release() */
 	n->size = 0;
 	t->wild = ns == last ? 0 : n;
 	release(t, w);
@@ -456,7 +459,8 @@ static size_t tlsf_availmem(struct alloc *a)
 {
 	struct tlsf *t = T(a);
 	/* Counting the ungrown rest as if its sentinel merged away, as it does once all is free. */
-	return t->free_bytes + t->quick_bytes + (t->wild ? t->wild_end - (uintptr_t)t->wild - HDR : 0);
+	size_t wild = t->wild ? t->wild_end - (uintptr_t)t->wild - HDR - (t->wild_fresh ? HDR : 0) : 0;
+	return t->free_bytes + t->quick_bytes + wild;
 }
 
 static int tlsf_addmem(struct alloc *a, void *base, size_t len)
@@ -507,11 +511,11 @@ struct alloc *alloc_tlsf_create(void *base, size_t len)
 	t->a.name = "tlsf";
 	uintptr_t m = align_up(b + sizeof(*t), ALIGN), me = e & ~(uintptr_t)(ALIGN - 1);
 	if (me - m > 2 * GROW_CHUNK && me - m <= MAX_BLOCK) {
-		/* Start with one chunk; grow() brings in the rest when needed. */
-		if (tlsf_addmem(&t->a, (void *)m, GROW_CHUNK))
-			return 0;
-		t->wild = (struct blk *)(m + GROW_CHUNK - HDR);
+		/* Start empty: the first malloc's grow() writes the first block. Creating so touches
+		 * only the first ~400 bytes of the control structure (one page), like region. */
+		t->wild = (struct blk *)m;
 		t->wild_end = me;
+		t->wild_fresh = 1;
 	} else if (tlsf_addmem(&t->a, (void *)m, e - m)) {
 		return 0;
 	}
