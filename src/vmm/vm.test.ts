@@ -138,3 +138,11 @@ test("a prompt without a newline reaches the console while the guest waits (no e
   vm.kill();
   assert.equal((await vm.exited).reason, "killed");
 });
+
+test("a worker that fails before running makes boot reject (no hang)", async () => {
+  await assert.rejects(
+    Vm.boot(image, { memory: 2 * MiB, machineModule: new URL("./testing/no-such-module.ts", import.meta.url).href }),
+    /cannot start the VM: vCPU worker failed: Cannot find module/,
+  );
+  assert.equal(Vm.live.size, 0);
+});

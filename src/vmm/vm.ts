@@ -180,6 +180,7 @@ export class Vm {
       failedToStart = rej;
     });
     let vm: Vm | undefined;
+    let isRunning = false;
     let abandon: (detail: string) => void = () => {};
     const exited = new Promise<VmResult>((resolve) => {
       let reported = false;
@@ -194,7 +195,10 @@ export class Vm {
       worker.on("message", (m: WorkerMessage) => {
         if (process.env.KILN_VMM_DEBUG) process.stderr.write(`vmm: worker message ${m.type}\n`);
         if (m.type === "output") write(m.bytes);
-        else if (m.type === "running") running();
+        else if (m.type === "running") {
+          isRunning = true;
+          running();
+        }
         else if (m.type === "exit") finish({ ...m.exit, resources: m.resources, stats: m.stats, unknownPorts: new Map(m.unknownPorts) }, m.phase);
       });
       const lost = (detail: string, reason: "vmm-error" | "killed" = "vmm-error"): void =>
@@ -207,7 +211,7 @@ export class Vm {
             stats: { exits: 0, ioExits: 0, mmioExits: 0, kicks: 0 },
             unknownPorts: new Map(),
           },
-          vm ? "run" : "setup",
+          isRunning ? "run" : "setup",
         );
       worker.on("error", (e) => lost(`vCPU worker failed: ${e.message}`));
       worker.on("exit", (code) => lost(`vCPU worker exited (code ${code}) without reporting`));
