@@ -386,6 +386,10 @@ static void tlsf_free(struct alloc *a, void *ptr)
 	struct tlsf *t = T(a);
 	struct blk *b = from_payload(ptr);
 	size_t size = bsize(b);
+	/* Freeing a free block (a double free) would corrupt the lists: trap instead. Cheap checks
+	 * only: a block on the lists, or on top of its quick list. */
+	if (__builtin_expect((b->size & F_FREE) || (size <= QUICK_LIMIT && t->quick[(size >> ALIGN_LOG2) - 1] == b), 0))
+		__builtin_trap();
 	alloc_stats_on_free(a, size);
 #if QUICK_MAX
 	if (size <= QUICK_LIMIT) {

@@ -72,6 +72,15 @@ test("region: randomized sequences, bump until exhausted, failures only when out
   for (const seed of seeds) run("region", seed, 3000, 8 << 20);
 });
 
+for (const kind of ["tlsf", "buddy"]) {
+  test(`${kind}: a double free traps instead of corrupting the lists`, () => {
+    for (const small of ["0", "1"]) {
+      const r = spawnSync(harness, [`${kind}-doublefree`, small, "0", "0"], { encoding: "utf8" });
+      assert.equal(r.signal, "SIGILL", `expected a trap, got status ${r.status}:\n${r.stdout}${r.stderr}`);
+    }
+  });
+}
+
 test("the harness rejects a wrong usage", () => {
   const r = spawnSync(harness, ["slab", "1", "10", "65536"], { encoding: "utf8" });
   assert.equal(r.status, 2);

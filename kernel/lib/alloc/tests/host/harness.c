@@ -243,6 +243,17 @@ int main(int argc, char **argv)
 	}
 	kind = argv[1];
 	seed = strtoul(argv[2], 0, 0);
+	if (!strcmp(kind, "tlsf-doublefree") || !strcmp(kind, "buddy-doublefree")) {
+		/* Must die of a trap (SIGILL) in the second free; returning is a failure. */
+		static uint8_t mem[1 << 16];
+		A = kind[0] == 't' ? alloc_tlsf_create(mem, sizeof(mem)) : alloc_buddy_create(mem, sizeof(mem));
+		size_t n = seed ? 100 : 1000; /* seed 1: a small block (TLSF quick list), 0: a big one */
+		void *p = alloc_malloc(A, n);
+		alloc_free(A, p);
+		alloc_free(A, p);
+		printf("double free of a %zu-byte block not detected\n", n);
+		return 1;
+	}
 	unsigned long nops = strtoul(argv[3], 0, 0);
 	size_t arena = strtoul(argv[4], 0, 0);
 	rng_state = seed * 0x9e3779b97f4a7c15ull + 1;
