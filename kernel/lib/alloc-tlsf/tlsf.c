@@ -10,6 +10,7 @@
  *   +8  size       payload bytes (multiple of 16) | FREE | PREV_FREE
  *   +16 payload    while free: next_free, prev_free list links (so payload >= 16)
  * Each memory area ends with a 16-byte used sentinel of size 0, so no merge runs off the end.
+ * The create region is brought in lazily, sbrk-like (grow()); addmem regions at once.
  *
  * Granted size (what statistics count): align16(max(size, 16)) plus at most 16 bytes, since a
  * remainder of 32 bytes or more (header + minimum payload) is always split off.
@@ -35,8 +36,8 @@
 #define MIN_PAYLOAD ((size_t)16)
 #define MAX_BLOCK (((size_t)1 << (FL_MAX - 1)) - 1) /* largest size mapping_search can place */
 
-/* The create region enters the free lists this much at a time (see grow()): small, so that
- * creating touches only a few pages next to the allocator state. */
+/* The create region enters the free lists at least this much at a time (see grow()): small,
+ * so memory is touched roughly as it is used. */
 #define GROW_CHUNK ((size_t)64 << 10)
 
 #ifndef CONFIG_ALLOC_TLSF_QUICK /* the host tests build without config.h */
