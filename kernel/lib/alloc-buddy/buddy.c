@@ -5,9 +5,10 @@
  * bitmap of non-empty orders make malloc a find-first-set and a few splits; free merges upward
  * while the buddy is free.
  *
- * There is no block header: each area keeps one metadata byte per 32-byte unit, meaningful at a
- * block's first unit (FREE|order or USED|order; other bytes are stale or uninitialised). That costs ~3% of the memory but keeps
- * page allocations exact and lets user data never be mistaken for allocator state.
+ * There is no block header: each area keeps one metadata byte per 32-byte unit, meaningful at
+ * a block's first unit (FREE|order or USED|order; other bytes are stale or uninitialised). That
+ * costs ~3% of the memory but keeps page allocations exact and lets user data never be mistaken
+ * for allocator state. Memory is cut into blocks lazily (carve()), so creating touches one page.
  * Small objects simply use the small orders (the minimum block, 32 bytes, is the documented
  * granularity: a malloc of n bytes reserves the next power of two >= max(n, 32)).
  * palloc(n) rounds n pages up to a power of two as well. Pure C: compiled for host tests too.
