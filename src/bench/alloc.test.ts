@@ -29,6 +29,7 @@ function fake(): AllocBenchResult {
     boot_us: { region: 100, buddy: 150, tlsf: 105 },
     init_ns: { region: 20, buddy: 9000, tlsf: 700 },
     runs: 3,
+    boot_runs: 9,
     runner: "qemu",
     accel: "tcg",
     memory: { throughput: 128 << 20, boot: 32 << 20 },
@@ -41,13 +42,14 @@ test("formatAllocTable shows every workload, the TLSF/glibc ratio and boot ratio
   assert.match(t, /^small\s+3\.00M\s+2\.00M\s+1\.50M\s+2\.00M\s+0\.75$/m);
   assert.match(t, /^buddy\s+150\s+1\.50\s+9000$/m);
   assert.match(t, /under TCG/);
+  assert.match(t, /median of 9/);
 });
 
 const hasQemu = spawnSync("qemu-system-x86_64", ["--version"]).status === 0;
 
 test("benchAlloc builds and runs all three allocators and the host reference", { skip: !hasQemu && "qemu-system-x86_64 not installed", timeout: 300_000 }, async () => {
   const logs: string[] = [];
-  const r = await benchAlloc({ runs: 1, log: (s) => logs.push(s) });
+  const r = await benchAlloc({ runs: 1, bootRuns: 2, log: (s) => logs.push(s) });
   for (const w of WORKLOADS) {
     for (const a of [...ALLOCATORS, "glibc"] as const) {
       assert.ok(r.workloads[w][a] > 0, `guest ${w} ${a}`);
@@ -62,4 +64,6 @@ test("benchAlloc builds and runs all three allocators and the host reference", {
   const json = JSON.parse(JSON.stringify(r)) as Record<string, unknown>;
   assert.ok(typeof json.workloads === "object" && typeof json.boot_us === "object");
   assert.ok(logs.some((l) => l.includes("alloc-tlsf run 1/1")));
+  assert.ok(logs.some((l) => l.startsWith("boot 2/2: region ")));
+  assert.equal(r.boot_runs, 2);
 });

@@ -35,6 +35,7 @@ export interface AllocBenchResult {
   /** Guest: nanoseconds to create an allocator over 1 MiB (median over runs). */
   init_ns: Record<AllocatorName, number>;
   runs: number;
+  boot_runs: number;
   runner: RunnerName;
   accel?: string;
   /** Guest memory for the throughput runs and for the boot runs, bytes. */
@@ -115,6 +116,8 @@ export interface AllocBenchOptions {
   memory?: number;
   /** Guest memory for the boot-time runs (default 32 MiB). */
   bootMemory?: number;
+  /** Boots per allocator for the boot time (default 3 x runs: boot times are noisier). */
+  bootRuns?: number;
   runner?: RunnerName | "auto";
 }
 
@@ -123,6 +126,7 @@ export async function benchAlloc(opts: AllocBenchOptions): Promise<AllocBenchRes
   const log = opts.log ?? (() => {});
   const memory = opts.memory ?? 128 << 20;
   const bootMemory = opts.bootMemory ?? 32 << 20;
+  const bootRuns = Math.max(1, Math.floor(opts.bootRuns ?? 3 * runs));
   const tmp = mkdtempSync(path.join(tmpdir(), "kiln-bench-alloc-"));
   try {
     const workloads = {} as Record<WorkloadName, WorkloadRates>;
@@ -167,12 +171,17 @@ export async function benchAlloc(opts: AllocBenchOptions): Promise<AllocBenchRes
         }
         const init = lines.find((x) => x.workload === "init");
         if (init) inits[alloc].push(init.ns / init.ops);
-        const b = await runImage(image, { memory: bootMemory, cmdline: "boot.stats=1 -- none", timeoutMs: 60_000, runner: opts.runner });
+        log(`alloc-${alloc} run ${i + 1}/${runs}: ${WORKLOADS.map((w) => `${w} ${Math.round(rates[alloc][w].at(-1)!)} ops/s`).join(", ")}`);
+      }
+    }
+    for (let i = 0; i < bootRuns; i++) {
+      for (const alloc of ALLOCATORS) {
+        const b = await runImage(images[alloc].image, { memory: bootMemory, cmdline: "boot.stats=1 -- none", timeoutMs: 60_000, runner: opts.runner });
         const stamp = parseBootLine(b.output);
         if (b.status !== 0 || !stamp) throw new KilnError(`bench-alloc (alloc-${alloc}) boot run: status ${b.status}, no 'kiln: boot' line:\n${b.output}`);
         boots[alloc].push(stamp.guestBootUs);
-        log(`alloc-${alloc} run ${i + 1}/${runs}: ${WORKLOADS.map((w) => `${w} ${Math.round(rates[alloc][w].at(-1)!)} ops/s`).join(", ")}, boot ${stamp.guestBootUs.toFixed(1)} us`);
       }
+      log(`boot ${i + 1}/${bootRuns}: ${ALLOCATORS.map((a) => `${a} ${boots[a].at(-1)!.toFixed(1)} us`).join(", ")}`);
     }
     for (const alloc of ALLOCATORS) {
       for (const w of WORKLOADS) workloads[w][alloc] = Math.round(median(rates[alloc][w]));
@@ -193,7 +202,7 @@ export async function benchAlloc(opts: AllocBenchOptions): Promise<AllocBenchRes
         if (kind === "glibc") workloads[w].glibc = host[w].glibc;
       }
     }
-    return { workloads, boot_us, host, init_ns, runs, runner, accel, memory: { throughput: memory, boot: bootMemory } };
+    return { workloads, boot_us, host, init_ns, runs, boot_runs: bootRuns, runner, accel, memory: { throughput: memory, boot: bootMemory } };
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }
@@ -226,7 +235,7 @@ export function formatAllocTable(r: AllocBenchResult): string {
     "",
     table(hostRows),
     "",
-    `guest boot with each allocator (${mib(r.memory.boot)}, median)`,
+    `guest boot with each allocator (${mib(r.memory.boot)}, median of ${r.boot_runs})`,
     "",
     table(boot),
     ...(r.accel === "tcg" ? ["", "note: under TCG the guest numbers are emulated: compare ratios, not absolutes"] : []),
