@@ -126,6 +126,8 @@ test("page tables are patched into both images, the note survives stripping, the
   assert.ok(r.sizes.stripped < r.sizes.unstripped);
   assert.deepEqual(Object.keys(r.sizes.byLibrary).sort(), ["(other)", "app", "plat", "util"]);
   assert.ok(r.sizes.byLibrary["(other)"]! >= PAGETABLE_BYTES, "the script-reserved tables are linker-generated");
+  assert.ok(r.sizes.byLibrary.util! < 2048 * 4, "util's .bss array is not image bytes");
+  assert.ok(r.sizes.bssByLibrary.util! >= 2048 * 4, "util's .bss array is counted as zeroed memory");
   assert.deepEqual(JSON.parse(fs.readFileSync(path.join(outDir, "size.json"), "utf8")), r.sizes);
 });
 

@@ -21,15 +21,18 @@ export function formatReport(r: Pick<BuildResult, "image" | "debugImage" | "size
     `${pc.bold("size")}   ${formatBytes(r.sizes.stripped)} stripped, ${formatBytes(r.sizes.unstripped)} unstripped`,
   ];
   const entries = Object.entries(r.sizes.byLibrary).sort((a, b) => b[1] - a[1]);
+  const bss = r.sizes.bssByLibrary ?? {};
   const total = entries.reduce((n, [, v]) => n + v, 0);
+  const bssTotal = Object.values(bss).reduce((n, v) => n + v, 0);
   if (entries.length) {
     const w = Math.max(7, ...entries.map(([k]) => k.length));
-    lines.push(pc.dim(`  ${"library".padEnd(w)}  ${"bytes".padStart(9)}  share`));
+    lines.push(pc.dim(`  ${"library".padEnd(w)}  ${"bytes".padStart(9)}  share  ${"+ .bss".padStart(9)}`));
     for (const [name, bytes] of entries) {
       const share = total ? ((bytes / total) * 100).toFixed(1).padStart(5) + "%" : "";
-      lines.push(`  ${name.padEnd(w)}  ${String(bytes).padStart(9)}  ${share}`);
+      const z = bss[name] ? String(bss[name]).padStart(9) : "";
+      lines.push(`  ${name.padEnd(w)}  ${String(bytes).padStart(9)}  ${share}  ${z}`.trimEnd());
     }
-    lines.push(pc.dim(`  ${"total".padEnd(w)}  ${String(total).padStart(9)}  (loaded image, .bss included)`));
+    lines.push(pc.dim(`  ${"total".padEnd(w)}  ${String(total).padStart(9)}         ${String(bssTotal).padStart(9)}  (bytes: loaded sections with contents; .bss: zeroed memory at run time)`));
   }
   return lines;
 }

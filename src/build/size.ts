@@ -1,16 +1,19 @@
-// The size report: file sizes of both images and the bytes each library put into the image,
-// read from the link map (input sections of allocated output sections, .bss included).
+// The size report: file sizes of both images, the bytes each library put into the image (input
+// sections of allocated output sections that have contents), and, apart, the zero-initialized
+// memory (.bss, .tbss) each one asks for at run time, which costs no image bytes.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { parseElf, SHF_ALLOC } from "./elf.ts";
+import { parseElf, SHF_ALLOC, SHT_NOBITS } from "./elf.ts";
 
 export interface SizeReport {
   /** image.elf (what boots), bytes on disk. */
   stripped: number;
   /** image.dbg.elf, bytes on disk. */
   unstripped: number;
-  /** Library name (`app` for the app) -> bytes in allocated sections; `(other)` for the rest. */
+  /** Library name (`app` for the app) -> bytes in the image (loaded sections with contents); `(other)` for the rest. */
   byLibrary: Record<string, number>;
+  /** Library name -> zero-initialized bytes (.bss/.tbss): memory at run time, not image bytes. */
+  bssByLibrary: Record<string, number>;
 }
 
 export const OTHER = "(other)";
@@ -78,19 +81,27 @@ export function sizeReport(outDir: string, units: readonly string[] = [], files 
   const dbg = fs.readFileSync(dbgPath);
   const elf = parseElf(dbg, dbgPath);
   const alloc = elf.sections.filter((s) => s.flags & SHF_ALLOC);
-  const total = alloc.reduce((n, s) => n + s.size, 0);
-  const byUnit = bytesByUnit(fs.readFileSync(path.join(outDir, files.map), "utf8"), new Set(alloc.map((s) => s.name)));
+  const loaded = alloc.filter((s) => s.type !== SHT_NOBITS);
+  const zeroed = alloc.filter((s) => s.type === SHT_NOBITS);
+  const map = fs.readFileSync(path.join(outDir, files.map), "utf8");
+  const byUnit = bytesByUnit(map, new Set(loaded.map((s) => s.name)));
   for (const u of units) byUnit[u] ??= 0;
-  const attributed = Object.values(byUnit).reduce((n, v) => n + v, 0);
-  const byLibrary: Record<string, number> = {};
-  for (const [k, v] of Object.entries(byUnit).sort((a, b) => b[1] - a[1])) byLibrary[k] = v;
+  const byLibrary = sortedByValue(byUnit);
   // Alignment padding, linker-generated sections (page tables reserved by the script) and libgcc.
+  const total = loaded.reduce((n, s) => n + s.size, 0);
+  const attributed = Object.values(byUnit).reduce((n, v) => n + v, 0);
   if (total > attributed) byLibrary[OTHER] = total - attributed;
+  const bssByLibrary = sortedByValue(bytesByUnit(map, new Set(zeroed.map((s) => s.name))));
   const report: SizeReport = {
     stripped: fs.statSync(path.join(outDir, files.image)).size,
     unstripped: dbg.length,
     byLibrary,
+    bssByLibrary,
   };
   fs.writeFileSync(path.join(outDir, "size.json"), JSON.stringify(report, null, 2) + "\n");
   return report;
+}
+
+function sortedByValue(rec: Record<string, number>): Record<string, number> {
+  return Object.fromEntries(Object.entries(rec).sort((a, b) => b[1] - a[1]));
 }
