@@ -1,9 +1,21 @@
 // Where the toolchain finds the kernel libraries and writes builds, wherever it is installed.
 import { fileURLToPath } from "node:url";
 import path from "node:path";
+import { existsSync } from "node:fs";
 
-/** The repository (package) root: the directory holding package.json, kernel/ and apps/. */
-export const repoRoot: string = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+/**
+ * The repository (package) root: the directory holding package.json, kernel/ and apps/. Found by
+ * walking up, because this module runs both from src/ (through tsx) and bundled into
+ * node_modules/.cache/kiln/ (bin/kiln.js).
+ */
+export const repoRoot: string = findRoot(path.dirname(fileURLToPath(import.meta.url)));
+
+function findRoot(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, "package.json")) && existsSync(path.join(dir, "kernel"))) return dir;
+    if (path.dirname(dir) === dir) throw new Error(`kiln: no package root (package.json + kernel/) above ${from}`);
+  }
+}
 
 /** Root of the guest micro-libraries. */
 export const kernelRoot: string = path.join(repoRoot, "kernel");

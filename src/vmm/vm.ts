@@ -3,7 +3,10 @@
 //   const { status, reason } = await vm.exited;
 // Each VM runs its vCPU in its own worker thread; many VMs can run in one process.
 import { readFileSync } from "node:fs";
+import path from "node:path";
+import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
+import { repoRoot } from "../paths.ts";
 import { VcpuControl } from "./control.ts";
 import type { UnknownPortCount } from "./devices/io-bus.ts";
 import { VmConfigError, VmImageError } from "./errors.ts";
@@ -74,7 +77,8 @@ function takeWorker(): Worker {
 function workerBootstrap(): string {
   // The worker runs TypeScript: register tsx in it explicitly, whatever the parent's loader.
   const tsx = import.meta.resolve("tsx/esm/api");
-  const entry = new URL("./vcpu-worker.ts", import.meta.url).href;
+  // From the package root, not import.meta.url: the CLI may run this module bundled elsewhere.
+  const entry = pathToFileURL(path.join(repoRoot, "src", "vmm", "vcpu-worker.ts")).href;
   return `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
 }
 

@@ -1,0 +1,36 @@
+// bin/kiln.js runs a bundle of src/ (rebuilt when a source is newer) or, failing that, the
+// sources through tsx: both must be the same CLI.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import path from "node:path";
+import { repoRoot } from "../src/paths.ts";
+
+const kiln = (args: string[], env: Record<string, string> = {}) =>
+  spawnSync(process.execPath, [path.join(repoRoot, "bin/kiln.js"), ...args], {
+    encoding: "utf8",
+    env: { ...process.env, ...env },
+    timeout: 60_000,
+  });
+
+test("the bundled and the tsx launch give the same CLI", () => {
+  const bundled = kiln(["--help"]);
+  const direct = kiln(["--help"], { KILN_NO_BUNDLE: "1" });
+  assert.equal(bundled.status, 0, bundled.stderr);
+  assert.equal(direct.status, 0, direct.stderr);
+  assert.equal(bundled.stdout, direct.stdout);
+  for (const cmd of ["build", "run", "config", "libs", "bench"]) assert.match(bundled.stdout, new RegExp(`\\b${cmd}\\b`));
+});
+
+test("a user error is one clear line and exit status 1, not a stack trace", () => {
+  const r = kiln(["run", path.join(repoRoot, "apps", "no-such-app")]);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /^error: .*no-such-app/m);
+  assert.doesNotMatch(r.stderr, /\n\s+at /, "no stack trace");
+});
+
+test("bad flags are refused with what to do", () => {
+  const r = kiln(["run", path.join(repoRoot, "apps", "helloworld"), "--runner", "firecracker"]);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /unknown runner "firecracker". Use vmm, qemu or auto/);
+});
