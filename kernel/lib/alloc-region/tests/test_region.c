@@ -27,14 +27,7 @@ KTEST(alloc_region, owns_all_free_memory)
 
 KTEST(alloc_region, private_instance_selftest)
 {
-	struct alloc *d = alloc_default();
-	unsigned char *mem = alloc_palloc(d, 64);
-	KT_ASSERT_NOTNULL(mem);
-	KT_ASSERT_NULL(alloc_region_create(mem, 64));
-	struct alloc *a = alloc_region_create(mem + 8, 64 * ALLOC_PAGE_SIZE - 8);
-	KT_ASSERT_NOTNULL(a);
-	const char *err = alloc_selftest(a, 12345, 60, 2000, 0);
-	alloc_pfree(d, mem, 64);
+	const char *err = alloc_selftest_private(alloc_default(), alloc_region_create, 12345, 60, 2000, 0);
 	if (err)
 		ktest_fail(__FILE__, __LINE__, "%s", err);
 }

@@ -124,4 +124,26 @@ static inline const char *alloc_selftest(struct alloc *a, uint64_t seed, int ops
 	return 0;
 }
 
+/*
+ * The self-check on a private instance of an allocator, over 64 pages borrowed from `from` (the
+ * default allocator in guest tests): also checks that `create` refuses a region too small for
+ * its metadata, and that it copes with a region that does not start on a page boundary.
+ */
+static inline const char *alloc_selftest_private(struct alloc *from, struct alloc *(*create)(void *base, size_t len),
+						 uint64_t seed, int ops, size_t maxsize, int reuse)
+{
+	unsigned char *mem = alloc_palloc(from, 64);
+	if (!mem)
+		return "could not borrow 64 pages for a private instance";
+	const char *err = 0;
+	if (create(mem, 64))
+		err = "create accepted a 64-byte region";
+	else {
+		struct alloc *a = create(mem + 8, 64 * ALLOC_PAGE_SIZE - 8);
+		err = a ? alloc_selftest(a, seed, ops, maxsize, reuse) : "create refused 64 pages";
+	}
+	alloc_pfree(from, mem, 64);
+	return err;
+}
+
 #endif
