@@ -1,13 +1,10 @@
-// A small ELF64 little-endian reader: enough to find sections, segments and symbols of the image.
+// The build's view of an image our own linker made: sections, segments and symbols as numbers.
+// A thin layer on the shared reader (src/elf/read.ts), which does the decoding and bounds checks.
 import { KilnError } from "../errors.ts";
+import { SHT_SYMTAB } from "../elf/constants.ts";
+import { ElfReadError, readHeader, readProgramHeaders, readSectionHeaders, readSymbols, toNumber } from "../elf/read.ts";
 
-export const PT_LOAD = 1;
-export const PF_X = 1;
-export const PF_W = 2;
-export const PF_R = 4;
-export const SHT_NOBITS = 8;
-export const SHT_SYMTAB = 2;
-export const SHF_ALLOC = 2;
+export { PF_R, PF_W, PF_X, PT_LOAD, SHF_ALLOC, SHT_NOBITS, SHT_SYMTAB } from "../elf/constants.ts";
 
 export interface ElfSegment {
   type: number;
@@ -46,87 +43,62 @@ export interface ElfFile {
   segments: ElfSegment[];
   sections: ElfSection[];
   section(name: string): ElfSection | undefined;
-  /** Symbols of .symtab (empty for a stripped image). */
+  /** Symbols of .symtab (empty for a stripped image); decoded, and checked, on first use. */
   symbols(): ElfSymbol[];
   symbol(name: string): ElfSymbol | undefined;
 }
 
-/** Reads a 64-bit value as a JS number; image addresses are far below 2^53. */
-function u64(b: Buffer, off: number): number {
-  return Number(b.readBigUInt64LE(off));
-}
-
-function cstr(b: Buffer, off: number): string {
-  const end = b.indexOf(0, off);
-  return b.toString("latin1", off, end < 0 ? b.length : end);
-}
-
 /** Parses `buf` (the whole file); `file` names it in errors. */
 export function parseElf(buf: Buffer, file: string): ElfFile {
-  const bad = (why: string) => new KilnError(`${file}: not a usable ELF64 image: ${why}. Rebuild it (kiln build).`);
-  if (buf.length < 64 || buf.readUInt32BE(0) !== 0x7f454c46) throw bad("no ELF magic");
-  if (buf[4] !== 2) throw bad("not 64-bit");
-  if (buf[5] !== 1) throw bad("not little-endian");
-  const entry = u64(buf, 24);
-  const phoff = u64(buf, 32);
-  const shoff = u64(buf, 40);
-  const phentsize = buf.readUInt16LE(54);
-  const phnum = buf.readUInt16LE(56);
-  const shentsize = buf.readUInt16LE(58);
-  const shnum = buf.readUInt16LE(60);
-  const shstrndx = buf.readUInt16LE(62);
-  if (phoff + phnum * phentsize > buf.length || shoff + shnum * shentsize > buf.length) throw bad("headers past the end of the file");
-
-  const segments: ElfSegment[] = [];
-  for (let i = 0; i < phnum; i++) {
-    const o = phoff + i * phentsize;
-    segments.push({
-      type: buf.readUInt32LE(o),
-      flags: buf.readUInt32LE(o + 4),
-      offset: u64(buf, o + 8),
-      vaddr: u64(buf, o + 16),
-      paddr: u64(buf, o + 24),
-      filesz: u64(buf, o + 32),
-      memsz: u64(buf, o + 40),
-    });
-  }
-
-  const raw: Array<Omit<ElfSection, "name"> & { nameOff: number }> = [];
-  for (let i = 0; i < shnum; i++) {
-    const o = shoff + i * shentsize;
-    raw.push({
-      nameOff: buf.readUInt32LE(o),
-      type: buf.readUInt32LE(o + 4),
-      flags: u64(buf, o + 8),
-      addr: u64(buf, o + 16),
-      offset: u64(buf, o + 24),
-      size: u64(buf, o + 32),
-      link: buf.readUInt32LE(o + 40),
-      entsize: u64(buf, o + 56),
-    });
-  }
-  const strtab = raw[shstrndx];
-  const sections: ElfSection[] = raw.map(({ nameOff, ...s }) => ({ ...s, name: strtab ? cstr(buf, strtab.offset + nameOff) : "" }));
+  const read = <T>(step: () => T): T => {
+    try {
+      return step();
+    } catch (e) {
+      if (e instanceof ElfReadError) throw new KilnError(`${file}: not a usable ELF64 image: ${e.message}. Rebuild it (kiln build).`);
+      throw e;
+    }
+  };
+  const h = read(() => readHeader(buf));
+  const segments: ElfSegment[] = read(() =>
+    readProgramHeaders(buf, h).map((p, i) => {
+      const num = (v: bigint, field: string) => toNumber(v, `program header ${i} p_${field}`);
+      return {
+        type: p.type,
+        flags: p.flags,
+        offset: num(p.offset, "offset"),
+        vaddr: num(p.vaddr, "vaddr"),
+        paddr: num(p.paddr, "paddr"),
+        filesz: num(p.filesz, "filesz"),
+        memsz: num(p.memsz, "memsz"),
+      };
+    }),
+  );
+  const headers = read(() => readSectionHeaders(buf, h));
+  const sections: ElfSection[] = read(() =>
+    headers.map((s, i) => {
+      const num = (v: bigint, field: string) => toNumber(v, `section ${i} sh_${field}`);
+      return {
+        name: s.name,
+        type: s.type,
+        flags: num(s.flags, "flags"),
+        addr: num(s.addr, "addr"),
+        offset: num(s.offset, "offset"),
+        size: num(s.size, "size"),
+        link: s.link,
+        entsize: num(s.entsize, "entsize"),
+      };
+    }),
+  );
+  const entry = read(() => toNumber(h.entry, "e_entry"));
 
   let symCache: ElfSymbol[] | undefined;
   const symbols = (): ElfSymbol[] => {
     if (symCache) return symCache;
-    symCache = [];
-    const symtab = sections.find((s) => s.type === SHT_SYMTAB);
-    const names = symtab ? sections[symtab.link] : undefined;
-    if (!symtab || !names) return symCache;
-    const ent = symtab.entsize || 24;
-    for (let o = symtab.offset; o + ent <= symtab.offset + symtab.size; o += ent) {
-      const info = buf[o + 4]!;
-      symCache.push({
-        name: cstr(buf, names.offset + buf.readUInt32LE(o)),
-        bind: info >> 4,
-        type: info & 0xf,
-        shndx: buf.readUInt16LE(o + 6),
-        value: u64(buf, o + 8),
-        size: u64(buf, o + 16),
-      });
-    }
+    const symtab = headers.find((s) => s.type === SHT_SYMTAB);
+    // Values and sizes as plain numbers: absolute symbols may be any 64-bit value, and image
+    // addresses are far below 2^53, so rounding the former is harmless.
+    const raw = symtab ? read(() => readSymbols(buf, headers, symtab)) : [];
+    symCache = raw.map((s) => ({ name: s.name, value: Number(s.value), size: Number(s.size), bind: s.bind, type: s.type, shndx: s.shndx }));
     return symCache;
   };
 
