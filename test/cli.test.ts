@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { repoRoot } from "../src/paths.ts";
+import { kvmAvailable } from "../src/vmm/index.ts";
 
 const kiln = (args: string[], env: Record<string, string> = {}) =>
   spawnSync(process.execPath, [path.join(repoRoot, "bin/kiln.js"), ...args], {
@@ -33,4 +34,12 @@ test("bad flags are refused with what to do", () => {
   const r = kiln(["run", path.join(repoRoot, "apps", "helloworld"), "--runner", "firecracker"]);
   assert.equal(r.status, 1);
   assert.match(r.stderr, /unknown runner "firecracker". Use vmm, qemu or auto/);
+});
+
+const kvm = kvmAvailable();
+test("bench boot --in-process without KVM refuses at once and says why", { skip: kvm.ok ? "KVM works here: the in-process bench would run" : false }, () => {
+  const r = kiln(["bench", "boot", path.join(repoRoot, "apps", "helloworld"), "--in-process", "3"]);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /--in-process boots on Kiln's VMM, which needs KVM: /);
+  assert.doesNotMatch(r.stderr, /^run 1/m, "refused before any boot");
 });

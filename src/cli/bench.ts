@@ -52,15 +52,17 @@ export function register(program: Command): void {
     .option("--runs <n>", "how many boots", "10")
     .option("--runner <name>", "vmm | qemu | auto", "auto")
     .option("--memory <size>", "guest memory (default: the app's)")
+    .option("--in-process <n>", "also boot n times inside this process on Kiln's VMM (needs KVM)")
     .option("--set <lib.option=value>", "override a library option (repeatable)", collect, [])
     .option("--json", "print one JSON object")
     .option("--out <file>", "also write the JSON to a file")
-    .action(async (appDir: string, flags: Common & { runs: string; runner: string; memory?: string; set: string[] }) => {
+    .action(async (appDir: string, flags: Common & { runs: string; runner: string; memory?: string; inProcess?: string; set: string[] }) => {
       const { benchBoot, formatBoot } = await import("../bench/boot.ts");
       const r = await benchBoot(appDir, {
         runs: positiveInt(flags.runs, "--runs"),
         runner: runnerFlag(flags.runner),
         memory: flags.memory ? parseMemorySize(flags.memory, "--memory") : undefined,
+        inProcess: flags.inProcess !== undefined ? positiveInt(flags.inProcess, "--in-process") : undefined,
         sets: flags.set,
         log: log(flags),
       });
