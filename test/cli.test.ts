@@ -43,3 +43,10 @@ test("bench boot --in-process without KVM refuses at once and says why", { skip:
   assert.match(r.stderr, /--in-process boots on Kiln's VMM, which needs KVM: /);
   assert.doesNotMatch(r.stderr, /^run 1/m, "refused before any boot");
 });
+
+test("kiln run on a file that is not an image says so before starting any runner", () => {
+  const r = kiln(["run", path.join(repoRoot, "package.json"), "--runner", "qemu"]);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /package\.json: not an ELF file/);
+  assert.doesNotMatch(r.stderr, /QEMU/);
+});

@@ -1,5 +1,5 @@
 // Boots an image on a runner and returns the guest's exit status and console output.
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { KilnError } from "../errors.ts";
 import { elfSymbolizer } from "./symbolize.ts";
 import { runQemu } from "./qemu.ts";
@@ -32,6 +32,10 @@ export async function chooseRunner(
 
 export async function runImage(image: string, opts: RunImageOptions): Promise<RunResult> {
   if (!existsSync(image)) throw new KilnError(`${image}: no such image. Build it with 'kiln build <app-dir>'.`);
+  // The same checks the VMM applies to an untrusted image (x86_64 ELF, PVH note, fits in memory),
+  // so QEMU gets no file it would refuse with a vaguer message.
+  const { inspectImage } = await import("../vmm/loader.ts");
+  inspectImage(readFileSync(image), image, opts.memory);
   const symbolize = opts.debugImage && existsSync(opts.debugImage) ? elfSymbolizer(opts.debugImage) : undefined;
   const runner = await chooseRunner(opts.runner ?? "auto", opts.notice);
   if (runner === "vmm") {
