@@ -4,7 +4,10 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { boot, buildFor, appDir } from "./lib/boot.ts";
-import { repoRoot } from "../src/paths.ts";
+import { defaultBuildRoot, repoRoot } from "../src/paths.ts";
+import { resolveApp } from "../src/config/index.ts";
+import { build } from "../src/build/index.ts";
+import { runImage } from "../src/run/index.ts";
 
 test("helloworld prints its greeting and arguments and exits 0", async () => {
   const r = await boot("helloworld", { args: ["first", "second arg"] });
@@ -43,4 +46,12 @@ test("kiln run: the CLI builds, boots, streams the console and returns the guest
   assert.match(r.stdout, /Hello, world!/);
   assert.match(r.stdout, /via/);
   assert.doesNotMatch(r.stdout, /kiln: exit/, "the protocol line is hidden");
+});
+
+test("the console also works with the UART programmed at boot (plat-kvm.serial_setup=true)", async () => {
+  const cfg = await resolveApp(appDir("helloworld"), { sets: ["plat-kvm.serial_setup=true"] });
+  const built = await build(cfg, { outDir: path.join(defaultBuildRoot(), "helloworld-serial-setup"), log: () => {} });
+  const r = await runImage(built.image, { runner: "qemu", memory: cfg.app.memory, cmdline: "-- ok", timeoutMs: 60_000 });
+  assert.equal(r.status, 0, r.output);
+  assert.match(r.output, /^Hello, world!\narg 1: ok\n/m);
 });
