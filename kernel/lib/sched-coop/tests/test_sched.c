@@ -204,6 +204,7 @@ KTEST(sched, interrupt_wakes_waiting_thread)
 	KT_ASSERT_EQ(sched_irq_attach(TEST_VECTOR, test_irq, 0), -SCHED_EBUSY);
 	irq_count = 0;
 	/* A self-IPI: pending in the LAPIC while IF = 0, delivered when idle halts. */
+	plat_lapic_init();
 	plat_lapic_write(LAPIC_REG_ICR_LO, (1u << 18) | TEST_VECTOR);
 	uint64_t t0 = time_now_ns();
 	int r = sched_waitq_wait(&irq_wq, t0 + 2000 * MS);

@@ -35,7 +35,8 @@ static inline void plat_lapic_write(uint32_t reg, uint32_t v)
 static inline void plat_lapic_eoi(void) { plat_lapic_write(LAPIC_REG_EOI, 0); }
 
 /* Software-enables the LAPIC (spurious vector 255), TPR 0, LVTs masked, timer divide 1.
- * Done by plat-kvm's init (class plat, prio 100); idempotent. */
+ * Idempotent. Not done at boot: the timer calls below do it on first use; call it before
+ * writing LAPIC registers directly (e.g. a self-IPI through the ICR). */
 int plat_lapic_init(void);
 
 /* One-shot timer: interrupt `vector` (32-95) after `ticks` LAPIC timer ticks (divide 1).
