@@ -13,3 +13,12 @@ test("guest tests pass inside the image", async () => {
   assert.equal(k.begin, k.summary.passed + k.summary.failed, "every announced test reported");
   assert.equal(r.status, 0, r.output);
 });
+
+test("alloc.stats=1 prints every allocator's statistics at exit (boot's exit hooks), and only then", async () => {
+  const withStats = await boot("selftest", { params: ["alloc.stats=1"] });
+  assert.equal(withStats.status, 0, withStats.output);
+  assert.match(withStats.output, /^alloc: tlsf \(default\) in_use=\d+ peak=\d+ .*failures=\d+ .*\nkiln: exit 0$/m);
+  const without = await boot("selftest");
+  assert.equal(without.status, 0, without.output);
+  assert.doesNotMatch(without.output, /^alloc: /m);
+});

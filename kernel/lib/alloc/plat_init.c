@@ -1,5 +1,7 @@
 /* Hands every free RAM region of the memory map to the chosen allocator. */
 #include <alloc/plat.h>
+#include <boot/boot.h>
+#include <cmdline/cmdline.h>
 #include <errno.h>
 #include <plat/memory.h>
 #include <print/print.h>
@@ -29,5 +31,9 @@ int alloc_init_from_plat(struct alloc *(*create)(void *base, size_t len))
 	}
 	alloc_register(a);
 	alloc_set_default(a);
+	/* `alloc.stats=1` on the command line: the statistics of every allocator at exit. */
+	const char *stats = cmdline_param("alloc.stats");
+	if (stats && stats[0] && stats[0] != '0')
+		kiln_atexit(alloc_stats_print);
 	return 0;
 }

@@ -101,8 +101,29 @@ _Noreturn void kiln_boot_main(struct hvm_start_info *si)
 	kiln_exit(status);
 }
 
+/* Exit hooks: few, fixed, newest first. A hook that faults or exits lands back in kiln_exit,
+ * which then skips the hooks so a broken one cannot loop. */
+#define KILN_ATEXIT_MAX 8
+static void (*atexit_fns[KILN_ATEXIT_MAX])(void);
+static int atexit_count, exiting;
+
+int kiln_atexit(void (*fn)(void))
+{
+	if (!fn)
+		return -22; /* EINVAL */
+	if (atexit_count == KILN_ATEXIT_MAX)
+		return -12; /* ENOMEM */
+	atexit_fns[atexit_count++] = fn;
+	return 0;
+}
+
 _Noreturn void kiln_exit(int status)
 {
+	if (!exiting) {
+		exiting = 1;
+		while (atexit_count > 0)
+			atexit_fns[--atexit_count]();
+	}
 	console_puts("kiln: exit ");
 	console_put_dec((uint64_t)(status & 0xff));
 	console_puts("\n");

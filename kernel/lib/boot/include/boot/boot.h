@@ -10,8 +10,13 @@ extern uint64_t kiln_boot_entry_tsc;
 /* TSC right before main (or the test runner). */
 extern uint64_t kiln_boot_main_tsc;
 
-/* Prints "kiln: exit <status>" and writes status to the exit port. */
+/* Runs the exit hooks (newest first; skipped if one of them exits or faults), prints
+ * "kiln: exit <status>" and writes status to the exit port. */
 _Noreturn void kiln_exit(int status);
+
+/* Registers fn to run at kiln_exit, including after a fatal exception (so keep it simple).
+ * At most 8: 0, -EINVAL (null) or -ENOMEM (full). */
+int kiln_atexit(void (*fn)(void));
 
 /* Prints "kiln: fatal: panic: <msg>", a frame-pointer backtrace, exits 255. msg is printed
  * as is (no format directives). */
