@@ -54,6 +54,7 @@ export async function benchSchedHost(): Promise<SchedLine> {
       ...["sched", "sched-coop", "mmu", "alloc"].map((l) => `-I${lib(path.join(l, "include"))}`),
       ...["sched/sched.c", "sched/sync.c", "sched/irq.c", "sched-coop/coop.c", "sched-coop/arch/x86_64/switch.S"].map(lib),
       path.join(benchSchedAppDir, "host", "host_main.c"),
+      path.join(benchSchedAppDir, "workload.c"),
       // The image's linker script defines the TLS template symbols; on the host there is none.
       ...["_kiln_tls_start", "_kiln_tdata_end", "_kiln_tls_end", "_kiln_tls_align"].map((s) => `-Wl,--defsym,${s}=0`),
       "-no-pie",

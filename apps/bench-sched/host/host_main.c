@@ -16,6 +16,7 @@
 #include <sched-coop/coop.h>
 #include <arch/cpu.h>
 #include <time/time.h>
+#include "../workload.h"
 
 uint64_t host_fsbase_writes;
 extern int (*const host_init_lib)(void);
@@ -72,33 +73,7 @@ static const struct alloc_ops h_ops = {
 static struct alloc h_alloc = {.ops = &h_ops, .name = "host"};
 struct alloc *alloc_default(void) { return &h_alloc; }
 
-/* ---- the measurements (as apps/bench-sched/main.c) ---- */
-
-#define ROUNDS 15
-#define SWITCH_ITERS 20000
-#define CREATE_ITERS 2000
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-	return x < y ? -1 : x > y;
-}
-
-static uint64_t median(uint64_t *v, int n)
-{
-	qsort(v, (size_t)n, sizeof *v, cmp_u64);
-	return v[n / 2];
-}
-
-static void *pingpong(void *arg)
-{
-	(void)arg;
-	for (int i = 0; i < SWITCH_ITERS; i++)
-		sched_yield();
-	return 0;
-}
-
-static void *nothing(void *arg) { return arg; }
+/* ---- the measurements: apps/bench-sched/workload.c, as in the guest ---- */
 
 int main(void)
 {
@@ -106,43 +81,21 @@ int main(void)
 		fprintf(stderr, "scheduler init failed\n");
 		return 1;
 	}
-	uint64_t v[ROUNDS];
 	struct sched_coop_stats s0, s1;
 	sched_coop_get_stats(&s0);
-	for (int r = 0; r < ROUNDS; r++) {
-		struct sched_thread *a, *b;
-		if (sched_thread_create(&a, 0, pingpong, 0) || sched_thread_create(&b, 0, pingpong, 0))
-			return 1;
-		uint64_t t0 = arch_rdtsc();
-		sched_thread_join(a, 0);
-		uint64_t t1 = arch_rdtsc();
-		sched_thread_join(b, 0);
-		v[r] = (t1 - t0) / (2 * SWITCH_ITERS + 3);
+	/* More iterations than the guest: natively they are cheap, and the medians steadier. */
+	struct sched_bench b;
+	if (sched_bench_run(&b, 15, 20000, 2000)) {
+		fprintf(stderr, "host bench: thread creation failed\n");
+		return 1;
 	}
-	uint64_t sw = median(v, ROUNDS);
 	sched_coop_get_stats(&s1);
-	/* Each round: 2 * SWITCH_ITERS yields that switch, plus entering a, b and main. */
-	if (s1.switches - s0.switches < (uint64_t)ROUNDS * 2 * SWITCH_ITERS) {
+	/* Each round: 2 * 20000 yields that switch, plus entering a, b and main. */
+	if (s1.switches - s0.switches < 15ull * 2 * 20000) {
 		fprintf(stderr, "host bench: only %llu switches\n", (unsigned long long)(s1.switches - s0.switches));
 		return 1;
 	}
-	static uint64_t c[CREATE_ITERS];
-	for (int i = 0; i < CREATE_ITERS; i++) {
-		struct sched_thread *t;
-		uint64_t t0 = arch_rdtsc();
-		if (sched_thread_create(&t, 0, nothing, 0))
-			return 1;
-		sched_thread_join(t, 0);
-		c[i] = arch_rdtsc() - t0;
-	}
-	uint64_t cj = median(c, CREATE_ITERS);
-	uint64_t w[ROUNDS];
-	for (int r = 0; r < ROUNDS; r++) {
-		uint64_t deadline = time_now_ns() + 2000000;
-		sched_sleep_until(deadline);
-		w[r] = time_now_ns() - deadline;
-	}
-	uint64_t wk = median(w, ROUNDS);
+	uint64_t sw = b.switch_cycles, cj = b.create_join_cycles, wk = b.wakeup_ns;
 	printf("BENCH sched switch_cycles=%llu create_join_cycles=%llu wakeup_latency_us=%llu.%03llu\n",
 	       (unsigned long long)sw, (unsigned long long)cj, (unsigned long long)(wk / 1000),
 	       (unsigned long long)(wk % 1000));
