@@ -3,6 +3,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import path from "node:path";
 import { repoRoot } from "../src/paths.ts";
 import { kvmAvailable } from "../src/vmm/index.ts";
@@ -49,4 +51,24 @@ test("kiln run on a file that is not an image says so before starting any runner
   assert.equal(r.status, 1);
   assert.match(r.stderr, /package\.json: not an ELF file/);
   assert.doesNotMatch(r.stderr, /QEMU/);
+});
+
+test("the bundled vCPU worker loads and reports ready; a broken one is dropped", async () => {
+  assert.equal(kiln(["--help"]).status, 0, "makes the bundles");
+  const workerBundle = path.join(repoRoot, "node_modules", ".cache", "kiln", "vcpu-worker.mjs");
+  assert.ok(existsSync(workerBundle));
+  const { Vm } = await import("../src/vmm/index.ts");
+  const broken = path.join(mkdtempSync(path.join(tmpdir(), "kiln-worker-")), "broken.mjs");
+  writeFileSync(broken, 'throw new Error("broken worker");\n');
+  try {
+    process.env.KILN_VCPU_WORKER_BUNDLE = broken;
+    await Vm.prewarm(1);
+    assert.equal(Vm.spareWorkers, 0, "a worker that fails to load is not kept");
+    process.env.KILN_VCPU_WORKER_BUNDLE = workerBundle;
+    await Vm.prewarm(1);
+    assert.equal(Vm.spareWorkers, 1, "the bundled worker loaded and said ready");
+  } finally {
+    delete process.env.KILN_VCPU_WORKER_BUNDLE;
+    rmSync(path.dirname(broken), { recursive: true, force: true });
+  }
 });

@@ -6,7 +6,7 @@ import type { Command } from "commander";
 import pc from "picocolors";
 import { resolveApp } from "../config/index.ts";
 import { build } from "../build/index.ts";
-import { runImage, type RunnerName } from "../run/index.ts";
+import { chooseRunner, runImage, type RunnerName } from "../run/index.ts";
 import { composeCmdline } from "../run/cmdline.ts";
 import { parseMemorySize } from "../config/index.ts";
 import { KilnError } from "../errors.ts";
@@ -56,6 +56,13 @@ async function runCommand(target: string, args: string[], flags: RunFlags, dashD
   const timeoutMs = flags.timeout !== undefined ? Number(flags.timeout) * 1000 : undefined;
   if (timeoutMs !== undefined && !(timeoutMs > 0)) throw new KilnError(`--timeout: "${flags.timeout}" is not a positive number of seconds.`);
   const memoryFlag = flags.memory !== undefined ? parseMemorySize(flags.memory, "--memory") : undefined;
+  const notice = (line: string) => process.stderr.write(pc.yellow(line) + "\n");
+  const chosen = await chooseRunner(runner, notice);
+  if (chosen === "vmm") {
+    // Load the vCPU thread while the app resolves and builds: it is most of a cold start.
+    const { Vm } = await import("../vmm/index.ts");
+    void Vm.prewarm(1);
+  }
   const appArgs = dashDash || args.length ? args : undefined;
 
   let image: string;
@@ -85,13 +92,13 @@ async function runCommand(target: string, args: string[], flags: RunFlags, dashD
   const result = await runImage(image, {
     memory,
     cmdline: composeCmdline(base, flags.param, appArgs),
-    runner,
+    runner: chosen,
     debugImage,
     timeoutMs,
     verbose: flags.verbose,
     interactive: process.stdin.isTTY === true,
     onOutput: (text) => process.stdout.write(text),
-    notice: (line) => process.stderr.write(pc.yellow(line) + "\n"),
+    notice,
   });
   return result.status;
 }

@@ -2,7 +2,7 @@
 //   const vm = await Vm.boot("build/hello/image.elf", { memory: 8 << 20, cmdline: "", console: process.stdout });
 //   const { status, reason } = await vm.exited;
 // Each VM runs its vCPU in its own worker thread; many VMs can run in one process.
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
@@ -75,6 +75,10 @@ function takeWorker(): Worker {
 }
 
 function workerBootstrap(): string {
+  // bin/kiln.js bundles the worker with the CLI and says where; it loads in a fraction of the
+  // time tsx needs. Everything else (tests, programs using the API) runs the TypeScript.
+  const bundled = process.env.KILN_VCPU_WORKER_BUNDLE;
+  if (bundled && existsSync(bundled)) return `import(${JSON.stringify(pathToFileURL(bundled).href)});`;
   // The worker runs TypeScript: register tsx in it explicitly, whatever the parent's loader.
   const tsx = import.meta.resolve("tsx/esm/api");
   // From the package root, not import.meta.url: the CLI may run this module bundled elsewhere.
