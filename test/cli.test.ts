@@ -72,3 +72,9 @@ test("the bundled vCPU worker loads and reports ready; a broken one is dropped",
     rmSync(path.dirname(broken), { recursive: true, force: true });
   }
 });
+
+test("build flags with an image path are refused, not ignored", () => {
+  const r = kiln(["run", path.join(repoRoot, "package.json"), "--set", "print.float=false"]);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /--set: these build an app; .* is an image/);
+});

@@ -3,7 +3,7 @@ import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
 import pc from "picocolors";
 import { KilnError } from "../errors.ts";
-import type { RunnerName } from "../run/index.ts";
+import { parseRunner } from "../run/index.ts";
 import { parseMemorySize } from "../config/index.ts";
 
 interface Common {
@@ -60,7 +60,7 @@ export function register(program: Command): void {
       const { benchBoot, formatBoot } = await import("../bench/boot.ts");
       const r = await benchBoot(appDir, {
         runs: positiveInt(flags.runs, "--runs"),
-        runner: runnerFlag(flags.runner),
+        runner: parseRunner(flags.runner),
         memory: flags.memory ? parseMemorySize(flags.memory, "--memory") : undefined,
         inProcess: flags.inProcess !== undefined ? positiveInt(flags.inProcess, "--in-process") : undefined,
         sets: flags.set,
@@ -78,7 +78,7 @@ export function register(program: Command): void {
     .option("--out <file>", "also write the JSON to a file")
     .action(async (flags: Common & { runs: string; runner: string }) => {
       const { benchAlloc, formatAllocTable } = await import("../bench/alloc.ts");
-      const r = await benchAlloc({ runs: positiveInt(flags.runs, "--runs"), runner: runnerFlag(flags.runner), log: log(flags) });
+      const r = await benchAlloc({ runs: positiveInt(flags.runs, "--runs"), runner: parseRunner(flags.runner), log: log(flags) });
       emit(r, formatAllocTable(r), flags);
     });
 
@@ -95,7 +95,7 @@ export function register(program: Command): void {
       const { benchSched, formatSchedTable } = await import("../bench/sched.ts");
       const r = await benchSched({
         runs: positiveInt(flags.runs, "--runs"),
-        runner: runnerFlag(flags.runner),
+        runner: parseRunner(flags.runner),
         host: flags.host,
         sets: flags.set,
         log: log(flags),
@@ -104,7 +104,3 @@ export function register(program: Command): void {
     });
 }
 
-function runnerFlag(value: string): RunnerName | "auto" {
-  if (value === "vmm" || value === "qemu" || value === "auto") return value;
-  throw new KilnError(`--runner: unknown runner "${value}". Use vmm, qemu or auto.`);
-}

@@ -6,7 +6,7 @@ import type { Command } from "commander";
 import pc from "picocolors";
 import { resolveApp } from "../config/index.ts";
 import { build } from "../build/index.ts";
-import { chooseRunner, runImage, type RunnerName } from "../run/index.ts";
+import { chooseRunner, parseRunner, runImage } from "../run/index.ts";
 import { composeCmdline } from "../run/cmdline.ts";
 import { parseMemorySize } from "../config/index.ts";
 import { KilnError } from "../errors.ts";
@@ -49,20 +49,10 @@ export function register(program: Command): void {
 }
 
 async function runCommand(target: string, args: string[], flags: RunFlags, dashDash: boolean): Promise<number> {
-  const runner = flags.runner as RunnerName | "auto";
-  if (!["vmm", "qemu", "auto"].includes(runner)) {
-    throw new KilnError(`--runner: unknown runner "${flags.runner}". Use vmm, qemu or auto.`);
-  }
+  const runner = parseRunner(flags.runner);
   const timeoutMs = flags.timeout !== undefined ? Number(flags.timeout) * 1000 : undefined;
   if (timeoutMs !== undefined && !(timeoutMs > 0)) throw new KilnError(`--timeout: "${flags.timeout}" is not a positive number of seconds.`);
   const memoryFlag = flags.memory !== undefined ? parseMemorySize(flags.memory, "--memory") : undefined;
-  const notice = (line: string) => process.stderr.write(pc.yellow(line) + "\n");
-  const chosen = await chooseRunner(runner, notice);
-  if (chosen === "vmm") {
-    // Load the vCPU thread while the app resolves and builds: it is most of a cold start.
-    const { Vm } = await import("../vmm/index.ts");
-    void Vm.prewarm(1);
-  }
   const appArgs = dashDash || args.length ? args : undefined;
 
   let image: string;
@@ -74,6 +64,17 @@ async function runCommand(target: string, args: string[], flags: RunFlags, dashD
     isDir = statSync(target).isDirectory();
   } catch {
     throw new KilnError(`${target}: no such app directory or image.`);
+  }
+  if (!isDir) {
+    const buildFlags = [flags.set.length && "--set", flags.test && "--test", flags.lto && "--lto", flags.debug && "--debug"].filter(Boolean);
+    if (buildFlags.length) throw new KilnError(`${buildFlags.join(", ")}: these build an app; ${target} is an image. Pass the app directory instead.`);
+  }
+  const notice = (line: string) => process.stderr.write(pc.yellow(line) + "\n");
+  const chosen = await chooseRunner(runner, notice);
+  if (chosen === "vmm") {
+    // Load the vCPU thread while the app resolves and builds: it is most of a cold start.
+    const { Vm } = await import("../vmm/index.ts");
+    void Vm.prewarm(1);
   }
   if (isDir) {
     const cfg = await resolveApp(target, { sets: flags.set, test: flags.test, lto: flags.lto, debug: flags.debug });

@@ -16,6 +16,12 @@ export interface RunImageOptions extends Omit<RunOptions, "symbolize"> {
   notice?: (line: string) => void;
 }
 
+/** A --runner value, checked. */
+export function parseRunner(value: string): RunnerName | "auto" {
+  if (value === "vmm" || value === "qemu" || value === "auto") return value;
+  throw new KilnError(`--runner: unknown runner "${value}". Use vmm, qemu or auto.`);
+}
+
 /** Picks the runner: the one asked for, or for "auto" the VMM when KVM is usable, else QEMU. */
 export async function chooseRunner(
   asked: RunnerName | "auto",
