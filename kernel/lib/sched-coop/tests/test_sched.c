@@ -3,9 +3,9 @@
  * interrupts, 1000 threads, TLS, guard pages.
  *
  * Time tolerances hold under QEMU TCG on a shared host (no KVM on the development machine): a
- * sleep never ends before its deadline; the best of a few tries ends within SLEEP_BEST_NS of
- * it (catches a mis-programmed timer); every one within SLEEP_LATE_NS (the host may
- * deschedule QEMU for a whole time slice when it is loaded).
+ * sleep never ends before its deadline; one of up to SLEEP_TRIES tries ends within
+ * SLEEP_BEST_NS of it (a mis-programmed timer is late every time; a loaded host only now and
+ * then, when it leaves QEMU waiting for a CPU after the halt); every one within SLEEP_LATE_NS.
  */
 #include <stddef.h>
 #include <stdint.h>
@@ -22,7 +22,7 @@
 #define MS 1000000ull
 #define SLEEP_LATE_NS (100 * MS)
 #define SLEEP_BEST_NS (10 * MS)
-#define SLEEP_TRIES 5
+#define SLEEP_TRIES 20
 
 /* ---- ordering ---- */
 
@@ -106,7 +106,7 @@ KTEST(sched, sleep_accuracy)
 	static const uint64_t ms[] = {1, 5, 20, 50};
 	for (unsigned i = 0; i < sizeof ms / sizeof ms[0]; i++) {
 		uint64_t best = UINT64_MAX;
-		for (int k = 0; k < SLEEP_TRIES; k++) {
+		for (int k = 0; k < SLEEP_TRIES && best >= SLEEP_BEST_NS; k++) {
 			uint64_t t0 = time_now_ns();
 			sched_sleep_ns(ms[i] * MS);
 			uint64_t dt = time_now_ns() - t0;

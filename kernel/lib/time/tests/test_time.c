@@ -83,12 +83,19 @@ KTEST(time, now_tracks_the_pit)
 KTEST(time, delay_us_waits_at_least_the_time)
 {
 	time_tsc_khz();
+	/* Never short; and not long on one of a few tries (a wrong unit is long every time, a
+	 * loaded host that deschedules QEMU only now and then). */
 	for (uint64_t us = 1000; us <= 16000; us *= 4) {
-		uint64_t t0 = time_now_ns();
-		time_delay_us(us);
-		uint64_t took = time_now_ns() - t0;
-		KT_ASSERT_LE(us * 1000 - 1, took);
-		KT_ASSERT_LE(took, us * 1000 + 30000000);
+		uint64_t best = UINT64_MAX;
+		for (int k = 0; k < 5 && best > us * 1000 + 30000000; k++) {
+			uint64_t t0 = time_now_ns();
+			time_delay_us(us);
+			uint64_t took = time_now_ns() - t0;
+			KT_ASSERT_LE(us * 1000 - 1, took);
+			if (took < best)
+				best = took;
+		}
+		KT_ASSERT_LE(best, us * 1000 + 30000000);
 	}
 	time_delay_us(0);
 }
