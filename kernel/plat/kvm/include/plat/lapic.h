@@ -46,7 +46,8 @@ void plat_lapic_timer_disarm(void);
 /* Ticks left in the current one-shot (0 when fired or disarmed). */
 uint32_t plat_lapic_timer_remaining(void);
 /* Timer ticks per millisecond, measured once against the TSC (tsc_khz = TSC ticks/ms; pass
- * time_tsc_khz()). Takes ~1 ms the first time. */
+ * time_tsc_khz()): the median of three ~1 ms samples, each discarded if the host stopped the
+ * vCPU around one of its reads. 0 if no good sample could be taken (tried again next call). */
 uint32_t plat_lapic_timer_ticks_per_ms(uint64_t tsc_khz);
 
 #endif
