@@ -38,15 +38,15 @@ export async function chooseRunner(
 
 export async function runImage(image: string, opts: RunImageOptions): Promise<RunResult> {
   if (!existsSync(image)) throw new KilnError(`${image}: no such image. Build it with 'kiln build <app-dir>'.`);
-  // The same checks the VMM applies to an untrusted image (x86_64 ELF, PVH note, fits in memory),
-  // so QEMU gets no file it would refuse with a vaguer message.
-  const { inspectImage } = await import("../vmm/loader.ts");
-  inspectImage(readFileSync(image), image, opts.memory);
   const symbolize = opts.debugImage && existsSync(opts.debugImage) ? elfSymbolizer(opts.debugImage) : undefined;
   const runner = await chooseRunner(opts.runner ?? "auto", opts.notice);
   if (runner === "vmm") {
     const { runVmm } = await import("./vmm-runner.ts");
-    return runVmm(image, { ...opts, symbolize });
+    return runVmm(image, { ...opts, symbolize }); // Vm.boot checks the image itself
   }
+  // The checks the VMM applies to an untrusted image (x86_64 ELF, PVH note, fits in memory), so
+  // QEMU gets no file it would refuse with a vaguer message.
+  const { inspectImage } = await import("../vmm/loader.ts");
+  inspectImage(readFileSync(image), image, opts.memory);
   return runQemu(image, { ...opts, symbolize });
 }
