@@ -15,6 +15,23 @@ struct dec {
 	char d[MAX_DIGITS];
 };
 
+/* Writes v's decimal digits, most significant first, zero-padded to at least min_digits (<= 10);
+ * returns how many. */
+static int put_dec(char *out, uint32_t v, int min_digits)
+{
+	char rev[10];
+	int t = 0;
+	do {
+		rev[t++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (t < min_digits)
+		rev[t++] = '0';
+	for (int i = 0; i < t; i++)
+		out[i] = rev[t - 1 - i];
+	return t;
+}
+
 static void mul_small(uint32_t *l, int *nl, uint32_t mul)
 {
 	uint64_t carry = 0;
@@ -53,24 +70,9 @@ static void expand(uint64_t m, int e2, struct dec *x)
 			mul_small(l, &nl, mul);
 		}
 	}
-	int n = 0;
-	uint32_t top = l[nl - 1];
-	char tmp[10];
-	int t = 0;
-	do {
-		tmp[t++] = (char)('0' + top % 10);
-		top /= 10;
-	} while (top);
-	while (t)
-		x->d[n++] = tmp[--t];
-	for (int i = nl - 2; i >= 0; i--) {
-		uint32_t v = l[i];
-		for (int j = 8; j >= 0; j--) {
-			x->d[n + j] = (char)('0' + v % 10);
-			v /= 10;
-		}
-		n += 9;
-	}
+	int n = put_dec(x->d, l[nl - 1], 1);
+	for (int i = nl - 2; i >= 0; i--)
+		n += put_dec(x->d + n, l[i], 9); /* every lower limb is 9 digits */
 	x->dexp = n - 1 - k;
 	while (n > 1 && x->d[n - 1] == '0') /* trailing zeros carry nothing */
 		n--;
@@ -157,17 +159,10 @@ static void body_exp(struct kfmt_sink *s, const struct body *b)
 	kfmt_put(s, b->upper ? 'E' : 'e');
 	int e = x->n ? x->dexp : 0;
 	kfmt_put(s, e < 0 ? '-' : '+');
-	unsigned ue = (unsigned)(e < 0 ? -e : e);
-	char tmp[8];
-	int t = 0;
-	do {
-		tmp[t++] = (char)('0' + ue % 10);
-		ue /= 10;
-	} while (ue);
-	if (t < 2)
-		tmp[t++] = '0';
-	while (t)
-		kfmt_put(s, tmp[--t]);
+	char digits[10];
+	int t = put_dec(digits, (uint32_t)(e < 0 ? -e : e), 2);
+	for (int i = 0; i < t; i++)
+		kfmt_put(s, digits[i]);
 }
 
 static void body_emit(struct kfmt_sink *s, const void *arg)
@@ -207,15 +202,10 @@ static void body_hex(struct kfmt_sink *s, const void *arg)
 		kfmt_put(s, i < h->fdigits ? hex[(h->frac >> (4 * (h->fdigits - 1 - i))) & 15] : '0');
 	kfmt_put(s, h->upper ? 'P' : 'p');
 	kfmt_put(s, h->exp < 0 ? '-' : '+');
-	unsigned ue = (unsigned)(h->exp < 0 ? -h->exp : h->exp);
-	char tmp[8];
-	int t = 0;
-	do {
-		tmp[t++] = (char)('0' + ue % 10);
-		ue /= 10;
-	} while (ue);
-	while (t)
-		kfmt_put(s, tmp[--t]);
+	char digits[10];
+	int t = put_dec(digits, (uint32_t)(h->exp < 0 ? -h->exp : h->exp), 1);
+	for (int i = 0; i < t; i++)
+		kfmt_put(s, digits[i]);
 }
 
 static void fmt_hex(struct kfmt_sink *s, const struct kfmt_spec *sp, const char *sign, unsigned bexp,
