@@ -1,7 +1,7 @@
 import { after, before, test } from "node:test";
 import { strict as assert } from "node:assert";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { EM_X86_64, ET_EXEC, PT_LOAD, PT_NOTE, SHT_NOBITS, SHT_SYMTAB } from "./constants.ts";
@@ -16,15 +16,17 @@ import {
   toNumber,
   type ElfReadErrorCode,
 } from "./read.ts";
+import { linkTestImage } from "./testing.ts";
 
 let dir = "";
+let imagePath = "";
 let image = new Uint8Array(0);
 
 // A small image linked here by gcc and ld: code, data, .bss, a note and a symbol table.
 before(() => {
   dir = mkdtempSync(path.join(tmpdir(), "kiln-elfread-"));
-  writeFileSync(
-    path.join(dir, "a.S"),
+  imagePath = linkTestImage(
+    dir,
     [
       '.section .note.Xen, "a", @note',
       ".p2align 2",
@@ -41,14 +43,10 @@ before(() => {
       ".skip 8192",
       "",
     ].join("\n"),
-  );
-  execFileSync("gcc", ["-c", "-o", path.join(dir, "a.o"), path.join(dir, "a.S")]);
-  writeFileSync(
-    path.join(dir, "a.ld"),
     "SECTIONS { . = 0x100000; .text : { *(.text) } .note : { *(.note.Xen) } . = ALIGN(4096); .data : { *(.data) } .bss : { *(.bss) } }\n",
+    "_start",
   );
-  execFileSync("ld", ["--no-warn-rwx-segments", "-nostdlib", "-static", "-T", path.join(dir, "a.ld"), "-e", "_start", "-o", path.join(dir, "img"), path.join(dir, "a.o")]);
-  image = new Uint8Array(readFileSync(path.join(dir, "img")));
+  image = new Uint8Array(readFileSync(imagePath));
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -72,12 +70,12 @@ test("decodes what readelf and nm see", () => {
   const h = readHeader(image);
   assert.equal(h.type, ET_EXEC);
   assert.equal(h.machine, EM_X86_64);
-  const nm = execFileSync("nm", [path.join(dir, "img")], { encoding: "utf8" });
+  const nm = execFileSync("nm", [imagePath], { encoding: "utf8" });
   const addr = (name: string): bigint => BigInt("0x" + new RegExp(`^([0-9a-f]+) \\w ${name}$`, "m").exec(nm)![1]!);
   assert.equal(h.entry, addr("_start"));
 
   const sections = readSectionHeaders(image, h);
-  const readelf = execFileSync("readelf", ["-SW", path.join(dir, "img")], { encoding: "utf8" });
+  const readelf = execFileSync("readelf", ["-SW", imagePath], { encoding: "utf8" });
   const listed = [...readelf.matchAll(/^\s*\[\s*\d+\]\s+(\S+)\s+\S+\s+([0-9a-f]+)\s+([0-9a-f]+)\s+([0-9a-f]+)/gm)].map((m) => [m[1], BigInt("0x" + m[2]), BigInt("0x" + m[3]), BigInt("0x" + m[4])]);
   assert.deepEqual(sections.slice(1).map((s) => [s.name, s.addr, s.offset, s.size]), listed.slice(1), "readelf lists [0] as NULL");
   assert.ok(listed.length > 5);

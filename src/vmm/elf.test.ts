@@ -1,12 +1,13 @@
 import { test } from "node:test";
 import { strict as assert } from "node:assert";
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { checkPlacement, parseElf } from "./elf.ts";
 import { VmImageError, type ImageErrorCode } from "./errors.ts";
 import { buildElf, goodElfSpec, note, pvhNote, u64le, type ElfSpec } from "./testing/elf-builder.ts";
+import { linkTestImage } from "../elf/testing.ts";
 
 const MiB = 1024 * 1024;
 
@@ -106,8 +107,8 @@ test("never reads outside the file, whatever the header says (fuzzed corruptions
 test("parses an image linked here by gcc and ld", () => {
   const dir = mkdtempSync(path.join(tmpdir(), "kiln-elf-"));
   try {
-    writeFileSync(
-      path.join(dir, "a.S"),
+    const imagePath = linkTestImage(
+      dir,
       [
         '.section .note.Xen, "a", @note',
         ".p2align 2",
@@ -125,15 +126,11 @@ test("parses an image linked here by gcc and ld", () => {
         ".skip 8192",
         "",
       ].join("\n"),
-    );
-    execFileSync("gcc", ["-c", "-o", path.join(dir, "a.o"), path.join(dir, "a.S")]);
-    writeFileSync(
-      path.join(dir, "a.ld"),
       "SECTIONS { . = 0x100000; .text : { *(.text) } .note : { *(.note.Xen) } .bss : { *(.bss) } }\n",
+      "_start32",
     );
-    execFileSync("ld", ["--no-warn-rwx-segments", "-nostdlib", "-static", "-T", path.join(dir, "a.ld"), "-e", "_start32", "-o", path.join(dir, "img"), path.join(dir, "a.o")]);
-    const img = parseElf(readFileSync(path.join(dir, "img")), "img");
-    const sym = execFileSync("nm", [path.join(dir, "img")], { encoding: "utf8" });
+    const img = parseElf(readFileSync(imagePath), "img");
+    const sym = execFileSync("nm", [imagePath], { encoding: "utf8" });
     const start = Number.parseInt(/^([0-9a-f]+) T _start32$/m.exec(sym)![1]!, 16);
     assert.equal(img.pvhEntry, start);
     checkPlacement(img, 2 * MiB, "img");

@@ -2,10 +2,10 @@
 // at 1 MiB that checks the start info magic, prints the command line and the number of memory
 // map entries on COM1, and writes 5 to the exit port. Command lines starting with "triple"
 // execute ud2 with no IDT (a triple fault); "spin" loops forever (for kill tests).
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
+import { linkTestImage } from "../../elf/testing.ts";
 
 const ASM = `
   .section .note.Xen, "a", @note
@@ -58,11 +58,5 @@ const LD = "SECTIONS { . = 0x100000; .text : { *(.text) } .note : { *(.note.Xen)
 
 /** Builds the guest and returns the image path (in a fresh temporary directory). */
 export function buildPvhGuest(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), "kiln-pvh-guest-"));
-  writeFileSync(path.join(dir, "guest.S"), ASM);
-  writeFileSync(path.join(dir, "guest.ld"), LD);
-  execFileSync("gcc", ["-c", "-o", path.join(dir, "guest.o"), path.join(dir, "guest.S")]);
-  const image = path.join(dir, "guest.elf");
-  execFileSync("ld", ["--no-warn-rwx-segments", "-nostdlib", "-static", "-T", path.join(dir, "guest.ld"), "-e", "_start32", "-o", image, path.join(dir, "guest.o")]);
-  return image;
+  return linkTestImage(mkdtempSync(path.join(tmpdir(), "kiln-pvh-guest-")), ASM, LD, "_start32");
 }
