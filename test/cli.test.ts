@@ -9,12 +9,16 @@ import path from "node:path";
 import { repoRoot } from "../src/paths.ts";
 import { kvmAvailable } from "../src/vmm/index.ts";
 
-const kiln = (args: string[], env: Record<string, string> = {}) =>
-  spawnSync(process.execPath, [path.join(repoRoot, "bin/kiln.js"), ...args], {
+// An env value of undefined removes that variable for the child.
+const kiln = (args: string[], env: Record<string, string | undefined> = {}) => {
+  const childEnv: Record<string, string> = {};
+  for (const [k, v] of Object.entries({ ...process.env, ...env })) if (v !== undefined) childEnv[k] = v;
+  return spawnSync(process.execPath, [path.join(repoRoot, "bin/kiln.js"), ...args], {
     encoding: "utf8",
-    env: { ...process.env, ...env },
+    env: childEnv,
     timeout: 60_000,
   });
+};
 
 test("the bundled and the tsx launch give the same CLI", () => {
   const bundled = kiln(["--help"]);
@@ -26,9 +30,11 @@ test("the bundled and the tsx launch give the same CLI", () => {
 });
 
 test("a user error is one clear line and exit status 1, not a stack trace", () => {
-  const r = kiln(["run", path.join(repoRoot, "apps", "no-such-app")]);
+  // CI=true is how CI runs us; it once made picocolors write escape codes into this pipe.
+  const r = kiln(["run", path.join(repoRoot, "apps", "no-such-app")], { CI: "true", NO_COLOR: undefined, FORCE_COLOR: undefined });
   assert.equal(r.status, 1);
   assert.match(r.stderr, /^error: .*no-such-app/m);
+  assert.doesNotMatch(r.stderr, /\x1b\[/, "no colour codes into a pipe");
   assert.doesNotMatch(r.stderr, /\n\s+at /, "no stack trace");
 });
 

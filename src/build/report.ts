@@ -1,6 +1,6 @@
 // The end-of-build summary `kiln build` prints: where the image is and what took the space.
 import * as path from "node:path";
-import pc from "picocolors";
+import { outColors as pc } from "../color.ts";
 import type { BuildResult } from "./pipeline.ts";
 
 /** `12345` -> `12.1 KiB`. */

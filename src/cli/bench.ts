@@ -1,7 +1,7 @@
 // `kiln bench <what> ...`: measurements as a readable table, or one JSON object with --json.
 import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
-import pc from "picocolors";
+import { errColors as pc } from "../color.ts";
 import { KilnError } from "../errors.ts";
 import { parseRunner } from "../run/index.ts";
 import { parseMemorySize } from "../config/index.ts";

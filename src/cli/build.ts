@@ -1,7 +1,7 @@
 // `kiln build <app-dir>`: resolve kiln.yaml, build the image incrementally, report where the
 // bytes went.
 import type { Command } from "commander";
-import pc from "picocolors";
+import { outColors as pc } from "../color.ts";
 import { buildApp } from "../build/index.ts";
 import { formatReport } from "../build/report.ts";
 

@@ -1,6 +1,6 @@
 // The kiln command line: one module per command, each exporting `register(program)`.
 import { Command, CommanderError } from "commander";
-import pc from "picocolors";
+import { errColors as pc } from "../color.ts";
 import { KilnError } from "../errors.ts";
 
 type Registrar = (program: Command) => void;

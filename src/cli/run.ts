@@ -3,7 +3,7 @@
 import { statSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
-import pc from "picocolors";
+import { errColors as pc } from "../color.ts";
 import { resolveApp } from "../config/index.ts";
 import { build } from "../build/index.ts";
 import { chooseRunner, parseRunner, runImage } from "../run/index.ts";
