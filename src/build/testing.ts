@@ -70,6 +70,7 @@ function manifest(root: string, name: string, m: Partial<LibraryManifest>): Libr
     manifestPath: path.join(dir, "library.yaml"),
     provides: [],
     requires: [],
+    implementedBy: [],
     options: [],
     sources: [],
     exports: [],

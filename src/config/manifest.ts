@@ -33,7 +33,8 @@ const optionSchema = strict({
   choices: z.array(z.string().regex(OPTION_RE, fix("Choices use lowercase letters, digits and '_'"))).min(1).optional(),
 });
 
-const requirementSchema = z.union([nameSchema, strict({ api: nameSchema, default: nameSchema })]);
+const apiRequirementSchema = strict({ api: nameSchema, default: nameSchema });
+const requirementSchema = z.union([nameSchema, apiRequirementSchema]);
 const sourceSchema = z.union([z.string().min(1), strict({ file: z.string().min(1), if: z.string().min(1).optional() })]);
 
 const librarySchema = strict({
@@ -41,6 +42,7 @@ const librarySchema = strict({
   description: z.string().min(1, fix("Write one line saying what the library is")),
   provides: z.array(nameSchema).optional(),
   requires: z.array(requirementSchema).optional(),
+  implemented_by: z.array(apiRequirementSchema).optional(),
   options: z.record(optionName, optionSchema).optional(),
   sources: z.array(sourceSchema).optional(),
   exports: z.array(z.string().regex(SYMBOL_RE, fix("Exports are C symbol names"))).optional(),
@@ -114,6 +116,7 @@ export function validateLibrary(file: string, data: unknown): LibraryManifest {
     manifestPath: file,
     provides: m.provides ?? [],
     requires,
+    implementedBy: (m.implemented_by ?? []).map((r) => ({ api: r.api, default: r.default })),
     options,
     sources,
     exports: m.exports ?? [],

@@ -63,6 +63,9 @@ export function formatLibraries(libs: ReadonlyMap<string, LibraryManifest>): str
       const reqs = l.requires.map((r) => ("lib" in r ? r.lib : `api ${r.api} (default ${r.default})`));
       out.push(`  requires: ${reqs.join(", ")}`);
     }
+    if (l.implementedBy.length) {
+      out.push(`  implemented by: ${l.implementedBy.map((r) => `api ${r.api} (default ${r.default})`).join(", ")}`);
+    }
     if (l.options.length) {
       out.push("  options:");
       out.push(...table(l.options.map((o) => [o.name, o.type, `default ${formatValue(o.default)}`, optionRange(o), o.help]), "    "));
@@ -83,6 +86,7 @@ export function librariesJson(libs: ReadonlyMap<string, LibraryManifest>): objec
       dir: rel(l.dir),
       provides: l.provides,
       requires: l.requires,
+      implementedBy: l.implementedBy,
       options: l.options,
       exports: l.exports,
       ...(l.linkerScript !== undefined ? { linkerScript: l.linkerScript } : {}),

@@ -221,6 +221,39 @@ test("a cycle through an API provider is found too", async () => {
   assert.match(e.problem, /dependency cycle: (mb -> ma -> mb|ma -> mb -> ma)/);
 });
 
+test("implemented_by selects a provider that builds on the library, after it, without a cycle", async () => {
+  const t = kernel();
+  // The allocator-API shape: the API library needs an implementation, and every implementation
+  // requires the API library (for its ops struct and registration).
+  t.lib("lib/api", { name: "api", description: "d", requires: ["console"], implemented_by: [{ api: "impl", default: "impl-a" }] });
+  t.lib("lib/impl-a", { name: "impl-a", description: "d", provides: ["impl"], requires: ["api"] });
+  t.lib("lib/impl-b", { name: "impl-b", description: "d", provides: ["impl"], requires: ["api"] });
+  let cfg = await resolveIn(t, { libraries: { api: {} } });
+  const order = names(cfg);
+  assert.ok(order.includes("impl-a"), "the default is selected when nothing provides the API");
+  assert.ok(order.indexOf("api") < order.indexOf("impl-a"), "the provider comes after the library it builds on");
+  assert.ok(!order.includes("impl-b"));
+  cfg = await resolveIn(t, { libraries: { api: {}, "impl-b": {} } });
+  assert.ok(names(cfg).includes("impl-b") && !names(cfg).includes("impl-a"), "the app's choice wins over the default");
+  // Still a cycle when the provider is required outright.
+  t.lib("lib/api2", { name: "api2", description: "d", requires: [{ api: "impl2", default: "impl2-a" }] });
+  t.lib("lib/impl2-a", { name: "impl2-a", description: "d", provides: ["impl2"], requires: ["api2"] });
+  assert.match((await fails(t, { libraries: { api2: {} } })).problem, /dependency cycle/);
+});
+
+test("a bad implemented_by default names its key", async () => {
+  const t = kernel();
+  t.lib("lib/api", { name: "api", description: "d", implemented_by: [{ api: "impl", default: "console" }] });
+  let e = await fails(t, { libraries: { api: {} } });
+  assert.match(e.file, /lib[/\\]api[/\\]library\.yaml$/);
+  assert.equal(e.key, "implemented_by[0].default");
+  assert.match(e.problem, /default "console" does not provide API "impl"/);
+  t.lib("lib/api", { name: "api", description: "d", implemented_by: [{ api: "impl", default: "nowhere" }] });
+  e = await fails(t, { libraries: { api: {} } });
+  assert.equal(e.key, "implemented_by[0].default");
+  assert.match(e.problem, /unknown library "nowhere"/);
+});
+
 test("exactly one linker script; the target's base library must exist", async () => {
   let t = kernel();
   t.lib("lib/ld2", { name: "ld2", description: "d", linker_script: "other.ld" });

@@ -1,6 +1,7 @@
 // The resolver: app + library manifests + CLI switches -> the ResolvedConfig the build consumes.
 import * as path from "node:path";
 import type {
+  ApiRequirement,
   AppManifest,
   LibraryManifest,
   OptionValue,
@@ -113,19 +114,14 @@ export function resolve(
     select(TEST_LIBRARY, SELECTED_BY_TEST, { file: "--test", key: TEST_LIBRARY });
   }
 
-  const pending: Array<{ lib: string; index: number; api: string; default: string }> = [];
+  const pending: Array<{ lib: string; api: string; default: string; site: Site }> = [];
   const providedBy = (api: string) => [...selectedBy.keys()].filter((n) => libs.get(n)!.provides.includes(api));
   for (;;) {
     while (queue.length) {
       const name = queue.shift()!;
       const m = libs.get(name)!;
-      m.requires.forEach((r, index) => {
-        const at = { file: libFile(m), key: `requires[${index}]` };
-        if ("lib" in r) {
-          select(r.lib, name, at);
-          return;
-        }
-        const defAt = { file: at.file, key: `${at.key}.default` };
+      const needsProvider = (r: ApiRequirement, key: string) => {
+        const defAt = { file: libFile(m), key: `${key}.default` };
         const def = libs.get(r.default);
         if (!def) throw unknownLibrary(defAt, r.default, libs);
         if (!def.provides.includes(r.api)) {
@@ -137,12 +133,17 @@ export function resolve(
             real.length ? `Use a library that provides it: ${real.join(", ")}` : `No library provides "${r.api}": add "${r.api}" to the provides of "${r.default}", or fix the API name`,
           );
         }
-        pending.push({ lib: name, index, api: r.api, default: r.default });
+        pending.push({ lib: name, api: r.api, default: r.default, site: defAt });
+      };
+      m.requires.forEach((r, index) => {
+        if ("lib" in r) select(r.lib, name, { file: libFile(m), key: `requires[${index}]` });
+        else needsProvider(r, `requires[${index}]`);
       });
+      m.implementedBy.forEach((r, index) => needsProvider(r, `implemented_by[${index}]`));
     }
     const unmet = pending.find((p) => providedBy(p.api).length === 0);
     if (!unmet) break;
-    select(unmet.default, unmet.lib, { file: libFile(libs.get(unmet.lib)!), key: `requires[${unmet.index}].default` });
+    select(unmet.default, unmet.lib, unmet.site);
   }
 
   // 2. Providers: one selected library per API.

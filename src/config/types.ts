@@ -30,7 +30,11 @@ export interface SourceSpec {
 }
 
 /** A requirement: a library by name, or an API with the provider to use when nobody picks one. */
-export type Requirement = { lib: string } | { api: string; default: string };
+export type Requirement = { lib: string } | ApiRequirement;
+export interface ApiRequirement {
+  api: string;
+  default: string;
+}
 
 /** A library manifest (kernel/**\/<name>/library.yaml) after schema validation. */
 export interface LibraryManifest {
@@ -42,6 +46,12 @@ export interface LibraryManifest {
   manifestPath: string;
   provides: string[];
   requires: Requirement[];
+  /**
+   * APIs this library calls but whose providers build on this library (plugins: the allocators
+   * on `alloc`, the platform on `boot`). Selecting the library selects a provider, as `requires`
+   * would, but the provider comes after this library in dependency order, so there is no cycle.
+   */
+  implementedBy: ApiRequirement[];
   options: OptionSpec[];
   sources: SourceSpec[];
   /** Symbols other libraries and the app may use; everything else is made local at prelink. */
