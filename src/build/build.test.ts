@@ -70,6 +70,27 @@ test("incremental: full build, then nothing, then only dependents of a touched h
   assert.equal(fifth.upToDate, true);
 });
 
+test("a new header that shadows an included one (same name, earlier include dir) recompiles its users", async () => {
+  const outDir = path.join(fx.root, "out-shadow");
+  const cfg = fx.cfg();
+  await runBuild(cfg, { configH: fx.configH(), lock: {} }, { ...quiet().opts, outDir });
+  // plat's include dir comes before util's, so <util/detail.h> would now be found under plat.
+  const shadow = fx.write("kernel/plat/include/util/detail.h", "#define UTIL_DETAIL 3\n");
+  try {
+    const a = quiet();
+    const r = await runBuild(cfg, { configH: fx.configH(), lock: {} }, { ...a.opts, outDir });
+    assert.deepEqual(compiledNames(a.lines), ["app/main.c", "util/util.c"]);
+    assert.equal(r.upToDate, false);
+    const again = await runBuild(cfg, { configH: fx.configH(), lock: {} }, { ...quiet().opts, outDir });
+    assert.equal(again.upToDate, true, "and then it is up to date");
+  } finally {
+    fs.rmSync(shadow);
+  }
+  const b = quiet();
+  await runBuild(cfg, { configH: fx.configH(), lock: {} }, { ...b.opts, outDir });
+  assert.deepEqual(compiledNames(b.lines), ["app/main.c", "util/util.c"], "removing it goes back to the old header");
+});
+
 test("prelink hides every non-exported global and keeps exports and undefined references", async () => {
   const outDir = path.join(fx.root, "out-hide");
   await runBuild(fx.cfg(), { configH: fx.configH(), lock: {} }, { ...quiet().opts, outDir });

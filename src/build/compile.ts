@@ -3,7 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { KilnError } from "../errors.ts";
 import { exec } from "./exec.ts";
-import { type CompileJob, FileCache, hashInputs, objectPath, parseDepfile } from "./graph.ts";
+import { type CompileJob, FileCache, hashInputs, objectPath, parseDepfile, searchDirs, shadowCandidates } from "./graph.ts";
 import type { BuildState } from "./state.ts";
 
 export interface CompileOptions {
@@ -58,7 +58,8 @@ async function compileOne(job: CompileJob, opts: CompileOptions, cache: FileCach
   fs.renameSync(tmpObj, path.join(opts.outDir, obj));
   const old = state.objects[job.key];
   if (old && old.object !== obj) fs.rmSync(path.join(opts.outDir, old.object), { force: true });
-  state.objects[job.key] = { hash, object: obj, deps };
+  const absent = shadowCandidates(searchDirs(job.source, job.flags), deps).filter((f) => !fs.existsSync(f));
+  state.objects[job.key] = { hash, object: obj, deps, absent };
   job.hash = hash;
   return undefined;
 }

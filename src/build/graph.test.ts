@@ -3,7 +3,7 @@ import { strict as assert } from "node:assert";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { FileCache, hashInputs, objectStem, parseDepfile } from "./graph.ts";
+import { FileCache, hashInputs, objectStem, parseDepfile, searchDirs, shadowCandidates } from "./graph.ts";
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), "kiln-graph-test-"));
 after(() => fs.rmSync(dir, { recursive: true, force: true }));
@@ -57,4 +57,15 @@ test("objectStem flattens paths into safe file names", () => {
   assert.equal(objectStem("tests/test_printf.c"), "tests_test_printf");
   assert.equal(objectStem("entry.S"), "entry");
   assert.equal(objectStem("../x y.c"), "__x_y");
+});
+
+test("search dirs follow gcc's order; shadow candidates are the dep's name in every earlier dir", () => {
+  const dirs = searchDirs("/k/util/util.c", ["-O2", "-I", "/k/plat/include", "-I/k/util/include", "-isystem", "/gcc/include", "-include", "/o/config.h"]);
+  assert.deepEqual(dirs, ["/k/util", "/k/plat/include", "/k/util/include", "/gcc/include"]);
+  assert.deepEqual(shadowCandidates(dirs, ["/k/util/include/util/detail.h", "/o/config.h", "/k/plat/include/plat/plat.h"]), [
+    "/k/util/util/detail.h",
+    "/k/plat/include/util/detail.h",
+    "/k/util/plat/plat.h",
+  ]);
+  assert.deepEqual(shadowCandidates(dirs, ["/gcc/include/stdint.h"]).length, 3);
 });

@@ -73,6 +73,46 @@ export function hashInputs(cache: FileCache, flags: readonly string[], configH: 
   return h.digest("hex").slice(0, 20);
 }
 
+/**
+ * Where gcc looks for headers, in order: the source's own directory (for "" includes), then the
+ * -I directories, then the -isystem ones. Includes relative to an including header's directory
+ * are not modelled: the kernel's headers include each other with <>.
+ */
+export function searchDirs(source: string, flags: readonly string[]): string[] {
+  const quote = [path.dirname(source)];
+  const dashI: string[] = [];
+  const system: string[] = [];
+  for (let i = 0; i < flags.length; i++) {
+    const f = flags[i]!;
+    const next = flags[i + 1];
+    if ((f === "-I" || f === "-isystem") && next !== undefined) {
+      (f === "-I" ? dashI : system).push(path.resolve(next));
+      i++;
+    } else if (f.startsWith("-I") && f.length > 2) dashI.push(path.resolve(f.slice(2)));
+    else if (f.startsWith("-isystem") && f.length > 8) system.push(path.resolve(f.slice(8)));
+  }
+  return [...quote, ...dashI, ...system];
+}
+
+/**
+ * For each dependency found under a search directory, the same relative name in every earlier
+ * search directory: a header created at one of those paths would shadow the one the object was
+ * built with, though no file the object depends on changed.
+ */
+export function shadowCandidates(dirs: readonly string[], deps: readonly string[]): string[] {
+  const out = new Set<string>();
+  for (const dep of deps) {
+    // The deepest directory holding the dep is where it was found (a library's include/ lies
+    // inside the library's own directory, which is also searched when a source there includes).
+    let k = -1;
+    dirs.forEach((d, i) => {
+      if (dep.startsWith(d + path.sep) && (k < 0 || d.length > dirs[k]!.length)) k = i;
+    });
+    for (let j = 0; j < k; j++) out.add(path.join(dirs[j]!, path.relative(dirs[k]!, dep)));
+  }
+  return [...out];
+}
+
 /** A filesystem-safe object stem from a source path relative to its unit. */
 export function objectStem(rel: string): string {
   return rel.replace(/\.(c|S)$/, "").replace(/[^A-Za-z0-9_.-]+/g, "_").replace(/^\.+/, "_");
@@ -110,7 +150,8 @@ export function planJobs(units: readonly BuildUnit[], flagsOf: (u: BuildUnit) =>
         flags,
         hashFlags,
       };
-      if (rec) job.hash = hashInputs(cache, hashFlags, configH, source, rec.deps);
+      // A header newly created where it shadows a recorded one makes the object stale.
+      if (rec && !rec.absent?.some((f) => fs.existsSync(f))) job.hash = hashInputs(cache, hashFlags, configH, source, rec.deps);
       jobs.push(job);
     }
   }

@@ -10,6 +10,11 @@ export interface ObjectRecord {
   object: string;
   /** Headers (absolute paths) the source included last time, from gcc's -MD depfile. */
   deps: string[];
+  /**
+   * Paths that did not exist at compile time but would have been included instead of a dep
+   * (the same name in an earlier include directory): creating one makes the object stale.
+   */
+  absent?: string[];
 }
 
 export interface BuildState {
