@@ -12,6 +12,7 @@
 #define ALLOC_SELFTEST_H
 
 #include <alloc/alloc.h>
+#include <plat/memory.h>
 
 #define ALLOC_SELFTEST_LIVE 64
 
@@ -144,6 +145,25 @@ static inline const char *alloc_selftest_private(struct alloc *from, struct allo
 	}
 	alloc_pfree(from, mem, 64);
 	return err;
+}
+
+/*
+ * Boot handed `a` every free region of the memory map: its total is their sum, and at least
+ * `min_pct` percent of that is free or handed out (the rest is the allocator's own metadata, or
+ * for region, which never reuses, memory freed by earlier tests). NULL on success.
+ */
+static inline const char *alloc_selftest_owns_all_free(struct alloc *a, unsigned min_pct)
+{
+	uint64_t sum = 0;
+	for (int i = 0; i < plat_memregion_count(); i++)
+		sum += plat_memregion_get(i)->len;
+	if (sum == 0)
+		return "the memory map has no free region";
+	if (a->stats.total_bytes != sum)
+		return "the allocator's total is not the sum of the free regions";
+	if (alloc_availmem(a) + a->stats.cur_bytes < sum / 100 * min_pct)
+		return "less of the memory is free or in use than expected";
+	return 0;
 }
 
 #endif
