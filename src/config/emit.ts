@@ -94,6 +94,8 @@ export interface LockFile {
     name: string;
     dir: string;
     selectedBy: string;
+    /** When it was picked as the default provider of this API for `selectedBy`. */
+    defaultFor?: string;
     provides: string[];
     options: Record<string, { value: OptionValue; origin: "default" | "kiln.yaml" | "--set" }>;
     sources: string[];
@@ -122,6 +124,7 @@ export function emitLock(cfg: ResolvedConfig): LockFile {
       name: lib.manifest.name,
       dir: repoRel(lib.manifest.dir),
       selectedBy: lib.selectedBy,
+      ...(lib.defaultFor ? { defaultFor: lib.defaultFor } : {}),
       provides: lib.manifest.provides,
       options: Object.fromEntries(lib.options.map((o) => [o.name, { value: o.value, origin: originLabel(o.origin) }])),
       sources: lib.sources.map(repoRel),

@@ -35,7 +35,7 @@ test("kiln config report: libraries with why and API, options with value and ori
   assert.match(lines[0]!, /^app hello \(/);
   assert.match(lines[1]!, /target kvm-x86_64, memory 2M, cmdline ""/);
   assert.ok(lines.includes("  plat-kvm      base of target kvm-x86_64  provides plat"), text);
-  assert.ok(lines.includes("  alloc-region  required by print          provides alloc"), text);
+  assert.ok(lines.includes("  alloc-region  default alloc for print    provides alloc"), text);
   assert.ok(lines.includes("  print         selected by app"), text);
   assert.ok(lines.includes('  print.float    false    kiln.yaml  support %f'), text);
   assert.ok(lines.includes('  print.bufsize  256      default    buffer size'), text);

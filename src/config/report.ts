@@ -35,7 +35,7 @@ export function formatConfig(cfg: ResolvedConfig): string {
     ...table(
       cfg.libraries.map((l) => {
         const apis = chosen.get(l.manifest.name) ?? [];
-        return [l.manifest.name, describeSelection(l.selectedBy), apis.length ? `provides ${apis.sort().join(", ")}` : ""];
+        return [l.manifest.name, describeSelection(l.selectedBy, l.defaultFor), apis.length ? `provides ${apis.sort().join(", ")}` : ""];
       }),
     ),
   );

@@ -67,6 +67,8 @@ test("base libraries, transitive selection, dependency order", async () => {
   assert.equal(lib(cfg, "nolibc").selectedBy, "app");
   assert.equal(lib(cfg, "print").selectedBy, "nolibc");
   assert.equal(lib(cfg, "alloc-region").selectedBy, "print");
+  assert.equal(lib(cfg, "alloc-region").defaultFor, "alloc", "picked as print's default alloc, not named by it");
+  assert.equal(lib(cfg, "print").defaultFor, undefined);
   assert.deepEqual(cfg.providers, { alloc: "alloc-region", arch: "arch-x86", libc: "nolibc", plat: "plat-kvm" });
   assert.deepEqual([cfg.lto, cfg.debug, cfg.test], [false, false, false]);
   // Deterministic: same inputs, same result.

@@ -91,6 +91,7 @@ export function resolve(
   // 1. Selection: the roots, then requirements transitively; API defaults only once nothing
   //    selected provides the API, one at a time (a default may itself provide other APIs).
   const selectedBy = new Map<string, string>();
+  const defaultFor = new Map<string, string>();
   const site = new Map<string, Site>();
   const queue: string[] = [];
   const select = (name: string, by: string, at: Site) => {
@@ -144,6 +145,7 @@ export function resolve(
     const unmet = pending.find((p) => providedBy(p.api).length === 0);
     if (!unmet) break;
     select(unmet.default, unmet.lib, unmet.site);
+    defaultFor.set(unmet.default, unmet.api);
   }
 
   // 2. Providers: one selected library per API.
@@ -152,7 +154,7 @@ export function resolve(
   for (const api of [...apis].sort()) {
     const ps = providedBy(api);
     if (ps.length > 1) {
-      const why = (n: string) => `"${n}" (${describeSelection(selectedBy.get(n)!)})`;
+      const why = (n: string) => `"${n}" (${describeSelection(selectedBy.get(n)!, defaultFor.get(n))})`;
       const second = site.get(ps[1]!)!;
       throw configError(
         second.file,
@@ -252,16 +254,18 @@ export function resolve(
         return evaluate(c.condition, byName, opts.test);
       })
       .map((s) => path.resolve(m.dir, s.file));
-    return { manifest: m, options: m.options.map((o) => resolved.get(o.name)!), sources, selectedBy: selectedBy.get(name)! };
+    const api = defaultFor.get(name);
+    return { manifest: m, options: m.options.map((o) => resolved.get(o.name)!), sources, selectedBy: selectedBy.get(name)!, ...(api ? { defaultFor: api } : {}) };
   });
 
   return { app, libraries, providers, lto: opts.lto, debug: opts.debug, test: opts.test };
 }
 
-/** "selected by app", "required by print", ... for messages and `kiln config`. */
-export function describeSelection(selectedBy: string): string {
+/** "selected by app", "required by print", "default alloc for print", ... for messages and `kiln config`. */
+export function describeSelection(selectedBy: string, defaultFor?: string): string {
   if (selectedBy === SELECTED_BY_APP) return "selected by app";
   if (selectedBy === SELECTED_BY_TEST) return "selected by --test";
   if (selectedBy.startsWith("target:")) return `base of target ${selectedBy.slice("target:".length)}`;
+  if (defaultFor) return `default ${defaultFor} for ${selectedBy}`;
   return `required by ${selectedBy}`;
 }

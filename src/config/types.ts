@@ -95,6 +95,8 @@ export interface ResolvedLibrary {
    * (the test runner of a test image), or the name of the first library that required it.
    */
   selectedBy: string;
+  /** Set when it was chosen as the default provider of this API for `selectedBy`. */
+  defaultFor?: string;
 }
 
 export interface ResolvedConfig {
