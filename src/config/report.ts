@@ -1,7 +1,7 @@
 // Human-readable reports for `kiln config` and `kiln libs` (plain text; the CLI adds nothing).
 import * as path from "node:path";
 import { repoRoot } from "../paths.ts";
-import type { LibraryManifest, OptionSpec, ResolvedConfig } from "./types.ts";
+import type { ApiRequirement, LibraryManifest, OptionSpec, ResolvedConfig } from "./types.ts";
 import { describeSelection } from "./resolver.ts";
 import { originLabel } from "./emit.ts";
 import { formatMemory } from "./app.ts";
@@ -52,6 +52,8 @@ function optionRange(o: OptionSpec): string {
   return "";
 }
 
+const apiRequirement = (r: ApiRequirement) => `api ${r.api} (default ${r.default})`;
+
 /** `kiln libs`: every library with description, provides, requires and options. */
 export function formatLibraries(libs: ReadonlyMap<string, LibraryManifest>): string {
   const out: string[] = [];
@@ -60,11 +62,11 @@ export function formatLibraries(libs: ReadonlyMap<string, LibraryManifest>): str
     out.push(`${l.name}  (${rel(l.dir)})`, `  ${l.description}`);
     if (l.provides.length) out.push(`  provides: ${l.provides.join(", ")}`);
     if (l.requires.length) {
-      const reqs = l.requires.map((r) => ("lib" in r ? r.lib : `api ${r.api} (default ${r.default})`));
+      const reqs = l.requires.map((r) => ("lib" in r ? r.lib : apiRequirement(r)));
       out.push(`  requires: ${reqs.join(", ")}`);
     }
     if (l.implementedBy.length) {
-      out.push(`  implemented by: ${l.implementedBy.map((r) => `api ${r.api} (default ${r.default})`).join(", ")}`);
+      out.push(`  implemented by: ${l.implementedBy.map(apiRequirement).join(", ")}`);
     }
     if (l.options.length) {
       out.push("  options:");
