@@ -5,6 +5,7 @@ import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { KilnError } from "../errors.ts";
+import type { LibraryManifest } from "../config/types.ts";
 import { parseElf } from "./elf.ts";
 import { PAGETABLE_BYTES, PAGETABLE_SECTION, buildPageTables } from "./pagetables.ts";
 import { runBuild, type BuildOptions } from "./pipeline.ts";
@@ -184,6 +185,28 @@ test("a compile error fails the build naming the library and the file, and keeps
   const r = await runBuild(cfg, { configH: fx.configH(), lock: {} }, { ...lines.opts, outDir, jobs: 1 });
   assert.ok(r.compiled >= 1 && r.compiled < 5, `only what failed or never ran is compiled again (${r.compiled})`);
   assert.ok(compiledNames(lines.lines).includes("util/broken.c"));
+});
+
+test("a link with undefined symbols says which library exports them, or that one is private", async () => {
+  const outDir = path.join(fx.root, "out-undef");
+  fx.write("app/undef.c", "int util_private(int); int extra_fn(void); int nowhere_fn(void);\nint use_them(void) { return util_private(1) + extra_fn() + nowhere_fn(); }\n" +
+    // A kept section refers to it, so --gc-sections cannot drop the references.
+    "__attribute__((used, section(\".kiln_tests\"))) static int (*const keep)(void) = use_them;\n");
+  const cfg = fx.cfg();
+  cfg.app.sources.push("undef.c");
+  const extra = { name: "extra", exports: ["extra_fn"] } as LibraryManifest;
+  await assert.rejects(
+    runBuild(cfg, { configH: fx.configH(), lock: {} }, { ...quiet().opts, outDir, knownLibraries: async () => new Map([["extra", extra]]) }),
+    (e: unknown) => {
+      assert.ok(e instanceof KilnError);
+      const m = e.message;
+      assert.match(m, /util_private \(used by the app\): defined in library util but not exported, so it is private to it\. If it is meant as API, add it to exports in .*util[/\\]library\.yaml/);
+      assert.match(m, /extra_fn \(used by the app\): exported by library extra, which this image does not select\. Add it under libraries in .*kiln\.yaml \(extra: \{\}\)/);
+      assert.match(m, /nowhere_fn \(used by the app\): no library under kernel\/ exports it/);
+      assert.match(m, /ld said:\n.*undefined reference/s, "ld's own words follow");
+      return true;
+    },
+  );
 });
 
 test("zero or two linker scripts, a missing source and a library named app are errors that say what to do", async () => {

@@ -4,7 +4,7 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { KilnError } from "../errors.ts";
-import { execOrFail } from "./exec.ts";
+import { exec, execOrFail } from "./exec.ts";
 import { patchPageTables } from "./pagetables.ts";
 import type { BuildState } from "./state.ts";
 import type { BuildUnit } from "./unit.ts";
@@ -38,6 +38,8 @@ export interface LinkOptions {
   /** Identifies the objects' contents (prelink keys): with the script bytes it keys the link. */
   inputKeys: string[];
   log: (line: string) => void;
+  /** Turns ld's output of a failed link into advice lines (which library to add, ...). */
+  explain?: (ldOutput: string) => Promise<string[]>;
 }
 
 export function linkKey(opts: LinkOptions): string {
@@ -54,21 +56,17 @@ export async function linkImage(opts: LinkOptions, state: BuildState): Promise<b
   if (state.link === key && outputs.every((f) => fs.existsSync(f))) return false;
   state.link = undefined;
   opts.log(`LD ${DEBUG_IMAGE}`);
-  const r = await execOrFail("linking the image", "ld", [
-    "-nostdlib",
-    "-static",
-    "--gc-sections",
-    "-z",
-    "max-page-size=4096",
-    "-T",
-    opts.script,
-    "-Map",
-    MAP,
-    "-o",
-    DEBUG_IMAGE,
-    ...opts.objects,
-    opts.libgcc,
-  ], opts.outDir);
+  const args = ["-nostdlib", "-static", "--gc-sections", "-z", "max-page-size=4096", "-T", opts.script, "-Map", MAP, "-o", DEBUG_IMAGE, ...opts.objects, opts.libgcc];
+  const r = await exec("ld", args, opts.outDir);
+  if (r.code !== 0) {
+    const output = (r.stderr + r.stdout).trim();
+    const advice = opts.explain ? await opts.explain(output) : [];
+    throw new KilnError(
+      `linking the image failed (ld exited with ${r.code}):\n` +
+        (advice.length ? `${advice.map((a) => `  ${a}`).join("\n")}\nld said:\n` : "") +
+        `${output || "(no output)"}\n  command: ld ${args.join(" ")}`,
+    );
+  }
   for (const w of r.stderr.split("\n").filter(Boolean)) opts.log(`ld: ${w.replace(/^ld: /, "")}`);
   const dbg = path.join(opts.outDir, DEBUG_IMAGE);
   const patched = patchPageTables(dbg);

@@ -3,7 +3,7 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import type { ResolvedConfig } from "../config/types.ts";
+import type { LibraryManifest, ResolvedConfig } from "../config/types.ts";
 import { KilnError } from "../errors.ts";
 import { defaultBuildRoot } from "../paths.ts";
 import { compileAll } from "./compile.ts";
@@ -11,7 +11,8 @@ import { compileFlags, flavourFlags } from "./flags.ts";
 import { FileCache, planJobs } from "./graph.ts";
 import { DEBUG_IMAGE, IMAGE, linkImage, MAP, selectLinkerScript } from "./link.ts";
 import { lockBuildDir } from "./lock.ts";
-import { prelinkedPath, prelinkUnit } from "./prelink.ts";
+import { definedGlobals, prelinkedPath, prelinkUnit } from "./prelink.ts";
+import { explainUndefined, parseUndefined } from "./undefined.ts";
 import { sizeReport, type SizeReport } from "./size.ts";
 import { loadState, saveState, writeIfChanged } from "./state.ts";
 import { toolchain } from "./toolchain.ts";
@@ -24,6 +25,8 @@ export interface BuildOptions {
   jobs?: number;
   /** Progress lines (`[3/17] CC print/printf.c`, `LD ...`, `up to date`). */
   log?: (line: string) => void;
+  /** Every library there is, read only if the link fails: to say which one exports a missing symbol. */
+  knownLibraries?: () => Promise<ReadonlyMap<string, LibraryManifest>>;
 }
 
 export interface BuildResult {
@@ -109,7 +112,21 @@ export async function runBuild(cfg: ResolvedConfig, gen: GeneratedConfig, opts: 
     }
     saveState(outDir, state);
 
-    const didLink = await linkImage({ outDir, objects: linked, script, libgcc: tc.libgcc, inputKeys: [tc.id, ...keys], log }, state);
+    const explain = async (ldOutput: string): Promise<string[]> => {
+      const refs = parseUndefined(ldOutput);
+      if (!refs.length) return [];
+      // Globals a unit's sources define but its exports leave out were hidden at prelink.
+      const hidden = new Map<string, string>();
+      for (const unit of units) {
+        const exported = new Set(unit.exports);
+        for (const obj of compiled.objects.get(unit.name) ?? []) {
+          for (const s of await definedGlobals(path.join(outDir, obj))) if (!exported.has(s)) hidden.set(s, unit.name);
+        }
+      }
+      const known = await opts.knownLibraries?.().catch(() => undefined);
+      return explainUndefined(refs, { units, hidden, ...(known ? { known } : {}) });
+    };
+    const didLink = await linkImage({ outDir, objects: linked, script, libgcc: tc.libgcc, inputKeys: [tc.id, ...keys], log, explain }, state);
     saveState(outDir, state);
     const sizes = sizeReport(outDir, linked.map((p) => path.basename(p, ".o")));
     const upToDate = compiled.compiled === 0 && prelinked === 0 && !didLink;
