@@ -209,6 +209,24 @@ test("a link with undefined symbols says which library exports them, or that one
   );
 });
 
+test("a source including the header of an unselected library is told which library to add", async () => {
+  const outDir = path.join(fx.root, "out-header");
+  fx.write("kernel/extra/include/extra/extra.h", "int extra_fn(void);\n");
+  fx.write("app/needs_extra.c", "#include <extra/extra.h>\nint f(void) { return extra_fn(); }\n");
+  const cfg = fx.cfg();
+  cfg.app.sources.push("needs_extra.c");
+  const extra = { name: "extra", dir: path.join(fx.root, "kernel/extra"), exports: ["extra_fn"] } as LibraryManifest;
+  await assert.rejects(
+    runBuild(cfg, { configH: fx.configH(), lock: {} }, { ...quiet().opts, outDir, knownLibraries: async () => new Map([["extra", extra]]) }),
+    (e: unknown) => {
+      assert.ok(e instanceof KilnError);
+      assert.match(e.message, /<extra\/extra\.h> is the header of library extra, which this image does not select: add it under libraries in .*kiln\.yaml \(extra: \{\}\)/);
+      assert.match(e.message, /fatal error: extra\/extra\.h: No such file or directory/, "gcc's own words follow");
+      return true;
+    },
+  );
+});
+
 test("zero or two linker scripts, a missing source and a library named app are errors that say what to do", async () => {
   const none = fx.cfg();
   none.libraries[0]!.manifest.linkerScript = undefined;

@@ -5,6 +5,7 @@ import { KilnError } from "../errors.ts";
 import { exec } from "./exec.ts";
 import { type CompileJob, FileCache, hashInputs, objectPath, parseDepfile, searchDirs, shadowCandidates } from "./graph.ts";
 import type { BuildState } from "./state.ts";
+import type { BuildUnit } from "./unit.ts";
 
 export interface CompileOptions {
   outDir: string;
@@ -12,6 +13,8 @@ export interface CompileOptions {
   configH: string;
   jobs: number;
   log: (line: string) => void;
+  /** Advice lines for a failed compile of `unit` from gcc's output (which library to add, ...). */
+  explain?: (unit: BuildUnit, gccOutput: string) => Promise<string[]>;
 }
 
 export interface CompileSummary {
@@ -37,7 +40,9 @@ async function compileOne(job: CompileJob, opts: CompileOptions, cache: FileCach
   const r = await exec("gcc", args, opts.outDir);
   if (r.code !== 0) {
     fs.rmSync(tmpObj, { force: true });
-    return `library ${job.unit.name}: ${job.display} (${job.source}):\n${(r.stderr + r.stdout).trimEnd() || `gcc exited with ${r.code}`}`;
+    const output = (r.stderr + r.stdout).trimEnd();
+    const advice = opts.explain ? await opts.explain(job.unit, output) : [];
+    return `library ${job.unit.name}: ${job.display} (${job.source}):\n${advice.map((a) => `  ${a}\n`).join("")}${output || `gcc exited with ${r.code}`}`;
   }
   // -Werror makes most diagnostics fatal, but a library may relax that in its cflags: show them.
   if (r.stderr.trim()) opts.log(`warning: library ${job.unit.name}: ${job.display}:\n${r.stderr.trimEnd()}`);

@@ -12,7 +12,7 @@ import { FileCache, planJobs } from "./graph.ts";
 import { DEBUG_IMAGE, IMAGE, linkImage, MAP, selectLinkerScript } from "./link.ts";
 import { lockBuildDir } from "./lock.ts";
 import { definedGlobals, prelinkedPath, prelinkUnit } from "./prelink.ts";
-import { explainUndefined, parseUndefined } from "./undefined.ts";
+import { explainMissingHeaders, explainUndefined, parseMissingHeaders, parseUndefined } from "./missing.ts";
 import { sizeReport, type SizeReport } from "./size.ts";
 import { loadState, saveState, writeIfChanged } from "./state.ts";
 import { toolchain } from "./toolchain.ts";
@@ -78,6 +78,8 @@ export async function runBuild(cfg: ResolvedConfig, gen: GeneratedConfig, opts: 
     const cache = new FileCache();
     const jobs = planJobs(units, (u) => compileFlags(cfg, u, { gccInclude: tc.gccInclude, configH: configHPath }), state, cache, gen.configH, tc.id);
 
+    const known = async () => (await opts.knownLibraries?.().catch(() => undefined)) ?? new Map<string, LibraryManifest>();
+    const selected = new Set(units.map((u) => u.name));
     let compiled: Awaited<ReturnType<typeof compileAll>>;
     try {
       compiled = await compileAll(jobs, state, cache, {
@@ -85,6 +87,10 @@ export async function runBuild(cfg: ResolvedConfig, gen: GeneratedConfig, opts: 
         configH: gen.configH,
         jobs: Math.max(1, opts.jobs ?? os.availableParallelism()),
         log,
+        explain: async (unit, output) => {
+          const headers = parseMissingHeaders(output);
+          return headers.length ? explainMissingHeaders(headers, unit, selected, await known()) : [];
+        },
       });
     } finally {
       // Objects that did compile are kept even when another failed.
@@ -123,8 +129,7 @@ export async function runBuild(cfg: ResolvedConfig, gen: GeneratedConfig, opts: 
           for (const s of await definedGlobals(path.join(outDir, obj))) if (!exported.has(s)) hidden.set(s, unit.name);
         }
       }
-      const known = await opts.knownLibraries?.().catch(() => undefined);
-      return explainUndefined(refs, { units, hidden, ...(known ? { known } : {}) });
+      return explainUndefined(refs, { units, hidden, known: await known() });
     };
     const didLink = await linkImage({ outDir, objects: linked, script, libgcc: tc.libgcc, inputKeys: [tc.id, ...keys], log, explain }, state);
     saveState(outDir, state);

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import { strict as assert } from "node:assert";
 import type { LibraryManifest } from "../config/types.ts";
-import { explainUndefined, parseUndefined } from "./undefined.ts";
+import { explainUndefined, parseMissingHeaders, parseUndefined } from "./missing.ts";
 import type { BuildUnit } from "./unit.ts";
 
 const LD = `ld: lib/app.o: in function \`main':
@@ -45,4 +45,10 @@ test("a symbol hidden in a selected library, or exported by none, gets its own a
   // A selected library that exports it without defining it: its options left the source out.
   const again = explainUndefined([{ symbol: "util_add", from: "app" }], { units, hidden: new Map(), known: new Map([["util", lib("util", ["util_add"])]]) });
   assert.match(again[0]!, /^util_add \(used by the app\): library util exports it but does not define it here: an option of util may leave out the source/);
+});
+
+test("the headers gcc could not find are read from its output, each once", () => {
+  const out = "a.c:2:10: fatal error: alloc/alloc.h: No such file or directory\n    2 | #include <alloc/alloc.h>\nb.c:1:10: fatal error: alloc/alloc.h: No such file or directory\nc.c:1: error: expected ';'\n";
+  assert.deepEqual(parseMissingHeaders(out), ["alloc/alloc.h"]);
+  assert.deepEqual(parseMissingHeaders("c.c:1: error: expected ';'\n"), []);
 });

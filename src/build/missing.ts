@@ -1,5 +1,7 @@
-// A link that fails on undefined symbols says which library to add: ld only knows the symbol,
-// while the manifests know which library exports it (or hides it).
+// A build that fails for want of a library says which one to add: ld knows only the missing
+// symbol and gcc only the missing header, while the manifests know which library has it.
+import * as fs from "node:fs";
+import * as path from "node:path";
 import type { LibraryManifest } from "../config/types.ts";
 import type { BuildUnit } from "./unit.ts";
 import { APP_UNIT } from "./unit.ts";
@@ -84,4 +86,26 @@ export function explainUndefined(refs: readonly UndefinedRef[], ctx: ExplainCont
     const who = g.from ? (g.from === APP_UNIT ? "the app" : `library ${g.from}`) : "the image";
     return `${g.symbols.join(", ")} (used by ${who}): ${g.advice}.`;
   });
+}
+
+/** Headers gcc could not find ("fatal error: alloc/alloc.h: No such file or directory"). */
+export function parseMissingHeaders(gccOutput: string): string[] {
+  const out = new Set<string>();
+  for (const m of gccOutput.matchAll(/fatal error: ([^\s:]+): No such file or directory/g)) out.add(m[1]!);
+  return [...out];
+}
+
+/** For each missing header that an unselected library's include/ holds: which library to add. */
+export function explainMissingHeaders(headers: readonly string[], user: BuildUnit, selected: ReadonlySet<string>, known: ReadonlyMap<string, LibraryManifest>): string[] {
+  const lines: string[] = [];
+  for (const h of headers) {
+    const libs = [...known.values()].filter((l) => !selected.has(l.name) && fs.existsSync(path.join(l.dir, "include", h))).map((l) => l.name);
+    if (!libs.length) continue;
+    const how =
+      user.name === APP_UNIT
+        ? `add ${libs.length > 1 ? "one" : "it"} under libraries in ${user.manifestPath} (${libs[0]}: {})`
+        : `add ${libs[0]} to the requires of ${user.manifestPath}`;
+    lines.push(`<${h}> is the header of library ${libs.join(" or ")}, which this image does not select: ${how}.`);
+  }
+  return lines;
 }
