@@ -8,7 +8,18 @@ export async function runVmm(image: string, opts: RunOptions): Promise<RunResult
   const filter = new ConsoleFilter({ verbose: opts.verbose, symbolize: opts.symbolize });
   const decoder = new TextDecoder();
   const started = performance.now();
-  const vm = await Vm.boot(image, {
+  // The timeout covers the whole run, setup included: a VM that never starts must not hang us.
+  let timedOut = false;
+  const abort = new AbortController();
+  const timer =
+    opts.timeoutMs !== undefined
+      ? setTimeout(() => {
+          timedOut = true;
+          abort.abort();
+        }, opts.timeoutMs)
+      : undefined;
+  const timeoutError = () => new KilnError(`the guest did not exit within ${opts.timeoutMs} ms (vmm); killed it.`);
+  const booting = Vm.boot(image, {
     memory: opts.memory,
     cmdline: opts.cmdline,
     console: (bytes) => {
@@ -16,20 +27,17 @@ export async function runVmm(image: string, opts: RunOptions): Promise<RunResult
       if (shown) opts.onOutput?.(shown);
     },
     input: opts.interactive ? process.stdin : undefined,
+    signal: abort.signal,
   });
-  let timedOut = false;
-  const timer =
-    opts.timeoutMs !== undefined
-      ? setTimeout(() => {
-          timedOut = true;
-          vm.kill();
-        }, opts.timeoutMs)
-      : undefined;
+  const vm = await booting.catch((e: unknown) => {
+    if (timer) clearTimeout(timer);
+    throw timedOut ? timeoutError() : e;
+  });
   const r = await vm.exited.finally(() => timer && clearTimeout(timer));
   const wallMs = performance.now() - started;
   const tail = filter.end();
   if (tail) opts.onOutput?.(tail);
-  if (timedOut) throw new KilnError(`the guest did not exit within ${opts.timeoutMs} ms (vmm); killed it.`);
+  if (timedOut) throw timeoutError();
   if (r.reason !== "exit") {
     throw new KilnError(
       `the VM stopped without a guest exit status: ${r.detail}` + (r.registers?.length ? `\n${r.registers.join("\n")}` : ""),

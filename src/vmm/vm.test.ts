@@ -146,3 +146,18 @@ test("a worker that fails before running makes boot reject (no hang)", async () 
   );
   assert.equal(Vm.live.size, 0);
 });
+
+test("an abort signal stops a VM whose setup hangs (boot rejects), and kills a running one", async () => {
+  const stuck = new URL("./testing/stuck-machine.ts", import.meta.url).href;
+  const ac = new AbortController();
+  setTimeout(() => ac.abort(), 300);
+  await assert.rejects(Vm.boot(image, { memory: 2 * MiB, machineModule: stuck, signal: ac.signal }), /cannot start the VM: aborted before the guest started; vCPU thread terminated/);
+  assert.equal(Vm.live.size, 0);
+
+  const running = new AbortController();
+  const vm = await Vm.boot(image, { memory: 2 * MiB, cmdline: "fake=spin", machineModule: fake, signal: running.signal });
+  running.abort();
+  const r = await vm.exited;
+  assert.equal(r.reason, "killed");
+  assert.deepEqual(r.resources.outstanding, []);
+});

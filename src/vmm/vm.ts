@@ -33,6 +33,11 @@ export interface VmOptions {
   input?: NodeJS.ReadableStream;
   /** If the guest does not exit after kill() within this many ms, its thread is terminated. */
   killGraceMs?: number;
+  /**
+   * Aborting stops the VM: before the guest runs, the worker is terminated and boot rejects (a
+   * setup that hangs must not hang the caller); after, it is kill().
+   */
+  signal?: AbortSignal;
   /** Tests only: module URL whose `createMachine` replaces KVM's. */
   machineModule?: string;
 }
@@ -59,6 +64,8 @@ interface Spare {
   detach: () => void;
 }
 const spares: Spare[] = [];
+/** Workers that ran a VM and have not ended yet: each ends on its own after its VM exits. */
+const ending = new Set<Promise<void>>();
 
 function spawnWorker(): Worker {
   const w = new Worker(workerBootstrap(), { eval: true, execArgv: [] });
@@ -135,6 +142,14 @@ export class Vm {
     return spares.length;
   }
 
+  /**
+   * Resolves once the thread of every VM started so far has ended (spares aside). A VM's
+   * `exited` comes first: the thread then winds down, which takes a moment on a busy host.
+   */
+  static async threadsEnded(): Promise<void> {
+    while (ending.size) await Promise.all([...ending]);
+  }
+
   readonly exited: Promise<VmResult>;
   private readonly control: VcpuControl;
   private readonly worker: Worker;
@@ -179,6 +194,9 @@ export class Vm {
     const init: WorkerInit = { image, file: imagePath, memory: opts.memory, cmdline, control: control.sab, input: input.sab };
     if (opts.machineModule) init.machineModule = opts.machineModule;
     const worker = takeWorker();
+    const ended = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
+    ending.add(ended);
+    void ended.then(() => ending.delete(ended));
 
     const write = sinkWriter(opts.console);
     let running!: () => void;
@@ -231,6 +249,16 @@ export class Vm {
     vm = new Vm(worker, control, exited, opts.killGraceMs ?? 5000, (d) => abandon(d));
     liveVms.add(vm);
     vm.watchOutput();
+    const onAbort = (): void => {
+      if (isRunning) vm?.kill();
+      else {
+        void worker.terminate();
+        abandon("aborted before the guest started; vCPU thread terminated");
+      }
+    };
+    if (opts.signal?.aborted) onAbort();
+    else opts.signal?.addEventListener("abort", onAbort, { once: true });
+    void exited.then(() => opts.signal?.removeEventListener("abort", onAbort));
     await started;
     return vm;
   }
