@@ -7,7 +7,7 @@ import { boot, buildFor, appDir } from "./lib/boot.ts";
 import { defaultBuildRoot, repoRoot } from "../src/paths.ts";
 import { resolveApp } from "../src/config/index.ts";
 import { build } from "../src/build/index.ts";
-import { runImage } from "../src/run/index.ts";
+import { runImage, testRunner } from "../src/run/index.ts";
 
 test("helloworld prints its greeting and arguments and exits 0", async () => {
   const r = await boot("helloworld", { args: ["first", "second arg"] });
@@ -38,7 +38,7 @@ test("the stripped helloworld image is small and smaller than the unstripped one
 });
 
 test("kiln run: the CLI builds, boots, streams the console and returns the guest status", () => {
-  const r = spawnSync(process.execPath, [path.join(repoRoot, "bin/kiln.js"), "run", appDir("helloworld"), "--runner", "qemu", "-q", "--", "via", "cli"], {
+  const r = spawnSync(process.execPath, [path.join(repoRoot, "bin/kiln.js"), "run", appDir("helloworld"), "--runner", testRunner(), "-q", "--", "via", "cli"], {
     encoding: "utf8",
     timeout: 120_000,
   });
@@ -51,7 +51,7 @@ test("kiln run: the CLI builds, boots, streams the console and returns the guest
 test("the console also works with the UART programmed at boot (plat-kvm.serial_setup=true)", async () => {
   const cfg = await resolveApp(appDir("helloworld"), { sets: ["plat-kvm.serial_setup=true"] });
   const built = await build(cfg, { outDir: path.join(defaultBuildRoot(), "helloworld-serial-setup"), log: () => {} });
-  const r = await runImage(built.image, { runner: "qemu", memory: cfg.app.memory, cmdline: "-- ok", timeoutMs: 60_000 });
+  const r = await runImage(built.image, { runner: testRunner(), memory: cfg.app.memory, cmdline: "-- ok", timeoutMs: 60_000 });
   assert.equal(r.status, 0, r.output);
   assert.match(r.output, /^Hello, world!\narg 1: ok\n/m);
 });

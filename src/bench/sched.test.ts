@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { benchSched, formatSchedTable, parseSchedLine, type SchedBenchResult } from "./sched.ts";
+import { testRunner } from "../run/index.ts";
 
 test("parseSchedLine reads the guest's line and rejects malformed ones", () => {
   const out = ["kiln: boot x", "BENCH sched switch_cycles=112 create_join_cycles=4011 wakeup_latency_us=145.016", "after"].join("\n");
@@ -47,7 +48,7 @@ const hasQemu = spawnSync("qemu-system-x86_64", ["--version"]).status === 0;
 
 test("benchSched builds bench-sched, boots it and returns positive medians", { skip: !hasQemu && "qemu-system-x86_64 not installed", timeout: 300_000 }, async () => {
   const logs: string[] = [];
-  const r = await benchSched({ runs: 2, runner: "qemu", log: (s) => logs.push(s) });
+  const r = await benchSched({ runs: 2, runner: testRunner(), log: (s) => logs.push(s) });
   assert.equal(r.runs, 2);
   assert.ok(r.switch_cycles > 0 && r.create_join_cycles > r.switch_cycles, JSON.stringify(r));
   // A wake-up never comes before its deadline and, even under TCG, within 10 ms.

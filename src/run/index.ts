@@ -22,6 +22,16 @@ export function parseRunner(value: string): RunnerName | "auto" {
   throw new KilnError(`--runner: unknown runner "${value}". Use vmm, qemu or auto.`);
 }
 
+/**
+ * The runner the tests that boot images use: $KILN_TEST_RUNNER (vmm, qemu or auto), else QEMU,
+ * which works everywhere. `KILN_TEST_RUNNER=vmm` runs the same tests on Kiln's VMM (needs KVM;
+ * scripts/nested-kvm.sh provides one where the machine has none).
+ */
+export function testRunner(): RunnerName | "auto" {
+  const v = process.env.KILN_TEST_RUNNER;
+  return v ? parseRunner(v) : "qemu";
+}
+
 /** Picks the runner: the one asked for, or for "auto" the VMM when KVM is usable, else QEMU. */
 export async function chooseRunner(
   asked: RunnerName | "auto",

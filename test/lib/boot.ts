@@ -3,7 +3,7 @@
 import path from "node:path";
 import { resolveApp } from "../../src/config/index.ts";
 import { build, type BuildResult } from "../../src/build/index.ts";
-import { runImage, type RunResult } from "../../src/run/index.ts";
+import { runImage, type RunResult, testRunner } from "../../src/run/index.ts";
 import { composeCmdline } from "../../src/run/cmdline.ts";
 import { repoRoot } from "../../src/paths.ts";
 
@@ -27,7 +27,7 @@ export async function buildFor(name: string, opts: BootOptions = {}): Promise<{ 
 export async function boot(name: string, opts: BootOptions = {}): Promise<RunResult & { built: BuildResult }> {
   const { built, memory, cmdline } = await buildFor(name, opts);
   const r = await runImage(built.image, {
-    runner: "qemu",
+    runner: testRunner(),
     memory: opts.memory ?? memory,
     cmdline: composeCmdline(cmdline, opts.params ?? [], opts.args),
     debugImage: built.debugImage,

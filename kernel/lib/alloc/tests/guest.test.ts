@@ -10,7 +10,7 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { buildApp } from "../../../../src/build/index.ts";
 import { defaultBuildRoot } from "../../../../src/paths.ts";
-import { runImage } from "../../../../src/run/index.ts";
+import { runImage, testRunner } from "../../../../src/run/index.ts";
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "../../../..");
 const hasQemu = spawnSync("qemu-system-x86_64", ["--version"]).status === 0;
@@ -28,7 +28,7 @@ for (const kind of ["region", "buddy", "tlsf"]) {
         `libraries:\n  nolibc: {}\n  print: {}\n  time: {}\n  alloc-${kind}: {}\n`,
     );
     const built = await buildApp(appDir, { test: true, outDir: path.join(defaultBuildRoot(), `alloc-${kind}-guest-test`), log: () => {} });
-    const r = await runImage(built.image, { memory: 16 << 20, cmdline: "", timeoutMs: 120_000, runner: "qemu", debugImage: built.debugImage });
+    const r = await runImage(built.image, { memory: 16 << 20, cmdline: "", timeoutMs: 120_000, runner: testRunner(), debugImage: built.debugImage });
     const fails = r.output.split("\n").filter((l) => l.startsWith("KTEST: fail"));
     assert.deepEqual(fails, [], r.output);
     assert.match(r.output, /^KTEST: summary passed=\d+ failed=0$/m, r.output);

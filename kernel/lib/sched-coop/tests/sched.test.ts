@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import path from "node:path";
 import { buildApp } from "../../../../src/build/index.ts";
 import { repoRoot } from "../../../../src/paths.ts";
-import { runImage } from "../../../../src/run/index.ts";
+import { runImage, testRunner } from "../../../../src/run/index.ts";
 
 const appDir = path.join(repoRoot, "apps", "bench-sched");
 const hasQemu = spawnSync("qemu-system-x86_64", ["--version"]).status === 0;
@@ -34,7 +34,7 @@ const EXPECTED = [
 
 test("the scheduler's guest tests pass", { skip, timeout: 300_000 }, async () => {
   const built = await buildApp(appDir, { test: true, log: () => {} });
-  const r = await runImage(built.image, { runner: "qemu", memory: 64 << 20, cmdline: "", debugImage: built.debugImage, timeoutMs: 180_000 });
+  const r = await runImage(built.image, { runner: testRunner(), memory: 64 << 20, cmdline: "", debugImage: built.debugImage, timeoutMs: 180_000 });
   const passed = new Set([...r.output.matchAll(/^KTEST: pass (\S+)$/gm)].map((m) => m[1]!));
   const failed = [...r.output.matchAll(/^KTEST: fail (\S+.*)$/gm)].map((m) => m[1]!);
   const mine = failed.filter((f) => /^(sched|sync|mmu)\./.test(f));
@@ -44,7 +44,7 @@ test("the scheduler's guest tests pass", { skip, timeout: 300_000 }, async () =>
 
 test("a thread that overflows its stack faults on its guard page", { skip, timeout: 300_000 }, async () => {
   const built = await buildApp(appDir, { log: () => {} });
-  const r = await runImage(built.image, { runner: "qemu", memory: 64 << 20, cmdline: "-- overflow", debugImage: built.debugImage, timeoutMs: 60_000 });
+  const r = await runImage(built.image, { runner: testRunner(), memory: 64 << 20, cmdline: "-- overflow", debugImage: built.debugImage, timeoutMs: 60_000 });
   assert.equal(r.status, 255, r.output);
   const bounds = /stack lo=0x([0-9a-f]+) hi=0x([0-9a-f]+)/.exec(r.output);
   assert.ok(bounds, r.output);

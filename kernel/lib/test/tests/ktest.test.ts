@@ -7,7 +7,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { buildApp } from "../../../../src/build/index.ts";
-import { runImage } from "../../../../src/run/index.ts";
+import { runImage, testRunner } from "../../../../src/run/index.ts";
 
 const APP_C = String.raw`
 #include <test/test.h>
@@ -39,7 +39,7 @@ test("the runner reports pass/fail lines, runs every test, sorts, and exits 1 on
     writeFileSync(path.join(app, "kiln.yaml"), "name: ktestproto\nmemory: 8M\nsources: [main.c]\nlibraries:\n  print: {}\n");
     writeFileSync(path.join(app, "main.c"), APP_C);
     const built = await buildApp(app, { test: true, outDir: path.join(dir, "build"), log: () => {} });
-    const r = await runImage(built.image, { runner: "qemu", memory: 8 << 20, cmdline: "", timeoutMs: 120_000 });
+    const r = await runImage(built.image, { runner: testRunner(), memory: 8 << 20, cmdline: "", timeoutMs: 120_000 });
     const lines = r.output.split("\n").filter((l) => l.startsWith("KTEST: "));
     const begin = /^KTEST: begin (\d+)$/.exec(lines[0] ?? "");
     assert.ok(begin, `first protocol line is begin:\n${r.output}`);
