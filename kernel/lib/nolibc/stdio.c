@@ -1,4 +1,4 @@
-/* nolibc stdio over the console. Formatting is the print library's kfmt; output goes to the
+/* nolibc stdio over the console. printf is the print library's kvprintf: output goes to the
  * console in CONFIG_PRINT_BUFSIZE chunks straight from a stack buffer (no FILE buffering, so
  * nothing is lost when the app exits or faults). */
 #include <stdio.h>
@@ -17,22 +17,11 @@ FILE *const stdin = &files[0];
 FILE *const stdout = &files[1];
 FILE *const stderr = &files[2];
 
-static void console_flush(struct kfmt_sink *s)
-{
-	console_write(s->buf, s->len);
-	s->len = 0;
-}
-
 int vfprintf(FILE *restrict f, const char *restrict fmt, va_list ap)
 {
 	if (!f->writable)
 		return -1;
-	char buf[CONFIG_PRINT_BUFSIZE];
-	struct kfmt_sink s = {buf, sizeof buf, 0, 0, console_flush, NULL};
-	int r = kfmt(&s, fmt, ap);
-	if (s.len)
-		console_flush(&s);
-	return r;
+	return kvprintf(fmt, ap); /* stdout and stderr both go to the console */
 }
 
 int fprintf(FILE *restrict f, const char *restrict fmt, ...)
