@@ -78,7 +78,10 @@ export async function runBuild(cfg: ResolvedConfig, gen: GeneratedConfig, opts: 
     const cache = new FileCache();
     const jobs = planJobs(units, (u) => compileFlags(cfg, u, { gccInclude: tc.gccInclude, configH: configHPath }), state, cache, gen.configH, tc.id);
 
-    const known = async () => (await opts.knownLibraries?.().catch(() => undefined)) ?? new Map<string, LibraryManifest>();
+    // Read at most once, and only if something fails: several compiles may fail at once.
+    let knownOnce: Promise<ReadonlyMap<string, LibraryManifest>> | undefined;
+    const known = () =>
+      (knownOnce ??= (opts.knownLibraries?.() ?? Promise.resolve(new Map())).catch(() => new Map<string, LibraryManifest>()));
     const selected = new Set(units.map((u) => u.name));
     let compiled: Awaited<ReturnType<typeof compileAll>>;
     try {
