@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { qemuArgs, qemuMemoryArg } from "./qemu.ts";
+import { chooseAccel, qemuArgs, qemuMemoryArg } from "./qemu.ts";
 
 test("memory sizes map to QEMU units", () => {
   assert.equal(qemuMemoryArg(2 * 1024 * 1024), "2M");
@@ -15,4 +15,11 @@ test("qemu args: microvm without extras, exit device, accelerator choice", () =>
   const tcg = qemuArgs("img", { memory: 4 << 20, cmdline: "", accel: "tcg" });
   assert.ok(!tcg.includes("-append"));
   assert.ok(tcg.includes("tcg"));
+});
+
+test("KILN_QEMU_ACCEL forces an accelerator; an explicit one wins; a bad value is an error", () => {
+  assert.equal(chooseAccel(undefined, "tcg"), "tcg");
+  assert.equal(chooseAccel(undefined, "kvm"), "kvm");
+  assert.equal(chooseAccel("tcg", "kvm"), "tcg");
+  assert.throws(() => chooseAccel(undefined, "hvf"), /KILN_QEMU_ACCEL: unknown accelerator "hvf"\. Use kvm or tcg\./);
 });

@@ -42,8 +42,19 @@ export function qemuArgs(image: string, opts: { memory: number; cmdline: string;
 
 export const QEMU_BINARY = process.env.KILN_QEMU ?? "qemu-system-x86_64";
 
+/**
+ * The accelerator: the one asked for, else $KILN_QEMU_ACCEL (kvm or tcg: run the same tests under
+ * TCG on a machine that has KVM), else KVM where /dev/kvm opens.
+ */
+export function chooseAccel(asked: Accel | undefined, env: string | undefined = process.env.KILN_QEMU_ACCEL): Accel {
+  if (asked) return asked;
+  if (env === "kvm" || env === "tcg") return env;
+  if (env) throw new KilnError(`KILN_QEMU_ACCEL: unknown accelerator "${env}". Use kvm or tcg.`);
+  return kvmUsable() ? "kvm" : "tcg";
+}
+
 export async function runQemu(image: string, opts: RunOptions): Promise<RunResult> {
-  const accel: Accel = opts.accel === "tcg" ? "tcg" : opts.accel === "kvm" || kvmUsable() ? "kvm" : "tcg";
+  const accel = chooseAccel(opts.accel);
   const args = qemuArgs(image, { memory: opts.memory, cmdline: opts.cmdline, accel });
   const filter = new ConsoleFilter({ verbose: opts.verbose, symbolize: opts.symbolize });
   const started = performance.now();
