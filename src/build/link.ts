@@ -70,11 +70,12 @@ export async function linkImage(opts: LinkOptions, state: BuildState): Promise<b
   for (const w of r.stderr.split("\n").filter(Boolean)) opts.log(`ld: ${w.replace(/^ld: /, "")}`);
   const dbg = path.join(opts.outDir, DEBUG_IMAGE);
   const patched = patchPageTables(dbg);
-  if (patched) opts.log(`PT ${DEBUG_IMAGE}`);
+  if (patched) opts.log(`PT ${DEBUG_IMAGE}${patched.length ? ` (guard pages: ${patched.map((g) => `0x${g.toString(16)}`).join(", ")})` : ""}`);
   opts.log(`STRIP ${IMAGE}`);
   await execOrFail("stripping the image", "objcopy", ["--strip-all", DEBUG_IMAGE, IMAGE], opts.outDir);
   // objcopy copies the patched bytes; patching again checks the stripped image stands on its own.
-  patchPageTables(path.join(opts.outDir, IMAGE));
+  // The guard pages come from the debug image's symbols (the stripped one has none).
+  patchPageTables(path.join(opts.outDir, IMAGE), patched || undefined);
   state.link = key;
   return true;
 }

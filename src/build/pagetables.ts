@@ -10,6 +10,8 @@ export const PAGETABLE_SYMBOL = "kiln_pml4";
 /** PML4, PDPT, PD 0-1 GiB, PD 3-4 GiB, PT 0-2 MiB. */
 export const PAGETABLE_PAGES = 5;
 export const PAGETABLE_BYTES = PAGETABLE_PAGES * PAGE;
+/** Symbols whose page the tables leave not present. */
+export const GUARD_PREFIX = "kiln_guard_page_";
 
 const MIB2 = 2 * 1024 * 1024;
 const GIB = 1024 * 1024 * 1024;
@@ -45,7 +47,7 @@ function leafBits(flags: number): bigint {
  * The 5 table pages for an identity-mapped image whose tables start at `tablesAddr`.
  * Pure: the same segments and address always give the same bytes.
  */
-export function buildPageTables(segments: readonly LoadSegment[], tablesAddr: number): Buffer {
+export function buildPageTables(segments: readonly LoadSegment[], tablesAddr: number, guardPages: readonly number[] = []): Buffer {
   if (tablesAddr % PAGE !== 0) {
     throw new KilnError(`${PAGETABLE_SECTION} is at ${hex(tablesAddr)}, not 4 KiB aligned. Align it with ALIGN(4096) in the linker script.`);
   }
@@ -95,8 +97,16 @@ export function buildPageTables(segments: readonly LoadSegment[], tablesAddr: nu
     // LAPIC, IOAPIC and virtio-mmio windows: device memory must not be cached.
     put(3, i, BigInt(3 * GIB + i * MIB2) | PTE_P | PTE_RW | PTE_US | PTE_PS | PTE_PCD | PTE_PWT | PTE_NX);
   }
-  // PT[0] stays 0: page 0 not present, so null pointer accesses fault.
+  // PT[0] stays 0: page 0 not present, so null pointer accesses fault; so do guard pages.
+  const guards = new Set<number>();
+  for (const g of guardPages) {
+    if (g % PAGE !== 0 || g < PAGE || g >= MIB2) {
+      throw new KilnError(`guard page ${hex(g)} is not a 4 KiB-aligned page inside 4 KiB-2 MiB. Align the ${GUARD_PREFIX}* symbol's page with .balign 4096.`);
+    }
+    guards.add(g / PAGE);
+  }
   for (let p = 1; p < 512; p++) {
+    if (guards.has(p)) continue;
     put(4, p, BigInt(p * PAGE) | (pageBits[p] ?? PTE_P | PTE_RW | PTE_US | PTE_NX));
   }
   return buf;
@@ -106,7 +116,7 @@ export function buildPageTables(segments: readonly LoadSegment[], tablesAddr: nu
  * Fills `.kiln.pagetables` of the ELF file in place from its own PT_LOAD headers.
  * Returns false (and changes nothing) if the image has no such section (fixture images).
  */
-export function patchPageTables(file: string): boolean {
+export function patchPageTables(file: string, guards?: readonly number[]): number[] | false {
   const buf = fs.readFileSync(file);
   const elf = parseElf(buf, file);
   const sec = elf.section(PAGETABLE_SECTION);
@@ -127,7 +137,16 @@ export function patchPageTables(file: string): boolean {
       throw new KilnError(`${file}: PT_LOAD at 0x${s.vaddr.toString(16)} has physical address 0x${s.paddr.toString(16)}; the boot page tables identity-map the image. Drop AT() from the linker script.`);
     }
   }
-  buildPageTables(loads, sec.addr).copy(buf, sec.offset);
+  const guardPages = guards ?? guardPagesOf(elf);
+  buildPageTables(loads, sec.addr, guardPages).copy(buf, sec.offset);
   fs.writeFileSync(file, buf);
-  return true;
+  return [...guardPages];
+}
+
+/**
+ * The pages named by `kiln_guard_page_*` symbols (local ones too: prelink hides them), which the
+ * tables leave not present, e.g. below the boot stack, so boot spends no shim entry unmapping it.
+ */
+export function guardPagesOf(elf: { symbols(): { name: string; value: number; shndx: number }[] }): number[] {
+  return elf.symbols().filter((s) => s.name.startsWith(GUARD_PREFIX) && s.shndx !== 0).map((s) => s.value);
 }

@@ -75,6 +75,7 @@ function manifest(root: string, name: string, m: Partial<LibraryManifest>): Libr
     sources: [],
     exports: [],
     cflags: [],
+    ports: [],
     ...m,
   };
 }

@@ -4,6 +4,7 @@ import { repoRoot } from "../paths.ts";
 import type { OptionValue, ResolvedConfig, ValueOrigin } from "./types.ts";
 import { KilnConfigError } from "../errors.ts";
 import { formatMemory } from "./app.ts";
+import { emitIoBitmap } from "./ports.ts";
 
 /** `alloc-tlsf` -> `ALLOC_TLSF`. */
 export function macroPart(name: string): string {
@@ -69,6 +70,7 @@ export function emitConfigH(cfg: ResolvedConfig): string {
     }
     lines.push("");
   }
+  lines.push(...emitIoBitmap(cfg.libraries), "");
   lines.push("#endif /* KILN_CONFIG_H */", "");
   return lines.join("\n");
 }

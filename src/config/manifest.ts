@@ -3,6 +3,7 @@ import { existsSync, statSync } from "node:fs";
 import * as path from "node:path";
 import { z } from "zod";
 import type { LibraryManifest, OptionSpec, Requirement, SourceSpec } from "./types.ts";
+import { portRanges, portsSchema } from "./ports.ts";
 import { configError, displayPath, fix, readYamlFile, schemaError } from "./yaml.ts";
 import { checkValue } from "./values.ts";
 import { parseCondition } from "./condition.ts";
@@ -48,6 +49,7 @@ const librarySchema = strict({
   exports: z.array(z.string().regex(SYMBOL_RE, fix("Exports are C symbol names"))).optional(),
   cflags: stringList.optional(),
   linker_script: z.string().min(1).optional(),
+  ports: portsSchema.optional(),
 });
 
 /** Parses and validates `<dir>/library.yaml` (or the given manifest file). */
@@ -121,7 +123,13 @@ export function validateLibrary(file: string, data: unknown): LibraryManifest {
     sources,
     exports: m.exports ?? [],
     cflags: m.cflags ?? [],
+    ports: [],
   };
+  if (m.ports !== undefined) {
+    const ports = portRanges(m.ports);
+    if (!Array.isArray(ports)) throw configError(shown, `ports[${ports.index}]`, ports.problem, "Declare each I/O port the library uses, as a number or a range");
+    manifest.ports = ports;
+  }
   if (m.linker_script !== undefined) {
     checkFile(shown, "linker_script", dir, m.linker_script, "linker script");
     manifest.linkerScript = m.linker_script;

@@ -1,5 +1,6 @@
 // The shapes that pass between the resolver (src/config) and the build (src/build).
 // The resolver produces a ResolvedConfig; everything downstream consumes only that.
+import type { PortRange } from "./ports.ts";
 
 /** A value an option can hold once resolved. */
 export type OptionValue = boolean | number | string;
@@ -58,6 +59,8 @@ export interface LibraryManifest {
   exports: string[];
   /** Extra compiler flags for this library's own sources (rarely needed). */
   cflags: string[];
+  /** I/O ports the library's code uses: the build allows exactly the selected libraries' ports. */
+  ports: PortRange[];
   /** A linker script path relative to the library dir; at most one selected library has one. */
   linkerScript?: string;
 }

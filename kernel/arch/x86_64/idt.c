@@ -1,6 +1,6 @@
 /* The first C code, at CPL 3: fill the IDT (data here, so no CPL-0 instructions are spent on
- * 256 gates), reset the FPU/SSE state and unmap the boot stack's guard page. Interrupts are
- * off and nothing can fault before this returns. */
+ * 256 gates), reset the FPU/SSE state and turn on the CPU features CPUID offers (one shim
+ * entry). Interrupts are off and nothing can fault before this returns. */
 #include <stddef.h>
 #include <stdint.h>
 #include <arch/cpu.h>
@@ -9,10 +9,14 @@
 
 extern char kiln_vector_stubs[];
 extern uint64_t kiln_idt[256 * 2];
-extern uint64_t kiln_pml4[];
-extern char kiln_boot_stack_guard[], kiln_boot_stack[], kiln_boot_stack_top[];
+extern char kiln_boot_stack[], kiln_boot_stack_top[];
+extern const uint8_t kiln_tss_iobitmap[], kiln_tss_end[];
+extern char kiln_syscall_entry[];
+extern volatile uint8_t kiln_trap_active;
 
 int arch_has_fsgsbase;
+uint64_t arch_xcr0;
+uint64_t kiln_cpl0_shim_calls[ARCH_SHIM_COUNT];
 
 _Static_assert(offsetof(struct arch_trap_frame, r15) == TF_R15, "trap frame layout");
 _Static_assert(offsetof(struct arch_trap_frame, vector) == TF_VECTOR, "trap frame layout");
@@ -25,13 +29,29 @@ static uint64_t gate_low(uint64_t handler, unsigned ist, unsigned dpl)
 	       ((uint64_t)(0x8e | (dpl << 5)) << 40) | ((handler >> 16 & 0xffff) << 48);
 }
 
+/* XCR0: x87 and SSE always; AVX, and the three AVX-512 components together, where CPUID.0xD
+ * says the CPU supports them (a partial set is refused by xsetbv). */
+static uint64_t choose_xcr0(void)
+{
+	uint32_t r[4];
+	arch_cpuid(0xd, 0, r);
+	uint64_t supported = r[0] | ((uint64_t)r[3] << 32);
+	uint64_t x = 3;
+	if (supported & 4) {
+		x |= 4;
+		if ((supported & 0xe0) == 0xe0)
+			x |= 0xe0;
+	}
+	return x;
+}
+
 void arch_cpl3_init(void);
 void arch_cpl3_init(void)
 {
 	for (unsigned v = 0; v < 256; v++) {
 		uint64_t h = (uint64_t)(uintptr_t)kiln_vector_stubs + (uint64_t)v * VECTOR_STUB_SIZE;
-		/* DPL 3: the shims, and int3/into so they report instead of #GP. */
-		unsigned dpl = (v >= 0x80 && v <= 0x84) || v == 3 || v == 4 ? 3 : 0;
+		/* DPL 3 only for the shim gate and int3; `int $N` to any other vector is #GP. */
+		unsigned dpl = v == SHIM_VECTOR || v == 3 ? 3 : 0;
 		unsigned ist = v == 2 || v == 8 || v == 18 ? 1 : 0;
 		kiln_idt[2 * v] = gate_low(h, ist, dpl);
 		kiln_idt[2 * v + 1] = h >> 32;
@@ -42,19 +62,69 @@ void arch_cpl3_init(void)
 	uint32_t mxcsr = 0x1f80;
 	__asm__ volatile("fninit; ldmxcsr %0" : : "m"(mxcsr));
 
+	/* CR4 as the boot path set it, plus FSGSBASE and OSXSAVE where CPUID has them: TCG and
+	 * hardware need them for wrfsbase and AVX (kvm-pvm uses the host's and ignores ours). */
+	uint64_t cr4 = CR4_PAE | CR4_PGE | CR4_OSFXSR | CR4_OSXMMEXCPT;
 	uint32_t r[4];
 	arch_cpuid(0, 0, r);
-	if (r[0] >= 7) {
+	uint32_t max_leaf = r[0];
+	if (max_leaf >= 7) {
 		arch_cpuid(7, 0, r);
-		arch_has_fsgsbase = r[1] & 1;
+		if (r[1] & 1) {
+			cr4 |= CR4_FSGSBASE;
+			arch_has_fsgsbase = 1;
+		}
 	}
+	arch_cpuid(1, 0, r);
+	if ((r[2] & (1u << 26)) && max_leaf >= 0xd) { /* XSAVE */
+		cr4 |= CR4_OSXSAVE;
+		arch_xcr0 = choose_xcr0();
+	}
+	register uint64_t cmd __asm__("r11") = ARCH_SHIM_CPU_SETUP;
+	ARCH_SHIM_COUNTED(ARCH_SHIM_CPU_SETUP);
+	__asm__ volatile("int $4"
+			 : "+r"(cmd)
+			 : "D"(cr4), "S"(arch_xcr0 != 0), "a"((uint32_t)arch_xcr0),
+			   "d"((uint32_t)(arch_xcr0 >> 32)), "c"(0)
+			 : "memory");
+}
 
-	/* The page tables are ordinary writable data at CPL 3 (page 4 maps 0-2 MiB). */
-	uintptr_t guard = (uintptr_t)kiln_boot_stack_guard;
-	if (guard < 2u << 20) {
-		kiln_pml4[4 * 512 + (guard >> 12)] = 0;
-		arch_invlpg(guard);
+_Noreturn void arch_halt_forever(void)
+{
+	for (;;) {
+		register uint64_t cmd __asm__("r11") = ARCH_SHIM_HALT;
+		ARCH_SHIM_COUNTED(ARCH_SHIM_HALT);
+		__asm__ volatile("int $4" : "+r"(cmd) : : "memory");
 	}
+}
+
+int arch_port_allowed(uint16_t port)
+{
+	size_t byte = port >> 3;
+	/* The last byte is the 0xff terminator: ports past the bitmap are denied. */
+	if (byte >= (size_t)(kiln_tss_end - kiln_tss_iobitmap) - 1)
+		return 0;
+	return !(kiln_tss_iobitmap[byte] & (1u << (port & 7)));
+}
+
+void arch_syscall_enable(void)
+{
+	/* SYSRET loads CS = STAR[63:48] + 16 and SS = + 8 (0x2b, 0x23); SYSCALL CS = STAR[47:32]. */
+	arch_wrmsr(MSR_STAR, ((uint64_t)GDT_UCODE32 << 48) | ((uint64_t)GDT_KCODE << 32));
+	arch_wrmsr(MSR_LSTAR, (uint64_t)(uintptr_t)kiln_syscall_entry);
+	arch_wrmsr(MSR_SFMASK, SFMASK_VALUE);
+}
+
+/* Until a syscall library overrides it: every number is unknown. */
+__attribute__((weak)) long kiln_syscall_dispatch(long nr, long a1, long a2, long a3, long a4, long a5, long a6)
+{
+	(void)nr, (void)a1, (void)a2, (void)a3, (void)a4, (void)a5, (void)a6;
+	return -38; /* ENOSYS */
+}
+
+void arch_trap_rearm(void)
+{
+	__atomic_store_n(&kiln_trap_active, 0, __ATOMIC_RELEASE);
 }
 
 void arch_boot_stack_bounds(uintptr_t *lo, uintptr_t *hi)
@@ -64,7 +134,7 @@ void arch_boot_stack_bounds(uintptr_t *lo, uintptr_t *hi)
 }
 
 static const char *const exception_names[32] = {
-	"divide error", "debug", "NMI", "breakpoint", "overflow", "bound range exceeded",
+	"divide error", "debug", "NMI", "breakpoint", "bad shim command (int $4)", "bound range exceeded",
 	"invalid opcode", "device not available", "double fault", "coprocessor segment overrun",
 	"invalid TSS", "segment not present", "stack fault", "general protection fault",
 	"page fault", "reserved exception 15", "x87 floating-point error", "alignment check",

@@ -13,8 +13,11 @@
 #define CR4_PGE (1 << 7)
 #define CR4_OSFXSR (1 << 9)
 #define CR4_OSXMMEXCPT (1 << 10)
+#define CR4_FSGSBASE (1 << 16)
+#define CR4_OSXSAVE (1 << 18)
 
 #define MSR_EFER 0xc0000080
+#define EFER_SCE (1 << 0)
 #define EFER_LME (1 << 8)
 #define EFER_NXE (1 << 11)
 
@@ -27,13 +30,27 @@
 #define GDT_UCODE64 0x28
 #define GDT_TSS 0x30
 
-#define TSS_SIZE 104
+#define MSR_STAR 0xc0000081
+#define MSR_LSTAR 0xc0000082
+#define MSR_SFMASK 0xc0000084
+/* syscall clears TF, DF, AC and NT, never IF: on kvm-pvm a cleared IF would stay cleared until
+ * the next CPL-0 iretq. IF is 0 at CPL 3 anyway (interrupts are taken only in the idle shim),
+ * so on TCG and hardware no interrupt can reach the CPL-0 half of the stub either. */
+#define SFMASK_VALUE 0x44500
 
 #define RFLAGS_RESERVED (1 << 1)
 #define RFLAGS_IF (1 << 9)
-#define RFLAGS_IOPL3 (3 << 12)
+#define RFLAGS_IOPL (3 << 12)
 
 #define LAPIC_EOI_ADDR 0xfee000b0
+
+/* The shim gate: `int $4` with the command in %r11 (<arch/cpu.h> documents each). int $4 is
+ * one of the two software interrupts kvm-pvm delivers as vectors (3 and 4); `int $N` for any
+ * other N is #UD there. The stub masks the command to 4 bits and jumps through a table. */
+#include <arch/shim.h>
+#define SHIM_VECTOR ARCH_SHIM_VECTOR
+#define SHIM_COUNT ARCH_SHIM_COUNT
+#define SHIM_TABLE_SIZE ARCH_SHIM_TABLE_SIZE
 
 /* Each vector's stub is 16 bytes at kiln_vector_stubs + 16 * vector. */
 #define VECTOR_STUB_SIZE 16

@@ -85,12 +85,26 @@ _Noreturn void kiln_boot_main(struct hvm_start_info *si)
 	int status;
 	kiln_boot_main_tsc = arch_rdtsc();
 	if (stats_wanted()) {
+		/* The CPL-0 entries before main (shim calls by command, interrupts), taken with the
+		 * stamp: `kiln bench boot` turns them into CPL-0 instructions with the disassembly. */
+		uint64_t shims[ARCH_SHIM_COUNT];
+		for (int i = 0; i < ARCH_SHIM_COUNT; i++)
+			shims[i] = kiln_cpl0_shim_calls[i];
+		uint64_t irqs = kiln_cpl0_irqs;
 		console_puts("kiln: boot entry_tsc=");
 		console_put_dec(kiln_boot_entry_tsc);
 		console_puts(" main_tsc=");
 		console_put_dec(kiln_boot_main_tsc);
 		console_puts(" tsc_khz=");
 		console_put_dec(time_tsc_khz());
+		console_puts(" cpl0_shims=");
+		for (int i = 0; i < ARCH_SHIM_COUNT; i++) {
+			if (i)
+				console_puts(",");
+			console_put_dec(shims[i]);
+		}
+		console_puts(" cpl0_irqs=");
+		console_put_dec(irqs);
 		console_puts("\n");
 	}
 #ifdef CONFIG_KILN_TEST

@@ -1,6 +1,7 @@
 /* The fatal report for exceptions (entered at CPL 3 from arch-x86_64's shim) and panics. */
 #include <stddef.h>
 #include <stdint.h>
+#include <arch/cpu.h>
 #include <arch/trap.h>
 #include <boot/boot.h>
 #include <console/console.h>
@@ -50,6 +51,86 @@ void kiln_backtrace(uint64_t pc, uint64_t fp, uint64_t sp)
 	}
 }
 
+static kiln_trap_catcher catcher;
+
+void kiln_trap_catch(kiln_trap_catcher fn) { catcher = fn; }
+
+/* The instruction at a #GP or #UD that breaks a CPL-3 rule (docs/architecture.md, "The kvm-pvm
+ * rules"): what it was and what to do instead. rip points at a fetched instruction, so its
+ * bytes are mapped; only they are read. */
+static void explain_insn(const struct arch_trap_frame *f)
+{
+	if (f->rip < 4096 || f->rip >= MAPPED_END - 16 || !(f->cs & 3))
+		return;
+	const uint8_t *p = (const uint8_t *)(uintptr_t)f->rip;
+	int i = 0, word = 0;
+	while (i < 4 && (p[i] == 0x66 || p[i] == 0xf2 || p[i] == 0xf3)) /* operand size, rep */
+		word |= p[i++] == 0x66;
+	uint8_t op = p[i];
+	int size = (op & 1) ? (word ? 2 : 4) : 1;
+	const char *dir = NULL;
+	uint64_t port = 0;
+	if (op >= 0xe4 && op <= 0xe7) {
+		dir = op < 0xe6 ? "in" : "out";
+		port = p[i + 1];
+	} else if (op >= 0xec && op <= 0xef) {
+		dir = op < 0xee ? "in" : "out";
+		port = f->rdx & 0xffff;
+	} else if (op >= 0x6c && op <= 0x6f) {
+		dir = op < 0x6e ? "ins" : "outs";
+		port = f->rdx & 0xffff;
+	}
+	if (dir) {
+		uint64_t denied = port;
+		for (int b = 0; b < size; b++)
+			if (!arch_port_allowed((uint16_t)(port + (uint64_t)b))) {
+				denied = port + (uint64_t)b;
+				break;
+			}
+		console_puts("kiln: ");
+		console_puts(dir);
+		console_puts(size == 1 ? "b" : size == 2 ? "w" : "l");
+		console_puts(" on port ");
+		console_put_hexmin(port);
+		if (arch_port_allowed((uint16_t)denied) && size == 1) {
+			console_puts(": the port is in the I/O bitmap, so something else refused it\n");
+			return;
+		}
+		console_puts(": port ");
+		console_put_hexmin(denied);
+		console_puts(" is declared by no selected library, so the TSS I/O bitmap denies it.\n"
+			     "kiln: declare it under `ports:` in the library.yaml of the library that uses it\n");
+		return;
+	}
+	const char *what = NULL, *instead = NULL;
+	if (op == 0xfa || op == 0xfb) {
+		what = op == 0xfa ? "cli" : "sti";
+		instead = "IF is always 0 at CPL 3 and interrupts only post pending bits (<arch/irq.h>): no masking is needed";
+	} else if (op == 0xf4) {
+		what = "hlt";
+		instead = "arm a timer and call arch_idle_halt() (<arch/cpu.h>)";
+	} else if (op == 0x9d) {
+		what = "popf";
+		instead = "popf cannot change IF or IOPL at CPL 3; keep interrupt state in software";
+	} else if (op == 0xcd) {
+		what = "int $N";
+		instead = "the only gates are int3 and int $4 (the shim gate, <arch/cpu.h>); kvm-pvm makes every other int $N a #UD";
+	} else if (op == 0x0f && (p[i + 1] == 0x30 || p[i + 1] == 0x32)) {
+		what = p[i + 1] == 0x30 ? "wrmsr" : "rdmsr";
+		instead = "use arch_wrmsr()/arch_rdmsr() (the int $4 shim)";
+	} else if (op == 0x0f && (p[i + 1] == 0x20 || p[i + 1] == 0x22)) {
+		what = "mov to or from a control register";
+		instead = "CPL 3 cannot; arch_invlpg_range()/arch_flush_tlb() cover the TLB";
+	}
+	if (!what)
+		return;
+	console_puts("kiln: the instruction is ");
+	console_puts(what);
+	console_puts(", privileged at CPL 3 (where Kiln runs, IOPL 0): ");
+	console_puts(instead);
+	console_puts("\n");
+}
+
 static void reg(const char *name, uint64_t v)
 {
 	console_puts(" ");
@@ -60,6 +141,11 @@ static void reg(const char *name, uint64_t v)
 
 _Noreturn void kiln_trap_report(const struct arch_trap_frame *f)
 {
+	if (catcher) {
+		kiln_trap_catcher c = catcher;
+		catcher = NULL;
+		c(f);
+	}
 	console_puts("\nkiln: fatal: ");
 	console_puts(arch_vector_name(f->vector));
 	console_puts(" (vector ");
@@ -86,6 +172,8 @@ _Noreturn void kiln_trap_report(const struct arch_trap_frame *f)
 		}
 		console_puts("\n");
 	}
+	if (f->vector == 13 || f->vector == 6)
+		explain_insn(f);
 	console_puts("kiln:");
 	reg("rip", f->rip);
 	reg("rsp", f->rsp);

@@ -2,6 +2,8 @@
  * (repeatedly picks the smallest test after the previous one: O(n^2), fine for hundreds). */
 #include <test/test.h>
 
+#include <arch/trap.h>
+#include <boot/boot.h>
 #include <print/print.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,6 +13,31 @@ extern const struct ktest *const __kiln_tests_start[];
 extern const struct ktest *const __kiln_tests_end[];
 
 static const struct ktest *current;
+
+static struct arch_jmp_buf catch_jmp;
+static struct kt_fault *catch_out;
+
+static void catch_one(const struct arch_trap_frame *tf)
+{
+	catch_out->vector = tf->vector;
+	catch_out->error = tf->error;
+	catch_out->rip = tf->rip;
+	arch_trap_rearm();
+	arch_longjmp(&catch_jmp, 1);
+}
+
+int kt_catch_fault(void (*fn)(void *), void *arg, struct kt_fault *f)
+{
+	catch_out = f;
+	if (arch_setjmp(&catch_jmp)) {
+		kiln_trap_catch(NULL);
+		return 1;
+	}
+	kiln_trap_catch(catch_one);
+	fn(arg);
+	kiln_trap_catch(NULL);
+	return 0;
+}
 static int current_failed;
 
 int ktest_streq(const char *a, const char *b)

@@ -4,6 +4,7 @@
 #include <stdint.h>
 
 struct hvm_start_info;
+struct arch_trap_frame;
 
 /* TSC at the first instruction of the PVH entry (stamped at CPL 0 by arch-x86_64). */
 extern uint64_t kiln_boot_entry_tsc;
@@ -21,6 +22,13 @@ int kiln_atexit(void (*fn)(void));
 /* Prints "kiln: fatal: panic: <msg>", a frame-pointer backtrace, exits 255. msg is printed
  * as is (no format directives). */
 _Noreturn void kiln_panic(const char *msg);
+
+/* A fault catcher: the trap report calls it first, on the trap stack at CPL 3. One that does
+ * not return (it arch_longjmps back into the code that armed it, after arch_trap_rearm) turns
+ * the fault into an event that code can check: for tests of what the CPU must refuse. One
+ * catcher at a time; NULL disarms. It is disarmed before it is called. */
+typedef void (*kiln_trap_catcher)(const struct arch_trap_frame *f);
+void kiln_trap_catch(kiln_trap_catcher fn);
 
 /* Entered from arch-x86_64 at CPL 3 on the boot stack. */
 _Noreturn void kiln_boot_main(struct hvm_start_info *si);

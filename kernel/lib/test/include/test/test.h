@@ -87,4 +87,15 @@ int ktest_streq(const char *a, const char *b);
 		}                                                                              \
 	} while (0)
 
+/* A fault a test provokes on purpose: kt_catch_fault(fn, arg, &f) runs fn(arg) and returns 1
+ * if it faulted (f filled in; the exception shim is ready for the next fault), 0 if it returned.
+ * For tests of what the CPU must refuse (a port outside the I/O bitmap, cli at CPL 3). */
+struct kt_fault {
+	uint64_t vector, error, rip;
+};
+int kt_catch_fault(void (*fn)(void *), void *arg, struct kt_fault *f);
+
+/* Put a function that faults on purpose in the section the build's CPL-3 check skips. */
+#define KT_FAULTS __attribute__((noinline, section(".text.kiln_faults")))
+
 #endif
