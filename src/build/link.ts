@@ -6,6 +6,9 @@ import * as path from "node:path";
 import { KilnError } from "../errors.ts";
 import { exec, execOrFail } from "./exec.ts";
 import { patchPageTables } from "./pagetables.ts";
+import { checkCpl3Image, EXEMPT_RANGES } from "./cpl3-check.ts";
+import { parseElf } from "./elf.ts";
+import type { PortRange } from "../config/ports.ts";
 import type { BuildState } from "./state.ts";
 import type { BuildUnit } from "./unit.ts";
 
@@ -40,11 +43,13 @@ export interface LinkOptions {
   log: (line: string) => void;
   /** Turns ld's output of a failed link into advice lines (which library to add, ...). */
   explain?: (ldOutput: string) => Promise<string[]>;
+  /** The I/O ports the selected libraries declare: the CPL-3 check allows `in`/`out` on these. */
+  ports?: readonly PortRange[];
 }
 
 export function linkKey(opts: LinkOptions): string {
   const h = crypto.createHash("sha256");
-  h.update(JSON.stringify({ v: 1, objects: opts.objects, keys: opts.inputKeys, script: opts.script, libgcc: opts.libgcc }));
+  h.update(JSON.stringify({ v: 2, objects: opts.objects, keys: opts.inputKeys, script: opts.script, libgcc: opts.libgcc, ports: opts.ports ?? [] }));
   h.update(fs.readFileSync(opts.script));
   return h.digest("hex").slice(0, 20);
 }
@@ -69,6 +74,17 @@ export async function linkImage(opts: LinkOptions, state: BuildState): Promise<b
   }
   for (const w of r.stderr.split("\n").filter(Boolean)) opts.log(`ld: ${w.replace(/^ld: /, "")}`);
   const dbg = path.join(opts.outDir, DEBUG_IMAGE);
+  fs.rmSync(path.join(opts.outDir, IMAGE), { force: true }); // never a bootable image that failed the checks
+  const dbgElf = parseElf(fs.readFileSync(dbg), dbg);
+  const marks = new Map<string, number>();
+  for (const r of EXEMPT_RANGES) {
+    for (const name of [r.start, r.end]) {
+      const s = dbgElf.symbol(name);
+      if (s) marks.set(name, s.value);
+    }
+  }
+  opts.log(`CHECK ${DEBUG_IMAGE} (CPL-3 rules)`);
+  await checkCpl3Image(dbg, marks, opts.ports ?? []);
   const patched = patchPageTables(dbg);
   if (patched) opts.log(`PT ${DEBUG_IMAGE}${patched.length ? ` (guard pages: ${patched.map((g) => `0x${g.toString(16)}`).join(", ")})` : ""}`);
   opts.log(`STRIP ${IMAGE}`);

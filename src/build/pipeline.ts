@@ -5,6 +5,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import type { LibraryManifest, ResolvedConfig } from "../config/types.ts";
 import { KilnError } from "../errors.ts";
+import { declaredPorts } from "../config/ports.ts";
 import { defaultBuildRoot } from "../paths.ts";
 import { compileAll } from "./compile.ts";
 import { compileFlags, flavourFlags } from "./flags.ts";
@@ -134,7 +135,8 @@ export async function runBuild(cfg: ResolvedConfig, gen: GeneratedConfig, opts: 
       }
       return explainUndefined(refs, { units, hidden, known: await known() });
     };
-    const didLink = await linkImage({ outDir, objects: linked, script, libgcc: tc.libgcc, inputKeys: [tc.id, ...keys], log, explain }, state);
+    const ports = declaredPorts(cfg.libraries).map((d) => d.range);
+    const didLink = await linkImage({ outDir, objects: linked, script, libgcc: tc.libgcc, inputKeys: [tc.id, ...keys], log, explain, ports }, state);
     saveState(outDir, state);
     const sizes = sizeReport(outDir, linked.map((p) => path.basename(p, ".o")));
     const upToDate = compiled.compiled === 0 && prelinked === 0 && !didLink;

@@ -46,7 +46,7 @@ const START_S = `/* Fixture entry: calls main, then spins. A note like the PVH o
 .globl _start
 _start:
   call main
-1: hlt
+1: pause
   jmp 1b
 .section .note.GNU-stack, "", @progbits
 `;
