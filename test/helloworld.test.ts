@@ -8,6 +8,8 @@ import { defaultBuildRoot, repoRoot } from "../src/paths.ts";
 import { resolveApp } from "../src/config/index.ts";
 import { build } from "../src/build/index.ts";
 import { runImage, testRunner } from "../src/run/index.ts";
+import { parseBootLine } from "../src/bench/boot-line.ts";
+import { cpl0BeforeMain, cpl0Paths } from "../src/bench/cpl0.ts";
 
 test("helloworld prints its greeting and arguments and exits 0", async () => {
   const r = await boot("helloworld", { args: ["first", "second arg"] });
@@ -54,4 +56,19 @@ test("the console also works with the UART programmed at boot (plat-kvm.serial_s
   const r = await runImage(built.image, { runner: testRunner(), memory: cfg.app.memory, cmdline: "-- ok", timeoutMs: 60_000 });
   assert.equal(r.status, 0, r.output);
   assert.match(r.output, /^Hello, world!\narg 1: ok\n/m);
+});
+
+// The kvm-pvm budget (issue: at most 60 CPL-0 instructions and 2 entries before main): counted,
+// not timed, so it holds on every runner. The counts come from the image's disassembly and the
+// guest's own tally of shim calls and interrupts.
+test("helloworld reaches main within the CPL-0 budget: <= 60 instructions, <= 2 entries", async () => {
+  const r = await boot("helloworld", { params: ["boot.stats=1"] });
+  assert.equal(r.status, 0, r.output);
+  const stamp = parseBootLine(r.output);
+  assert.ok(stamp?.cpl0Shims, r.output);
+  const paths = await cpl0Paths(r.built.debugImage);
+  const c = cpl0BeforeMain(paths, stamp.cpl0Shims, stamp.cpl0Irqs ?? 0);
+  assert.ok(paths.boot >= 15, `the boot path was counted (${paths.boot})`);
+  assert.ok(c.instructions <= 60, `${c.instructions} CPL-0 instructions before main`);
+  assert.ok(c.entries <= 2, `${c.entries} CPL-0 entries before main`);
 });

@@ -7,6 +7,7 @@ import { runImage, type RunnerName } from "../run/index.ts";
 import { composeCmdline } from "../run/cmdline.ts";
 import { KilnError } from "../errors.ts";
 import { parseBootLine } from "./boot-line.ts";
+import { cpl0BeforeMain, cpl0Paths } from "./cpl0.ts";
 import { quantile, summarize, table, type MinMedMax } from "./stats.ts";
 
 export interface BootResult {
@@ -17,6 +18,10 @@ export interface BootResult {
   guest_boot_us: MinMedMax;
   process_ms: MinMedMax;
   in_process_ms?: { min: number; median: number; p99: number };
+  /** CPL-0 instructions executed before main (static path lengths x the guest's counts), median. */
+  cpl0_instructions?: number;
+  /** CPL-0 entries (shim calls, interrupts) before main, median. */
+  cpl0_entries_before_main?: number;
 }
 
 export interface BootBenchOptions {
@@ -40,6 +45,9 @@ export async function benchBoot(appDir: string, opts: BootBenchOptions): Promise
   const cmdline = composeCmdline(cfg.app.cmdline, ["boot.stats=1"], undefined);
   const guestUs: number[] = [];
   const processMs: number[] = [];
+  const paths = await cpl0Paths(built.debugImage);
+  const cpl0Insns: number[] = [];
+  const cpl0Entries: number[] = [];
   let runner: RunnerName | undefined;
   let accel: string | undefined;
   for (let i = 0; i < opts.runs; i++) {
@@ -55,6 +63,11 @@ export async function benchBoot(appDir: string, opts: BootBenchOptions): Promise
     if (!stamp) throw new KilnError(`run ${i + 1}: no 'kiln: boot' line in the console output (does the image have the boot library?)`);
     guestUs.push(stamp.guestBootUs);
     processMs.push(r.wallMs);
+    if (stamp.cpl0Shims) {
+      const c = cpl0BeforeMain(paths, stamp.cpl0Shims, stamp.cpl0Irqs ?? 0);
+      cpl0Insns.push(c.instructions);
+      cpl0Entries.push(c.entries);
+    }
     runner = r.runner;
     accel = r.accel;
     opts.log?.(`run ${i + 1}/${opts.runs}: guest ${stamp.guestBootUs.toFixed(1)} us, process ${r.wallMs.toFixed(1)} ms`);
@@ -67,6 +80,10 @@ export async function benchBoot(appDir: string, opts: BootBenchOptions): Promise
     guest_boot_us: summarize(guestUs, 1),
     process_ms: summarize(processMs, 2),
   };
+  if (cpl0Insns.length) {
+    result.cpl0_instructions = summarize(cpl0Insns, 0).median;
+    result.cpl0_entries_before_main = summarize(cpl0Entries, 0).median;
+  }
   if (opts.inProcess) {
     result.in_process_ms = await inProcessBoots(built.image, opts.memory ?? cfg.app.memory, cmdline, opts.inProcess, opts.log);
   }
@@ -107,6 +124,10 @@ export function formatBoot(r: BootResult): string {
     ["guest boot to main (us)", String(r.guest_boot_us.min), String(r.guest_boot_us.median), String(r.guest_boot_us.max)],
     ["whole process (ms)", String(r.process_ms.min), String(r.process_ms.median), String(r.process_ms.max)],
   ];
+  if (r.cpl0_instructions !== undefined) {
+    rows.push(["CPL-0 instructions before main", "", String(r.cpl0_instructions), ""]);
+    rows.push(["CPL-0 entries before main", "", String(r.cpl0_entries_before_main), ""]);
+  }
   if (r.in_process_ms) {
     rows.push(["in-process boot (ms; max = p99)", String(r.in_process_ms.min), String(r.in_process_ms.median), String(r.in_process_ms.p99)]);
   }

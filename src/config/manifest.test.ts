@@ -187,3 +187,10 @@ test("YAML syntax errors and missing files are config errors", async () => {
   assert.match(e.problem, /expected a mapping, got an empty value/);
   await assert.rejects(loadLibraryManifest("/nonexistent/library.yaml"), (err: unknown) => err instanceof KilnConfigError && /no such file/.test(err.problem));
 });
+
+test("ports: numbers and ranges are kept; a bad one names its index", async () => {
+  const e = await fails({ name: "x", description: "d", ports: [0x40, { range: "0x3f8-0x3f0" }] });
+  assert.equal(e.key, "ports[1]");
+  assert.match(e.problem, /ends before it starts/);
+  assert.match(e.fix, /Declare each I\/O port/);
+});

@@ -6,6 +6,7 @@ import { describeSelection } from "./resolver.ts";
 import { originLabel } from "./emit.ts";
 import { formatMemory } from "./app.ts";
 import { formatValue } from "./values.ts";
+import { declaredPorts, formatPortRange, ioBitmap } from "./ports.ts";
 
 /** Aligns rows into columns separated by two spaces; the last column is not padded. */
 export function table(rows: readonly string[][], indent = "  "): string[] {
@@ -43,6 +44,12 @@ export function formatConfig(cfg: ResolvedConfig): string {
     l.options.map((o) => [`${l.manifest.name}.${o.name}`, formatValue(o.value), originLabel(o.origin), o.help]),
   );
   out.push("", rows.length ? "options" : "options: none", ...table(rows));
+  const ports = declaredPorts(cfg.libraries);
+  out.push(
+    "",
+    ports.length ? `I/O ports (the TSS I/O bitmap, ${ioBitmap(ports.map((p) => p.range)).length + 1} bytes; every other port faults)` : "I/O ports: none (every port faults)",
+    ...table(ports.map((p) => [formatPortRange(p.range), p.lib, p.range.why ?? ""])),
+  );
   return out.join("\n") + "\n";
 }
 
@@ -68,6 +75,7 @@ export function formatLibraries(libs: ReadonlyMap<string, LibraryManifest>): str
     if (l.implementedBy.length) {
       out.push(`  implemented by: ${l.implementedBy.map(apiRequirement).join(", ")}`);
     }
+    if (l.ports.length) out.push(`  ports: ${l.ports.map(formatPortRange).join(", ")}`);
     if (l.options.length) {
       out.push("  options:");
       out.push(...table(l.options.map((o) => [o.name, o.type, `default ${formatValue(o.default)}`, optionRange(o), o.help]), "    "));

@@ -27,9 +27,14 @@
 #endif
 
 static unsigned room; /* bytes the transmit FIFO can still take */
+static int ready;
+
+static void serial_setup(void);
 
 static void put_raw(char c)
 {
+	if (__builtin_expect(!ready, 0))
+		serial_setup();
 	if (room == 0) {
 		/* Wait for THRE (FIFO empty) however long the host takes to drain it: QEMU drops
 		 * bytes written into a full FIFO. A missing UART reads 0xff: do not wait on it. */
@@ -46,6 +51,8 @@ static void put_raw(char c)
  * exit port does not end the VM with the last line still in the FIFO. */
 void plat_serial_flush(void)
 {
+	if (!ready)
+		return; /* nothing was written */
 	uint8_t lsr;
 	while (!((lsr = arch_inb(COM1 + REG_LSR)) & LSR_TEMT) && lsr != 0xff)
 		arch_pause();
@@ -64,6 +71,8 @@ static void serial_write(const char *buf, size_t len)
 
 static int serial_getc(void)
 {
+	if (__builtin_expect(!ready, 0))
+		serial_setup();
 	if (!(arch_inb(COM1 + REG_LSR) & LSR_DR))
 		return -1;
 	return arch_inb(COM1 + REG_DATA);
@@ -75,11 +84,13 @@ static const struct console_ops serial_ops = {
 	.getc = serial_getc,
 };
 
-void plat_serial_init(void)
+/* On first use, not at boot: every port access is a VM exit (27-41 us to QEMU on kvm-pvm, and
+ * the first one into a fresh VMM worker costs hundreds of us), so an image reaches main
+ * without one. Emulated UARTs (QEMU, Kiln's VMM) need no line setup, so serial_setup=false
+ * keeps only the FIFO enable, which the 16-bytes-per-THRE batching above relies on. */
+static void serial_setup(void)
 {
-	/* Every port write is a VM exit (~10 us under kvm-pvm); emulated UARTs (QEMU, Kiln's
-	 * VMM) need no line setup, so serial_setup=false keeps only the FIFO enable, which the
-	 * 16-bytes-per-THRE batching above relies on. */
+	ready = 1;
 	if (CONFIG_PLAT_KVM_SERIAL_SETUP) {
 		arch_outb(COM1 + REG_IER, 0x00);	/* no interrupts: polled */
 		arch_outb(COM1 + REG_LCR, 0x80);	/* DLAB: divisor 1 = 115200 baud */
@@ -90,5 +101,9 @@ void plat_serial_init(void)
 	}
 	arch_outb(COM1 + REG_FCR, 0x07);		/* FIFOs on, cleared */
 	room = 0;
+}
+
+void plat_serial_init(void)
+{
 	console_register(&serial_ops);
 }
