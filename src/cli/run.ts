@@ -10,6 +10,7 @@ import { chooseRunner, parseRunner, runImage } from "../run/index.ts";
 import { composeCmdline } from "../run/cmdline.ts";
 import { parseMemorySize } from "../config/index.ts";
 import { KilnError } from "../errors.ts";
+import { quote } from "../quote.ts";
 
 interface RunFlags {
   runner: string;
@@ -51,7 +52,7 @@ export function register(program: Command): void {
 async function runCommand(target: string, args: string[], flags: RunFlags, dashDash: boolean): Promise<number> {
   const runner = parseRunner(flags.runner);
   const timeoutMs = flags.timeout !== undefined ? Number(flags.timeout) * 1000 : undefined;
-  if (timeoutMs !== undefined && !(timeoutMs > 0)) throw new KilnError(`--timeout: "${flags.timeout}" is not a positive number of seconds.`);
+  if (timeoutMs !== undefined && !(timeoutMs > 0)) throw new KilnError(`--timeout: ${quote(flags.timeout ?? "")} is not a positive number of seconds.`);
   const memoryFlag = flags.memory !== undefined ? parseMemorySize(flags.memory, "--memory") : undefined;
   const appArgs = dashDash || args.length ? args : undefined;
 
