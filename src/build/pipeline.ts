@@ -12,6 +12,7 @@ import { compileFlags, flavourFlags } from "./flags.ts";
 import { FileCache, planJobs } from "./graph.ts";
 import { DEBUG_IMAGE, IMAGE, linkImage, MAP, selectLinkerScript } from "./link.ts";
 import { lockBuildDir } from "./lock.ts";
+import { prepareOutDir } from "./outdir.ts";
 import { definedGlobals, prelinkedPath, prelinkUnit } from "./prelink.ts";
 import { explainMissingHeaders, explainUndefined, parseMissingHeaders, parseUndefined } from "./missing.ts";
 import { sizeReport, type SizeReport } from "./size.ts";
@@ -60,7 +61,7 @@ export function defaultOutDir(cfg: Pick<ResolvedConfig, "app" | "test" | "lto" |
 }
 
 export async function runBuild(cfg: ResolvedConfig, gen: GeneratedConfig, opts: BuildOptions = {}): Promise<BuildResult> {
-  const outDir = path.resolve(opts.outDir ?? defaultOutDir(cfg));
+  let outDir = opts.outDir ?? defaultOutDir(cfg);
   const log = opts.log ?? (() => {});
   const clash = cfg.libraries.find((l) => l.manifest.name === APP_UNIT);
   if (clash) {
@@ -68,7 +69,7 @@ export async function runBuild(cfg: ResolvedConfig, gen: GeneratedConfig, opts: 
   }
   const units = unitsOf(cfg);
   const script = selectLinkerScript(units);
-  fs.mkdirSync(outDir, { recursive: true });
+  outDir = prepareOutDir(outDir);
   const release = await lockBuildDir(outDir);
   try {
     const configHPath = path.join(outDir, "config.h");
