@@ -104,6 +104,8 @@ test("a bad --jobs is an error: line with build's help hint, not the top-level h
   }
   const unknown = kiln(["build", "--bogus"]);
   assert.match(unknown.stderr, /^error: unknown option '--bogus'\n\(see 'kiln build --help'\)\n$/);
+  const odd = kiln([`bu\u0001ild${"x".repeat(3000)}`]);
+  assert.match(odd.stderr, /^error: unknown command 'bu\\x01ildx+… \(\d+ characters\)\n\(see 'kiln --help'\)\n$/, "commander's echo is escaped and cut too");
 });
 
 test("kiln build -o: each bad build directory is one error line naming it, and nothing hangs", () => {

@@ -5,6 +5,7 @@ import { Command, CommanderError } from "commander";
 import { errColors as pc } from "../color.ts";
 import { KilnError } from "../errors.ts";
 import { repoRoot } from "../paths.ts";
+import { visible } from "../quote.ts";
 
 type Registrar = (program: Command) => void;
 
@@ -37,6 +38,8 @@ export async function main(argv: string[]): Promise<number> {
   const program = new Command("kiln")
     .description("Build, run and measure Kiln unikernels")
     .version(kilnVersion(), "-V, --version", "print kiln's version")
+    // commander's own errors repeat what was typed (`unknown command '...'`): escaped and cut too.
+    .configureOutput({ outputError: (text, write) => write(text.replace(/[^\n]+/g, (line) => visible(line, 200))) })
     .exitOverride();
   for (const load of commands) (await load()).register(program);
   hintHelp(program, "kiln");

@@ -10,7 +10,7 @@ import { chooseRunner, parseRunner, runImage } from "../run/index.ts";
 import { composeCmdline } from "../run/cmdline.ts";
 import { parseMemorySize } from "../config/index.ts";
 import { KilnError } from "../errors.ts";
-import { quote } from "../quote.ts";
+import { quote, visible } from "../quote.ts";
 
 interface RunFlags {
   runner: string;
@@ -65,7 +65,7 @@ async function runCommand(target: string, args: string[], flags: RunFlags, dashD
   try {
     isDir = statSync(target).isDirectory();
   } catch {
-    throw new KilnError(`${target}: no such app directory or image.`);
+    throw new KilnError(`${visible(target, 200)}: no such app directory or image.`);
   }
   if (!isDir) {
     const buildFlags = [flags.set.length && "--set", flags.test && "--test", flags.lto && "--lto", flags.debug && "--debug"].filter(Boolean);
