@@ -18,6 +18,7 @@ import { definedGlobals, prelinkedPath, prelinkUnit } from "./prelink.ts";
 import { explainMissingHeaders, explainUndefined, parseMissingHeaders, parseUndefined } from "./missing.ts";
 import { sizeReport, type SizeReport } from "./size.ts";
 import { loadState, saveState, writeIfChanged } from "./state.ts";
+import { packInitrd } from "./initrd.ts";
 import { toolchain } from "./toolchain.ts";
 import { APP_UNIT, unitsOf } from "./unit.ts";
 import { CONFIG_DIR, configHeaderPath, unitConfigHeaders } from "./unit-config.ts";
@@ -45,6 +46,8 @@ export interface BuildResult {
   /** Sources compiled by this build. */
   compiled: number;
   sizes: SizeReport;
+  /** The app's `rootfs:` packed as a cpio newc archive (the PVH boot module), if it has one. */
+  initrd?: string;
 }
 
 /** What the configuration gives the build: its CONFIG_ macros (one header per unit is made from them) and the lock. */
@@ -155,7 +158,8 @@ export async function runBuild(cfg: ResolvedConfig, gen: GeneratedConfig, opts: 
     const didLink = await linkImage({ outDir, objects: linked, script, libgcc: tc.libgcc, inputKeys: [tc.id, ...keys], log, explain, ports }, state);
     saveState(outDir, state);
     const sizes = sizeReport(outDir, linked.map((p) => path.basename(p, ".o")));
-    const upToDate = compiled.compiled === 0 && prelinked === 0 && !didLink;
+    const packed = packInitrd(cfg.app, outDir, log);
+    const upToDate = compiled.compiled === 0 && prelinked === 0 && !didLink && !packed.changed;
     if (upToDate) log("up to date");
     return {
       outDir,
@@ -165,6 +169,7 @@ export async function runBuild(cfg: ResolvedConfig, gen: GeneratedConfig, opts: 
       upToDate,
       compiled: compiled.compiled,
       sizes,
+      ...(packed.file ? { initrd: packed.file } : {}),
     };
   } finally {
     release();

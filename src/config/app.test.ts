@@ -149,3 +149,13 @@ test("echoed values are escaped and cut", async () => {
   assert.match(long.message, /unknown target "t{60}…" \(5114 characters\)/);
   assert.ok(long.message.length < 300);
 });
+
+test("rootfs: a directory relative to the app, kept absolute; absent by default", async () => {
+  const t = makeTree();
+  const dir = t.app("fs", { sources: ["main.c"], rootfs: "files" });
+  assert.equal((await loadApp(dir)).rootfs, path.join(dir, "files"));
+  const plain = t.app("plain", { sources: ["main.c"] });
+  assert.equal((await loadApp(plain)).rootfs, undefined);
+  const e = await fails({ sources: ["main.c"], rootfs: "" });
+  assert.match(e.message, /rootfs/);
+});
