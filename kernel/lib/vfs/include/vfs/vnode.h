@@ -57,6 +57,8 @@ struct vnode_ops {
 	/* Copies at most n bytes of the target, returns its full length. */
 	long (*readlink)(struct vnode *vn, char *buf, size_t n);
 	int (*fsync)(struct vnode *vn);
+	/* Optional, never blocks: which of events are ready (NULL: always ready to read and write). */
+	int (*poll)(struct vnode *vn, int events);
 	/* The last reference went away. */
 	void (*inactive)(struct vnode *vn);
 };
