@@ -58,6 +58,6 @@ export async function runImage(image: string, opts: RunImageOptions): Promise<Ru
   // The checks the VMM applies to an untrusted image (x86_64 ELF, PVH note, fits in memory), so
   // QEMU gets no file it would refuse with a vaguer message.
   const { inspectImage } = await import("../vmm/loader.ts");
-  inspectImage(readFileSync(image), image, opts.memory);
-  return runQemu(image, { ...opts, symbolize });
+  const { devices } = inspectImage(readFileSync(image), image, opts.memory);
+  return runQemu(image, { ...opts, symbolize, devices: opts.devices ?? devices });
 }
