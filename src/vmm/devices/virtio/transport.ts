@@ -112,8 +112,12 @@ export class VirtioMmioTransport {
     }
   }
 
+  /** Queue notifications received (QueueNotify writes and ioeventfd signals). */
+  notifications = 0;
+
   /** A queue notification (a QueueNotify write, or its ioeventfd). */
   notify(q: number): void {
+    this.notifications++;
     if (!this.live() || !this.queues[q]?.queue) return;
     this.guard(() => this.device.notify(q));
   }
