@@ -76,14 +76,14 @@ export class VirtioConsole implements VirtioDevice {
     const q = io?.queue(CONSOLE_TX);
     if (!io || !q) return;
     let returned = false;
-    for (let chain = q.pop(); chain; chain = q.pop()) {
+    q.drain((chain) => {
       if (chain.writable.length > 0) throw new QueueError(`transmitq chain ${chain.head} has a device-writable buffer`);
       if (chain.readBytes > 0) this.output(q.read(chain));
       q.pushUsed(chain, 0);
       this.counts.txChains++;
       this.counts.txBytes += chain.readBytes;
       returned = true;
-    }
+    });
     if (returned) io.usedBuffers(CONSOLE_TX);
   }
 

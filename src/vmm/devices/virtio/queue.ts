@@ -49,6 +49,7 @@ export interface QueueOptions {
 }
 
 const hex = (n: number): string => `0x${n.toString(16)}`;
+const FENCE = new Int32Array(new SharedArrayBuffer(4));
 const U16 = 0xffff;
 
 export class SplitQueue {
@@ -172,6 +173,22 @@ export class SplitQueue {
   /** Asks the driver not to notify (while the device is busy anyway), or to notify again. */
   suppressNotifications(on: boolean): void {
     this.view.setUint16(this.layout.used, on ? USED_F_NO_NOTIFY : 0, true);
+    // Clearing the flag must be visible before avail.idx is read again (store-load order, which
+    // x86 does not keep by itself): a locked instruction is a full fence.
+    if (!on) Atomics.exchange(FENCE, 0, 0);
+  }
+
+  /**
+   * Takes every available chain, with notifications suppressed meanwhile, and checks once more
+   * after re-enabling them, so a chain published in between is never left behind.
+   */
+  drain(serve: (chain: Chain) => void): void {
+    for (;;) {
+      this.suppressNotifications(true);
+      for (let c = this.pop(); c; c = this.pop()) serve(c);
+      this.suppressNotifications(false);
+      if (this.pending() === 0) return;
+    }
   }
 
   /** The readable buffers of a chain, concatenated (a copy), at most `max` bytes. */

@@ -47,6 +47,7 @@ test("console output: one chain of several buffers, one notification, used retur
   d.offer(CONSOLE_TX, 3);
   assert.deepEqual(out, ["hello world\n"]);
   assert.deepEqual(d.takeUsed(CONSOLE_TX), [[3, 0]]);
+  assert.equal(d.view.getUint16(d.queues[CONSOLE_TX]!.used, true), 0, "notifications wanted again once the device is idle");
   assert.equal(irqs(), 1);
   assert.equal(d.r(MMIO.INTERRUPT_STATUS), INT.USED_BUFFER);
   d.w(MMIO.INTERRUPT_ACK, INT.USED_BUFFER);
