@@ -5,7 +5,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { buildFor } from "./lib/boot.ts";
+import { PassThrough } from "node:stream";
 import { runImage, testRunner } from "../src/run/index.ts";
+import { Vm, kvmAvailable } from "../src/vmm/index.ts";
+
+const kvm = kvmAvailable();
 
 const counters = (out: string) => {
   const m = /^virtio-console: active=(\d) writes=(\d+) bytes=(\d+) chains=(\d+) notifies=(\d+) waits=(\d+)$/m.exec(out);
@@ -40,4 +44,27 @@ test("the same image without the device stays on the serial port", async () => {
   assert.match(r.output, /^hello over the serial port$/m);
   assert.match(r.output, /backend=serial lines=3/);
   assert.equal(counters(r.output).active, 0);
+});
+
+test("console input reaches the guest through virtio-console (Kiln's VMM)", { skip: kvm.ok ? false : `needs KVM: ${kvm.ok ? "" : kvm.reason}` }, async () => {
+  const { built, memory } = await buildFor("virtio-console");
+  const input = new PassThrough();
+  let out = "";
+  const vm = await Vm.boot(built.image, {
+    memory,
+    cmdline: "-- echo",
+    input,
+    console: (b) => {
+      out += new TextDecoder().decode(b);
+      if (out.includes("type a line\n")) input.write("over the receive queue\n");
+    },
+    signal: AbortSignal.timeout(60_000),
+  });
+  const r = await vm.exited;
+  assert.equal(r.status, 0, `${r.detail}\n${out}`);
+  assert.match(out, /^echo: over the receive queue$/m);
+  const dev = r.virtio?.[0];
+  assert.ok(dev && dev.rxBytes >= 23, `receive bytes: ${dev?.rxBytes}`);
+  assert.equal(dev.error, undefined);
+  assert.deepEqual(r.resources.outstanding, []);
 });

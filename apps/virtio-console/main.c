@@ -1,10 +1,12 @@
 /* Console output through virtio-console: a greeting, then (with `lines N BYTES`) N lines of
  * BYTES bytes each, timed with the TSC, so `kiln bench console` can compare the cost per line
- * with the 16550 (the same image booted without the device falls back to the serial port). */
+ * with the 16550 (the same image booted without the device falls back to the serial port).
+ * With `echo`, it reads one line of console input (polled) and prints it back. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <arch/cpu.h>
+#include <console/console.h>
 #include <time/time.h>
 #include <virtio-console/virtio_console.h>
 
@@ -12,6 +14,23 @@ int main(int argc, char **argv)
 {
 	const struct virtio_console_stats *s = virtio_console_stats();
 	printf("hello over %s\n", s->active ? "virtio-console" : "the serial port");
+	if (argc == 2 && strcmp(argv[1], "echo") == 0) {
+		char buf[128];
+		size_t n = 0;
+		puts("type a line");
+		for (;;) {
+			int c = console_getc();
+			if (c < 0) {
+				arch_pause();
+				continue;
+			}
+			if (c == '\n' || c == '\r' || n == sizeof(buf) - 1)
+				break;
+			buf[n++] = (char)c;
+		}
+		buf[n] = 0;
+		printf("echo: %s\n", buf);
+	}
 	if (argc == 4 && strcmp(argv[1], "lines") == 0) {
 		long n = atol(argv[2]), bytes = atol(argv[3]);
 		if (n < 1 || bytes < 1 || bytes > 4000) {
