@@ -7,7 +7,8 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { linkTestImage } from "../../elf/testing.ts";
 
-const ASM = `
+// The PVH entry note and the 32-bit entry both guests start with.
+const ENTRY = `
   .section .note.Xen, "a", @note
   .p2align 2
   .long 4, 4, 18
@@ -17,7 +18,9 @@ const ASM = `
   .code32
   .globl _start32
 _start32:
-  cld
+`;
+
+const ASM = `${ENTRY}  cld
   cmpl $0x336ec578, (%ebx)
   jne bad
   movl 24(%ebx), %esi          /* cmdline_paddr (low half) */
@@ -64,17 +67,7 @@ export function buildPvhGuest(): string {
 // A PVH guest that drives the VMM's virtio-console at 0xd0000000 with plain 32-bit moves
 // (paging off): register setup (MMIO exits), one transmit chain at 0x200000, a QueueNotify
 // (KVM_IOEVENTFD: no exit), a wait on the used ring, then exit status 5; 9 if the magic is wrong.
-const VIRTIO_ASM = `
-  .section .note.Xen, "a", @note
-  .p2align 2
-  .long 4, 4, 18
-  .asciz "Xen"
-  .long _start32
-  .text
-  .code32
-  .globl _start32
-_start32:
-  movl $0xd0000000, %edi
+const VIRTIO_ASM = `${ENTRY}  movl $0xd0000000, %edi
   cmpl $0x74726976, (%edi)
   jne bad
   movl $0, 0x70(%edi)
