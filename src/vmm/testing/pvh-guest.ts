@@ -20,6 +20,20 @@ const ENTRY = `
 _start32:
 `;
 
+// Exit status 5 (success) from the fall-through, 9 from `bad`; then halt for good.
+const EXIT = `
+  movw $0x501, %dx
+  movb $5, %al
+  outb %al, %dx
+3:hlt
+  jmp 3b
+bad:
+  movw $0x501, %dx
+  movb $9, %al
+  outb %al, %dx
+  jmp 3b
+`;
+
 const ASM = `${ENTRY}  cld
   cmpl $0x336ec578, (%ebx)
   jne bad
@@ -41,17 +55,7 @@ const ASM = `${ENTRY}  cld
   outb %al, %dx
   movb $0x0a, %al
   outb %al, %dx
-  movw $0x501, %dx
-  movb $5, %al
-  outb %al, %dx
-3:hlt
-  jmp 3b
-bad:
-  movw $0x501, %dx
-  movb $9, %al
-  outb %al, %dx
-  jmp 3b
-triple:
+${EXIT}triple:
   ud2
 spin:
   jmp spin
@@ -93,17 +97,8 @@ const VIRTIO_ASM = `${ENTRY}  movl $0xd0000000, %edi
   je 2f
   pause
   jmp 1b
-2:movw $0x501, %dx
-  movb $5, %al
-  outb %al, %dx
-3:hlt
-  jmp 3b
-bad:
-  movw $0x501, %dx
-  movb $9, %al
-  outb %al, %dx
-  jmp 3b
-msg:
+2:
+${EXIT}msg:
   .ascii "hello over virtio\\n"
 msgend:
 `;
