@@ -76,6 +76,8 @@ export async function benchConsole(opts: ConsoleBenchOptions): Promise<ConsoleBe
         timeoutMs: 300_000,
         runner: opts.runner,
         devices: backend === "virtio" ? ["virtio-console"] : [],
+        // The steady state: on the VMM, every notification through KVM_IOEVENTFD from the first.
+        devicesFirst: true,
         notice: i === 0 && backend === "virtio" ? log : undefined,
       });
       if (r.status !== 0) throw new KilnError(`console bench (${backend}) exited with status ${r.status}:\n${r.output.slice(-2000)}`);

@@ -20,6 +20,8 @@ export interface RunOptions {
   interactive?: boolean;
   /** Devices to attach; default: those the image's notes ask for ([] boots it without). */
   devices?: DeviceName[];
+  /** vmm only: the virtio device thread takes the devices before the guest runs (VmOptions.devicesFirst). */
+  devicesFirst?: boolean;
   /** QEMU only: force an accelerator (default: kvm when usable, else tcg). */
   accel?: "kvm" | "tcg";
 }

@@ -184,7 +184,7 @@ test("KVM: virtio-console - queue notification through KVM_IOEVENTFD (no exit), 
   const virtioImage = buildPvhVirtioGuest();
   try {
     const out = collect();
-    const vm = await Vm.boot(virtioImage, { memory: 4 * MiB, console: out.sink, devices: ["virtio-console"], signal: AbortSignal.timeout(60_000) });
+    const vm = await Vm.boot(virtioImage, { memory: 4 * MiB, console: out.sink, devices: ["virtio-console"], devicesFirst: true, signal: AbortSignal.timeout(60_000) });
     const r = await vm.exited;
     assert.equal(r.status, 5, `${r.reason}: ${r.detail}\n${out.text()}`);
     assert.equal(out.text(), "hello over virtio\n");

@@ -15,6 +15,8 @@ export interface WorkerInit {
   /** virtio devices to attach (already announced in cmdline), and the port their thread posts to. */
   devices?: DeviceName[];
   devicePort?: MessagePort;
+  /** Hand the devices to their thread before the guest runs (see VmOptions.devicesFirst). */
+  devicesFirst?: boolean;
   /** Tests only: a module whose `createMachine` replaces KVM's (see testing/fake-machine.ts). */
   machineModule?: string;
 }

@@ -162,10 +162,11 @@ test("an abort signal stops a VM whose setup hangs (boot rejects), and kills a r
   assert.deepEqual(r.resources.outstanding, []);
 });
 
-test("virtio-console on its own device thread: announced on the command line, output in order, input delivered, report", async () => {
+for (const devicesFirst of [true, false])
+test(`virtio-console ${devicesFirst ? "on its device thread from the start" : "served by the vCPU thread until its device thread is up"}: announced on the command line, output in order, input delivered, report`, async () => {
   const out = collect();
   const input = new PassThrough();
-  const vm = await Vm.boot(image, { memory: 2 * MiB, cmdline: "fake=virtio lines=5 echo", console: out.sink, input, machineModule: fake, devices: ["virtio-console"] });
+  const vm = await Vm.boot(image, { memory: 2 * MiB, cmdline: "fake=virtio lines=5 echo", console: out.sink, input, machineModule: fake, devices: ["virtio-console"], devicesFirst });
   input.write("typed\n");
   const r = await vm.exited;
   assert.equal(r.reason, "exit", r.detail);
@@ -180,6 +181,7 @@ test("virtio-console on its own device thread: announced on the command line, ou
   assert.equal(dev.error, undefined);
   assert.equal(dev.txChains, 6);
   assert.equal(dev.rxBytes, 6);
+  if (devicesFirst) assert.equal(dev.servedBy, "device");
   assert.deepEqual(r.resources.outstanding, [], "eventfds closed, RAM unmapped after the device thread stopped");
   assert.deepEqual(r.resources.failures, []);
 });

@@ -46,6 +46,12 @@ export interface VmOptions {
    * line). Default: those the image's notes ask for; [] boots it without.
    */
   devices?: DeviceName[];
+  /**
+   * The virtio device thread loads while the guest boots, and the vCPU thread serves the
+   * devices until it is up. true: wait for it before the guest runs, so every notification goes
+   * through KVM_IOEVENTFD from the first (tests of the data path; costs the load at boot).
+   */
+  devicesFirst?: boolean;
   /** Tests only: module URL whose `createMachine` replaces KVM's. */
   machineModule?: string;
 }
@@ -209,6 +215,7 @@ export class Vm {
     if (devicePort) {
       init.devices = devices;
       init.devicePort = devicePort.remote;
+      if (opts.devicesFirst) init.devicesFirst = true;
     }
     let running!: () => void;
     let failedToStart!: (e: Error) => void;

@@ -15,7 +15,8 @@ const RESULT = 6;
 const STOP = 7;
 const STOPPED = 8;
 const INPUT = 9;
-const WORDS = 10;
+const READY = 10;
+const WORDS = 11;
 const IDLE = 0;
 const REQUEST = 1;
 const DONE = 2;
@@ -85,7 +86,28 @@ export class DeviceChannel {
     return true;
   }
 
+  /** The device thread is loaded and in its loop (ready to take the devices over). */
+  isReady(): boolean {
+    return Atomics.load(this.i32, READY) === 1;
+  }
+
+  /** Waits until the device thread is ready; false on timeout. */
+  waitReady(timeoutMs: number): boolean {
+    const deadline = Date.now() + timeoutMs;
+    while (Atomics.load(this.i32, READY) === 0) {
+      const left = deadline - Date.now();
+      if (left <= 0) return false;
+      Atomics.wait(this.i32, READY, 0, left);
+    }
+    return true;
+  }
+
   // --- device thread ---
+
+  markReady(): void {
+    Atomics.store(this.i32, READY, 1);
+    Atomics.notify(this.i32, READY);
+  }
 
   takeRequest(): RegisterRequest | undefined {
     const a = this.i32;

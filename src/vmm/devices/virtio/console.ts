@@ -1,7 +1,7 @@
 // virtio-console (virtio 1.2, 5.3), port 0 only (no MULTIPORT): queue 0 is receiveq (host
 // input into buffers the driver posts), queue 1 transmitq (guest output). A guest batches as
 // much output as it likes into one chain and notifies once, instead of one UART exit a byte.
-import type { DeviceIo, VirtioDevice } from "./device.ts";
+import type { DeviceIo, DeviceState, VirtioDevice } from "./device.ts";
 import { QueueError } from "./queue.ts";
 import { DEVICE_ID } from "./spec.ts";
 
@@ -69,6 +69,17 @@ export class VirtioConsole implements VirtioDevice {
 
   reset(): void {
     this.io = undefined;
+  }
+
+  saveState(): DeviceState {
+    return { input: this.input.slice(0, this.inputLen), ...this.counts };
+  }
+
+  loadState(s: DeviceState): void {
+    const input = s.input instanceof Uint8Array ? s.input : new Uint8Array(0);
+    this.inputLen = Math.min(input.length, this.input.length);
+    this.input.set(input.subarray(0, this.inputLen));
+    for (const k of ["txChains", "txBytes", "rxBytes"] as const) if (typeof s[k] === "number") this.counts[k] = s[k];
   }
 
   private transmit(): void {

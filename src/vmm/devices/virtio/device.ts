@@ -20,7 +20,13 @@ export interface VirtioDevice {
   notify(q: number): void;
   /** Device reset (status 0, or a failure): forget every queue and in-flight chain. */
   reset(): void;
+  /** The device's own state (structured-cloneable), to move it to another thread... */
+  saveState(): DeviceState;
+  /** ...and to take it up there, before the transport re-activates it. */
+  loadState(state: DeviceState): void;
 }
+
+export type DeviceState = Record<string, number | Uint8Array>;
 
 export interface DeviceIo {
   /** The features the driver accepted. */

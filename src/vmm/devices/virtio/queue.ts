@@ -87,6 +87,16 @@ export class SplitQueue {
       throw new QueueError(`${what} at ${hex(addr)} (+${len}) is outside the ${n}-byte guest RAM`);
   }
 
+  /** The device's two ring positions, to move a live queue to another thread. */
+  get indices(): { nextAvail: number; usedIdx: number } {
+    return { nextAvail: this.nextAvail, usedIdx: this.usedIdx };
+  }
+
+  setIndices(i: { nextAvail: number; usedIdx: number }): void {
+    this.nextAvail = i.nextAvail & U16;
+    this.usedIdx = i.usedIdx & U16;
+  }
+
   /** Chains the driver made available that the device has not taken yet. */
   pending(): number {
     const idx = this.view.getUint16(this.layout.avail + 2, true);

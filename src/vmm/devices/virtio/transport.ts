@@ -3,12 +3,21 @@
 // interrupt status, and failure handling. A device model plugs in through VirtioDevice. Any
 // error a device raises while serving the guest (a malformed chain, or a bug) sets
 // DEVICE_NEEDS_RESET and is kept in `error`; nothing propagates to the VMM.
-import type { DeviceIo, VirtioDevice } from "./device.ts";
+import type { DeviceIo, DeviceState, VirtioDevice } from "./device.ts";
 import { QueueError, SplitQueue } from "./queue.ts";
 import { F, INT, KILN_VENDOR_ID, MMIO, MMIO_MAGIC, MMIO_VERSION, MMIO_WINDOW, STATUS, bit } from "./spec.ts";
 
 /** Features the transport and its split queues implement, whatever the device. */
 export const TRANSPORT_FEATURES = bit(F.VERSION_1) | bit(F.INDIRECT_DESC);
+
+/** Everything a transport and its device hold, structured-cloneable (see snapshot()). */
+export interface TransportState {
+  regs: number[];
+  driverFeatures: string;
+  error?: string;
+  queues: Array<{ num: number; ready: boolean; desc: number; avail: number; used: number; nextAvail: number; usedIdx: number }>;
+  device: DeviceState;
+}
 
 interface QueueRegs {
   num: number;
@@ -284,6 +293,40 @@ export class VirtioMmioTransport {
     if (added & STATUS.DRIVER_OK && !(value & STATUS.FEATURES_OK)) return;
     this.status = value;
     if (added & STATUS.DRIVER_OK && !(value & STATUS.DEVICE_NEEDS_RESET)) this.guard(() => this.device.activate(this.io));
+  }
+
+  /**
+   * The whole state, to move a live device to another thread (the vCPU thread serves devices
+   * itself until the device thread is up, then hands them over): registers, negotiated
+   * features, queue layouts and ring positions, the device's own state.
+   */
+  snapshot(): TransportState {
+    return {
+      regs: [this.status, this.deviceFeaturesSel, this.driverFeaturesSel, this.queueSel, this.interruptStatus, this.configGeneration, this.badAccesses, this.notifications],
+      driverFeatures: this.driverFeatures.toString(),
+      ...(this.error !== undefined ? { error: this.error } : {}),
+      queues: this.queues.map((q) => ({ num: q.num, ready: q.ready, desc: q.desc, avail: q.avail, used: q.used, ...(q.queue?.indices ?? { nextAvail: 0, usedIdx: 0 }) })),
+      device: this.device.saveState(),
+    };
+  }
+
+  /** Takes up a snapshot() made by a transport of the same device over the same guest RAM. */
+  restore(s: TransportState): void {
+    [this.status, this.deviceFeaturesSel, this.driverFeaturesSel, this.queueSel, this.interruptStatus, this.configGeneration, this.badAccesses, this.notifications] = s.regs as [number, number, number, number, number, number, number, number];
+    this.driverFeatures = BigInt(s.driverFeatures);
+    this.error = s.error;
+    this.device.loadState(s.device);
+    this.queues = this.freshQueues();
+    s.queues.forEach((sq, i) => {
+      const q = this.queues[i];
+      if (!q) return;
+      Object.assign(q, { num: sq.num, desc: sq.desc, avail: sq.avail, used: sq.used });
+      if (sq.ready && !(this.status & STATUS.DEVICE_NEEDS_RESET)) {
+        this.enableQueue(i, q);
+        q.queue?.setIndices(sq);
+      }
+    });
+    if (this.live()) this.guard(() => this.device.activate(this.io));
   }
 
   private bad(v: number): number {

@@ -232,3 +232,26 @@ test("indirect table rules", () => {
     assert.throws(() => s.q.pop(), (e: unknown) => e instanceof QueueError && re.test(e.message), String(re));
   }
 });
+
+test("snapshot/restore moves a live console to another transport mid-stream (the hand-over)", () => {
+  const { ram, d, dev, t, out } = consoleSetup();
+  d.init([8, 8]);
+  d.send(CONSOLE_TX, 0, enc("one\n"));
+  d.send(CONSOLE_TX, 1, enc("two\n"));
+  dev.feed(enc("typed"));
+  const state = structuredClone(t.snapshot());
+  const out2: string[] = [];
+  const dev2 = new VirtioConsole({ output: (b) => out2.push(dec(b)) });
+  const t2 = new VirtioMmioTransport(dev2, ram, { interrupt: () => {} });
+  t2.restore(state);
+  assert.equal(t2.read(MMIO.STATUS, 4), STATUS.ACKNOWLEDGE | STATUS.DRIVER | STATUS.FEATURES_OK | STATUS.DRIVER_OK);
+  assert.equal(dev2.pendingInput, 5, "held input moves too");
+  const d2 = Object.assign(Object.create(Object.getPrototypeOf(d)) as TestDriver, d, { t: t2 });
+  d2.send(CONSOLE_TX, 2, enc("three\n"));
+  assert.deepEqual(out, ["one\n", "two\n"]);
+  assert.deepEqual(out2, ["three\n"]);
+  assert.deepEqual(d2.takeUsed(CONSOLE_TX), [[0, 0], [1, 0], [2, 0]], "the used ring continues where it was");
+  d2.post(CONSOLE_RX, 0, 16);
+  assert.deepEqual(d2.takeUsed(CONSOLE_RX), [[0, 5]]);
+  assert.equal(t2.notifications, t.notifications + 2);
+});
