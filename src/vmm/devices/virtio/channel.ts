@@ -54,12 +54,7 @@ export class DeviceChannel {
     a[VALUE] = req.value | 0;
     Atomics.store(a, STATE, REQUEST); // publishes the fields above
     ev.signal(doorbell);
-    const deadline = Date.now() + timeoutMs;
-    while (Atomics.load(a, STATE) === REQUEST) {
-      const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`the virtio device thread did not answer a register access within ${timeoutMs} ms`);
-      Atomics.wait(a, STATE, REQUEST, left);
-    }
+    if (!this.waitWhile(STATE, REQUEST, timeoutMs)) throw new Error(`the virtio device thread did not answer a register access within ${timeoutMs} ms`);
     const result = Atomics.load(a, RESULT) >>> 0;
     Atomics.store(a, STATE, IDLE);
     return result;
@@ -77,11 +72,16 @@ export class DeviceChannel {
 
   /** Waits until the device thread no longer touches guest RAM; false on timeout. */
   waitStopped(timeoutMs: number): boolean {
+    return this.waitWhile(STOPPED, 0, timeoutMs);
+  }
+
+  /** Waits while word `index` holds `value`; false if it still does after timeoutMs. */
+  private waitWhile(index: number, value: number, timeoutMs: number): boolean {
     const deadline = Date.now() + timeoutMs;
-    while (Atomics.load(this.i32, STOPPED) === 0) {
+    while (Atomics.load(this.i32, index) === value) {
       const left = deadline - Date.now();
       if (left <= 0) return false;
-      Atomics.wait(this.i32, STOPPED, 0, left);
+      Atomics.wait(this.i32, index, value, left);
     }
     return true;
   }
@@ -93,13 +93,7 @@ export class DeviceChannel {
 
   /** Waits until the device thread is ready; false on timeout. */
   waitReady(timeoutMs: number): boolean {
-    const deadline = Date.now() + timeoutMs;
-    while (Atomics.load(this.i32, READY) === 0) {
-      const left = deadline - Date.now();
-      if (left <= 0) return false;
-      Atomics.wait(this.i32, READY, 0, left);
-    }
-    return true;
+    return this.waitWhile(READY, 0, timeoutMs);
   }
 
   // --- device thread ---
