@@ -175,16 +175,25 @@ static void vc_flush(void)
 		wait_for(all_returned);
 }
 
-static void post_rx(int slot)
+static void queue_rx(int slot)
 {
 	struct virtq_buf b = {rx[slot], RXBYTES, 1};
 	int head = virtq_add(&rxq, &b, 1);
-	if (head < 0)
-		return;
-	rx_slot_of[head] = slot;
+	if (head >= 0)
+		rx_slot_of[head] = slot;
+}
+
+static void kick_rx(void)
+{
 	virtq_publish(&rxq);
 	if (virtq_kick_needed(&rxq))
 		virtio_mmio_notify(dev, RXQ);
+}
+
+static void post_rx(int slot)
+{
+	queue_rx(slot);
+	kick_rx();
 }
 
 static int vc_getc(void)
@@ -234,12 +243,18 @@ static int virtio_console_init(void)
 		console_puts("virtio-console: the device refused its queues; staying on the serial port\n");
 		return 0;
 	}
+	virtio_mmio_ready(d);
+	if (virtio_mmio_status(d) & VIRTIO_STATUS_NEEDS_RESET) { /* it refused a queue's addresses */
+		virtio_mmio_fail(d);
+		console_puts("virtio-console: the device failed during setup; staying on the serial port\n");
+		return 0;
+	}
 	dev = d;
 	for (int i = 0; i < NTX; i++)
 		tx_head[i] = -1;
-	virtio_mmio_ready(d);
 	for (int i = 0; i < NRX; i++)
-		post_rx(i);
+		queue_rx(i);
+	kick_rx(); /* one notification for all of them */
 	stats.active = 1;
 	console_take_output(&ops);
 	return 0;

@@ -52,10 +52,11 @@ struct virtio_mmio_dev *virtio_mmio_find(uint32_t device_id);
 /* Reset, ACKNOWLEDGE, DRIVER, accept VERSION_1 plus the wanted features the device offers,
  * FEATURES_OK. 0, -VIRTIO_ENODEV (no VERSION_1) or -VIRTIO_EIO (FEATURES_OK refused). */
 int virtio_mmio_begin(struct virtio_mmio_dev *d, uint64_t wanted);
-/* Hands queue `index` (laid out by virtq_init) to the device. 0, or -VIRTIO_EINVAL when the
- * device has no such queue or a smaller maximum size. */
+/* Hands queue `index` (laid out by virtq_init) to the device, after virtio_mmio_begin. 0, or
+ * -VIRTIO_EINVAL when the device has no such queue or a smaller maximum size; a device that
+ * refuses the queue's addresses sets DEVICE_NEEDS_RESET (see virtio_mmio_status). */
 int virtio_mmio_queue(struct virtio_mmio_dev *d, unsigned index, struct virtq *q);
-void virtio_mmio_ready(struct virtio_mmio_dev *d); /* DRIVER_OK */
+void virtio_mmio_ready(struct virtio_mmio_dev *d); /* DRIVER_OK (after a successful begin) */
 void virtio_mmio_notify(struct virtio_mmio_dev *d, unsigned index);
 uint32_t virtio_mmio_status(const struct virtio_mmio_dev *d);
 void virtio_mmio_fail(struct virtio_mmio_dev *d); /* sets FAILED: the driver gave up */
