@@ -63,5 +63,5 @@ export async function runImage(image: string, opts: RunImageOptions): Promise<Ru
     if (!existsSync(opts.initrd)) throw new KilnError(`${opts.initrd}: no such initrd. Build the app again: 'kiln build <app-dir>' writes it.`);
     placeModule(parsed, opts.memory, statSync(opts.initrd).size); // the VMM's rule, so both runners agree
   }
-  return runQemu(image, { ...opts, symbolize });
+  return runQemu(image, { ...opts, symbolize, devices: opts.devices ?? parsed.devices });
 }

@@ -7,6 +7,7 @@ import { ConsoleFilter } from "./console-filter.ts";
 import { decodeQemuExit } from "./exit-status.ts";
 import type { RunOptions, RunResult } from "./types.ts";
 import { quote } from "../quote.ts";
+import type { DeviceName } from "../vmm/elf.ts";
 
 export type Accel = "kvm" | "tcg";
 
@@ -26,11 +27,18 @@ export function qemuMemoryArg(bytes: number): string {
   return bytes % mib === 0 ? `${bytes / mib}M` : `${Math.ceil(bytes / 1024)}K`;
 }
 
-export function qemuArgs(image: string, opts: { memory: number; cmdline: string; accel: Accel; initrd?: string }): string[] {
+export function qemuArgs(image: string, opts: { memory: number; cmdline: string; accel: Accel; initrd?: string; devices?: readonly DeviceName[] }): string[] {
+  const virtioConsole = opts.devices?.includes("virtio-console") ?? false;
   const args = [
-    "-M", "microvm,x-option-roms=off,rtc=off,isa-serial=on,pic=off",
+    // With virtio devices: no ACPI, so that microvm announces them on the command line
+    // (virtio_mmio.device=, only done without ACPI), and modern (version 2) transports.
+    "-M", `microvm,x-option-roms=off,rtc=off,isa-serial=on,pic=off${virtioConsole ? ",acpi=off" : ""}`,
     "-nodefaults", "-no-user-config", "-nographic",
-    "-serial", "stdio",
+    // The UART (early output) and the virtconsole share stdio.
+    ...(virtioConsole
+      ? ["-global", "virtio-mmio.force-legacy=false", "-chardev", "stdio,id=con,mux=on", "-serial", "chardev:con",
+         "-device", "virtio-serial-device", "-device", "virtconsole,chardev=con"]
+      : ["-serial", "stdio"]),
     "-device", "isa-debug-exit,iobase=0x501,iosize=1",
     "-m", qemuMemoryArg(opts.memory),
     "-kernel", image,
@@ -58,7 +66,7 @@ export function chooseAccel(asked: Accel | undefined, env: string | undefined = 
 
 export async function runQemu(image: string, opts: RunOptions): Promise<RunResult> {
   const accel = chooseAccel(opts.accel);
-  const args = qemuArgs(image, { memory: opts.memory, cmdline: opts.cmdline, accel, ...(opts.initrd ? { initrd: opts.initrd } : {}) });
+  const args = qemuArgs(image, { memory: opts.memory, cmdline: opts.cmdline, accel, ...(opts.initrd ? { initrd: opts.initrd } : {}), devices: opts.devices });
   const filter = new ConsoleFilter({ verbose: opts.verbose, symbolize: opts.symbolize });
   const started = performance.now();
   const child = spawn(QEMU_BINARY, args, { stdio: [opts.interactive ? "inherit" : "ignore", "pipe", "pipe"] });

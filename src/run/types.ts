@@ -1,4 +1,5 @@
 import type { Symbolizer } from "./console-filter.ts";
+import type { DeviceName } from "../vmm/elf.ts";
 
 export type RunnerName = "qemu" | "vmm";
 
@@ -19,6 +20,10 @@ export interface RunOptions {
   symbolize?: Symbolizer;
   /** Connect the terminal's input to the guest console. */
   interactive?: boolean;
+  /** Devices to attach; default: those the image's notes ask for ([] boots it without). */
+  devices?: DeviceName[];
+  /** vmm only: the virtio device thread takes the devices before the guest runs (VmOptions.devicesFirst). */
+  devicesFirst?: boolean;
   /** QEMU only: force an accelerator (default: kvm when usable, else tcg). */
   accel?: "kvm" | "tcg";
 }

@@ -29,6 +29,8 @@ export async function runVmm(image: string, opts: RunOptions): Promise<RunResult
     },
     input: opts.interactive ? process.stdin : undefined,
     signal: abort.signal,
+    ...(opts.devices ? { devices: opts.devices } : {}),
+    ...(opts.devicesFirst ? { devicesFirst: true } : {}),
   });
   const vm = await booting.catch((e: unknown) => {
     if (timer) clearTimeout(timer);

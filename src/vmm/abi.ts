@@ -24,6 +24,8 @@ export const IOCTL = {
   SET_SIGNAL_MASK: 0x4004ae8b,
   SET_CPUID2: 0x4008ae90,
   GET_TSC_KHZ: 0xaea3,
+  IRQFD: 0x4020ae76,
+  IOEVENTFD: 0x4040ae79,
 } as const;
 
 /** The only API version KVM has ever reported; anything else means an incompatible kernel. */
@@ -39,6 +41,8 @@ export const CAP = {
   GET_TSC_KHZ: 61,
   TSC_DEADLINE_TIMER: 72,
   IMMEDIATE_EXIT: 136,
+  IRQFD: 32,
+  IOEVENTFD: 36,
 } as const;
 
 /** kvm_run exit reasons, by number. */
@@ -115,6 +119,8 @@ export const SIZE = {
   irqLevel: 8,
   pitConfig: 64,
   signalMaskHeader: 4,
+  ioeventfd: 64,
+  irqfd: 32,
 } as const;
 
 /** struct kvm_segment field offsets. */
@@ -178,6 +184,12 @@ export const CPUID_ENTRY2 = {
   ecx: 20,
   edx: 24,
 } as const;
+
+/** struct kvm_ioeventfd: KVM signals `fd` for a guest write of `len` bytes at `addr` (== datamatch). */
+export const IOEVENTFD = { datamatch: 0, addr: 8, len: 16, fd: 20, flags: 24 } as const;
+export const IOEVENTFD_FLAG = { DATAMATCH: 1, PIO: 2, DEASSIGN: 4 } as const;
+/** struct kvm_irqfd: a write to `fd` injects interrupt `gsi`. */
+export const IRQFD = { fd: 0, gsi: 4, flags: 8 } as const;
 
 /** struct kvm_irq_level. */
 export const IRQ_LEVEL = { irq: 0, level: 4 } as const;

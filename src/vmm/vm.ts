@@ -2,11 +2,10 @@
 //   const vm = await Vm.boot("build/hello/image.elf", { memory: 8 << 20, cmdline: "", console: process.stdout });
 //   const { status, reason } = await vm.exited;
 // Each VM runs its vCPU in its own worker thread; many VMs can run in one process.
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import path from "node:path";
-import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
-import { repoRoot } from "../paths.ts";
+import { workerScript } from "./worker-script.ts";
 import { VcpuControl } from "./control.ts";
 import type { UnknownPortCount } from "./devices/io-bus.ts";
 import { VmConfigError, VmImageError } from "./errors.ts";
@@ -20,6 +19,10 @@ import { FAILURE_STATUS, KILLED_STATUS, type LoopStats, type VmExit } from "./ru
 import { encodeCmdline } from "./start-info.ts";
 import { kvmAvailable } from "./available.ts";
 import { loadSys } from "./sys.ts";
+import type { DeviceName } from "./elf.ts";
+import { announceVirtio, virtioSlots } from "./devices/virtio/layout.ts";
+import { DevicePort } from "./devices/virtio/vm-port.ts";
+import type { VirtioDeviceReport } from "./devices/virtio/device-thread.ts";
 
 export type ConsoleSink = NodeJS.WritableStream | ((bytes: Uint8Array) => void);
 
@@ -40,6 +43,17 @@ export interface VmOptions {
    * setup that hangs must not hang the caller); after, it is kill().
    */
   signal?: AbortSignal;
+  /**
+   * virtio devices to attach (announced to the guest as virtio_mmio.device= on the command
+   * line). Default: those the image's notes ask for; [] boots it without.
+   */
+  devices?: DeviceName[];
+  /**
+   * The virtio device thread loads while the guest boots, and the vCPU thread serves the
+   * devices until it is up. true: wait for it before the guest runs, so every notification goes
+   * through KVM_IOEVENTFD from the first (tests of the data path; costs the load at boot).
+   */
+  devicesFirst?: boolean;
   /** Tests only: module URL whose `createMachine` replaces KVM's. */
   machineModule?: string;
 }
@@ -50,6 +64,8 @@ export interface VmResult extends VmExit {
   stats: LoopStats;
   /** Accesses to ports no device claims: port -> counts. */
   unknownPorts: Map<number, UnknownPortCount>;
+  /** Each virtio device's final state and counters (when the VM had any). */
+  virtio?: VirtioDeviceReport[];
 }
 
 const liveVms = new Set<Vm>();
@@ -84,15 +100,9 @@ function takeWorker(): Worker {
 }
 
 function workerBootstrap(): string {
-  // bin/kiln.js bundles the worker with the CLI and says where; it loads in a fraction of the
-  // time tsx needs. Everything else (tests, programs using the API) runs the TypeScript.
-  const bundled = process.env.KILN_VCPU_WORKER_BUNDLE;
-  if (bundled && existsSync(bundled)) return `import(${JSON.stringify(pathToFileURL(bundled).href)});`;
-  // The worker runs TypeScript: register tsx in it explicitly, whatever the parent's loader.
-  const tsx = import.meta.resolve("tsx/esm/api");
-  // From the package root, not import.meta.url: the CLI may run this module bundled elsewhere.
-  const entry = pathToFileURL(path.join(repoRoot, "src", "vmm", "vcpu-worker.ts")).href;
-  return `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
+  // bin/kiln.js bundles the worker with the CLI (KILN_VCPU_WORKER_BUNDLE names it); tests and
+  // programs using the API run the TypeScript.
+  return workerScript("src/vmm/vcpu-worker.ts", path.basename(process.env.KILN_VCPU_WORKER_BUNDLE ?? "vcpu-worker.mjs"));
 }
 
 export class Vm {
@@ -177,8 +187,7 @@ export class Vm {
    */
   static async boot(imagePath: string, opts: VmOptions): Promise<Vm> {
     checkMemory(opts.memory);
-    const cmdline = opts.cmdline ?? "";
-    encodeCmdline(cmdline);
+    encodeCmdline(opts.cmdline ?? "");
     let image: Uint8Array;
     try {
       image = readFileSync(imagePath);
@@ -195,6 +204,9 @@ export class Vm {
       }
       placeModule(parsed, opts.memory, initrd.length); // refuses one that does not fit, before anything is created
     }
+    const devices = opts.devices ?? parsed.devices;
+    const cmdline = devices.length ? announceVirtio(opts.cmdline ?? "", virtioSlots(devices)) : opts.cmdline ?? "";
+    encodeCmdline(cmdline);
     if (!opts.machineModule) {
       const avail = kvmAvailable();
       if (!avail.ok) throw new KilnError(`cannot start the VM: ${avail.reason}`);
@@ -211,6 +223,12 @@ export class Vm {
     void ended.then(() => ending.delete(ended));
 
     const write = sinkWriter(opts.console);
+    const devicePort = devices.length ? new DevicePort(write) : undefined;
+    if (devicePort) {
+      init.devices = devices;
+      init.devicePort = devicePort.remote;
+      if (opts.devicesFirst) init.devicesFirst = true;
+    }
     let running!: () => void;
     let failedToStart!: (e: Error) => void;
     const started = new Promise<void>((res, rej) => {
@@ -222,13 +240,18 @@ export class Vm {
     let abandon: (detail: string) => void = () => {};
     const exited = new Promise<VmResult>((resolve) => {
       let reported = false;
-      const finish = (r: VmResult, phase: "setup" | "run"): void => {
+      const finish = (r: VmResult, phase: "setup" | "run", workerLost = false): void => {
         if (reported) return;
         reported = true;
-        if (vm) vm.finished();
-        stopInput();
-        if (phase === "setup") failedToStart(new KilnError(`cannot start the VM: ${r.detail}`));
-        resolve(r);
+        const settle = (): void => {
+          if (vm) vm.finished();
+          stopInput();
+          if (phase === "setup") failedToStart(new KilnError(`cannot start the VM: ${r.detail}`));
+          resolve(devicePort?.report ? { ...r, virtio: devicePort.report } : r);
+        };
+        // The device thread's last output and report come on their own port: wait for them.
+        if (devicePort && phase === "run" && !workerLost) void devicePort.closed(2000).then(settle);
+        else settle();
       };
       worker.on("message", (m: WorkerMessage) => {
         if (process.env.KILN_VMM_DEBUG) process.stderr.write(`vmm: worker message ${m.type}\n`);
@@ -250,13 +273,14 @@ export class Vm {
             unknownPorts: new Map(),
           },
           isRunning ? "run" : "setup",
+          true,
         );
       worker.on("error", (e) => lost(`vCPU worker failed: ${e.message}`));
       worker.on("exit", (code) => lost(`vCPU worker exited (code ${code}) without reporting`));
       abandon = (detail) => lost(detail, "killed");
     });
 
-    worker.postMessage(init);
+    worker.postMessage(init, devicePort ? [devicePort.remote] : []);
     const stopInput = pipeInput(opts.input, input, () => vm?.kick());
     vm = new Vm(worker, control, exited, opts.killGraceMs ?? 5000, (d) => abandon(d));
     liveVms.add(vm);
