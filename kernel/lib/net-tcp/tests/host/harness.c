@@ -320,6 +320,9 @@ static void print_stats(void)
 	       (unsigned long long)ip.stats.rx, (unsigned long long)ip.stats.frags,
 	       (unsigned long long)ip.stats.reasm_ok, (unsigned long long)ip.stats.echo_replies,
 	       (unsigned long long)ip.stats.rx_bad_csum);
+	printf("STATS mem live=%zu peak=%zu allocs=%zu socks=%u embryos_evicted=%llu syn_dropped=%llu\n", henv.live_bytes,
+	       henv.peak_bytes, henv.live_allocs, tcp.nsocks, (unsigned long long)tcp.stats.embryos_evicted,
+	       (unsigned long long)tcp.stats.syn_dropped);
 	fflush(stdout);
 }
 
