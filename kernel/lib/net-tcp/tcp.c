@@ -32,6 +32,7 @@ struct tcp_sock {
 	uint8_t nodelay, keepalive, ts_ok, ws_ok, snd_wscale, rcv_wscale;
 	uint8_t fin_queued, fin_pending, in_recovery, dupacks, ack_pending, keep_sent;
 	uint8_t retries, rtt_active, fin_rcvd;
+	uint8_t shut_pending;         /* shutdown/close asked in SYN_RECEIVED: FIN once established */
 	int err;
 	uint32_t laddr, raddr;
 	uint16_t lport, rport;
@@ -445,13 +446,15 @@ static uint32_t make_isn(struct tcp_stack *st, uint32_t laddr, uint16_t lport, u
 
 static void rtt_sample(struct tcp_sock *s, uint32_t r)
 {
-	/* RFC 6298 2.2 / 2.3, with alpha 1/8 and beta 1/4. */
+	/* RFC 6298 2.2 / 2.3, with alpha 1/8 and beta 1/4. A sample longer than the largest RTO
+	 * comes from a bogus echoed timestamp (RFC 7323 4.2 trusts only plausible ones). */
+	if (r > s->st->cfg.rto_max_ms) return;
 	if (r == 0) r = 1;
 	if (s->srtt8 == 0) {
 		s->srtt8 = r * 8;
 		s->rttvar4 = r * 2;
 	} else {
-		int32_t d = (int32_t)r - (int32_t)(s->srtt8 / 8);
+		int64_t d = (int64_t)r - (int64_t)(s->srtt8 / 8);
 		if (d < 0) d = -d;
 		s->rttvar4 = s->rttvar4 - s->rttvar4 / 4 + (uint32_t)d;
 		s->srtt8 = s->srtt8 - s->srtt8 / 8 + r;
@@ -724,6 +727,8 @@ static void synsent_input(struct tcp_sock *s, const struct seg *g)
 	send_seg(s, s->iss, TH_SYN | TH_ACK, 0, 0);
 }
 
+int tcp_shutdown(struct tcp_sock *s);
+
 static void established_from_synrcvd(struct tcp_sock *s)
 {
 	struct tcp_sock *l = s->parent;
@@ -736,6 +741,7 @@ static void established_from_synrcvd(struct tcp_sock *s)
 		else l->aq_head = s;
 		l->aq_tail = s;
 	}
+	if (s->shut_pending) tcp_shutdown(s); /* 3.10.4: CLOSE in SYN_RECEIVED sends FIN later */
 }
 
 static void orphan_fin_wait2(struct tcp_sock *s)
@@ -1128,6 +1134,10 @@ int tcp_shutdown(struct tcp_sock *s)
 		drop_conn(s, 0);
 		return 0;
 	}
+	if (s->state == TCP_SYN_RECEIVED) {
+		s->shut_pending = 1;
+		return 0;
+	}
 	if (s->state != TCP_ESTABLISHED && s->state != TCP_CLOSE_WAIT) return -ENOTCONN;
 	s->fin_queued = 1;
 	s->snd_fin = s->snd_una + s->slen;
@@ -1162,7 +1172,7 @@ void tcp_close(struct tcp_sock *s)
 		reset_conn(s, 0); /* unread data: RST, not FIN (RFC 2525 2.17) */
 		return;
 	}
-	if (s->state == TCP_ESTABLISHED || s->state == TCP_CLOSE_WAIT) tcp_shutdown(s);
+	if (s->state == TCP_ESTABLISHED || s->state == TCP_CLOSE_WAIT || s->state == TCP_SYN_RECEIVED) tcp_shutdown(s);
 	else orphan_fin_wait2(s);
 }
 
