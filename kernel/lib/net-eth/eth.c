@@ -161,6 +161,14 @@ int eth_output_ipv4(struct net_eth *e, uint32_t next_hop, struct netbuf *nb)
 	return 0;
 }
 
+void eth_fini(struct net_eth *e)
+{
+	for (int i = 0; i < ETH_ARP_CACHE; i++) {
+		arp_drop_pending(e, &e->cache[i]);
+		e->cache[i].state = ARP_FREE;
+	}
+}
+
 void eth_timer(struct net_eth *e)
 {
 	uint64_t now = net_now(e->env);

@@ -84,6 +84,7 @@ void tcp_config_default(struct tcp_config *c)
 	c->syn_retries = 5;
 	c->data_retries = 12;
 	c->max_socks = 1024;
+	c->syn_backlog = 64;
 }
 
 static uint64_t now(struct tcp_stack *st) { return net_now(st->env); }
@@ -293,6 +294,11 @@ static void tcp_output(struct tcp_sock *s)
 		uint8_t fl = TH_ACK | (n && n == avail ? TH_PSH : 0) | (fin ? TH_FIN : 0);
 		int r = send_seg(s, s->snd_nxt, fl, sent, n);
 		if (r < 0) break;
+		if ((uint32_t)r < n) {
+			/* The netbuf was smaller than the MSS: what did not fit goes in the next segment. */
+			n = (uint32_t)r;
+			fin = 0;
+		}
 		if (SEQ_LT(s->snd_nxt, s->snd_max)) {
 			s->retransmits++;
 			s->st->stats.retransmits++;
@@ -646,7 +652,7 @@ static void listen_input(struct tcp_sock *l, const struct ip_rx *rx, const uint8
 		st->stats.syn_dropped++; /* the app is not accepting: let the peer retry */
 		return;
 	}
-	if (l->nembryo >= l->backlog) {
+	if (l->nembryo >= st->cfg.syn_backlog) {
 		/* Evict the oldest embryo: a flood cannot lock out real clients for long. */
 		struct tcp_sock *old = NULL;
 		for (struct tcp_sock *c = st->socks; c; c = c->next)
@@ -678,7 +684,7 @@ static void listen_input(struct tcp_sock *l, const struct ip_rx *rx, const uint8
 	c->rcv_nxt = g->seq + 1;
 	c->rcv_adv = c->rcv_nxt;
 	c->iss = make_isn(st, c->laddr, c->lport, c->raddr, c->rport);
-	c->snd_una = c->snd_nxt = c->snd_max = c->iss;
+	c->snd_una = c->snd_nxt = c->snd_max = c->recover = c->iss;
 	c->snd_wnd = g->wnd; /* unscaled in a SYN */
 	c->max_snd_wnd = c->snd_wnd;
 	c->snd_wl1 = g->seq;
@@ -952,8 +958,9 @@ static void on_persist(struct tcp_sock *s)
 		/* A small window kept closed by SWS avoidance: send what fits. */
 		uint32_t n = s->slen < s->snd_wnd ? s->slen : s->snd_wnd;
 		if (n > s->mss) n = s->mss;
-		if (send_seg(s, s->snd_nxt, TH_ACK | TH_PSH, 0, n) > 0) {
-			s->snd_nxt += n;
+		int r = send_seg(s, s->snd_nxt, TH_ACK | TH_PSH, s->snd_nxt - s->snd_una, n);
+		if (r > 0) {
+			s->snd_nxt += (uint32_t)r;
 			if (SEQ_GT(s->snd_nxt, s->snd_max)) s->snd_max = s->snd_nxt;
 			s->t_persist = 0;
 			arm_rexmt(s);
@@ -1076,7 +1083,7 @@ int tcp_connect(struct tcp_sock *s, uint32_t addr, uint16_t port)
 	s->rport = port;
 	s->rcv_wscale = choose_wscale(s->rcap);
 	s->iss = make_isn(st, s->laddr, s->lport, addr, port);
-	s->snd_una = s->snd_nxt = s->snd_max = s->iss;
+	s->snd_una = s->snd_nxt = s->snd_max = s->recover = s->iss; /* RFC 6582: recover = ISS */
 	s->mss = (uint16_t)(ip_mtu_payload(st->ip) - TCP_HLEN);
 	s->rtt_start = now(st);
 	s->last_rx = now(st);
@@ -1228,5 +1235,8 @@ void tcp_get_info(const struct tcp_sock *s, struct tcp_info *o)
 	o->unacked = s->snd_max - s->snd_una;
 	o->unread = s->rlen;
 	o->retransmits = s->retransmits;
+	o->snd_nxt = s->snd_nxt;
+	o->rcv_nxt = s->rcv_nxt;
+	o->rcv_wnd = rcv_space(s);
 	o->error = s->err;
 }

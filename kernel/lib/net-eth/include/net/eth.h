@@ -42,6 +42,8 @@ struct net_eth {
 };
 
 void eth_init(struct net_eth *e, struct netdev *dev, const struct net_env *env, uint32_t ip);
+/* Frees the packets still waiting for ARP. */
+void eth_fini(struct net_eth *e);
 /* Consumes a received frame. */
 void eth_input(struct net_eth *e, struct netbuf *nb);
 /* Sends an IPv4 packet (data at the IP header) to next_hop; consumes nb. Queues it while the

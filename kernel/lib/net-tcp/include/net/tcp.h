@@ -5,8 +5,8 @@
  * and timestamps with PAWS (RFC 7323), retransmission timer (RFC 6298, Karn via timestamps),
  * slow start / congestion avoidance (RFC 5681), fast retransmit and NewReno recovery (RFC 6582),
  * zero-window probing, Nagle and delayed ACK (RFC 1122), keepalive, an out-of-order receive
- * queue, a bounded listen backlog whose embryonic connections cost no buffers (a SYN flood
- * evicts the oldest embryo and memory stays bounded). Not implemented: SACK, urgent data
+ * queue, a bounded listen backlog (accept queue) and SYN queue whose embryonic connections
+ * cost no buffers (a SYN flood evicts the oldest embryo, memory stays bounded). Not implemented: SACK, urgent data
  * (URG is ignored), ECN, TFO, SYN cookies, path-MTU discovery.
  *
  * All calls return at once: -EAGAIN when they would block. tcp_poll_events() says what is ready. */
@@ -33,6 +33,8 @@ struct tcp_config {
 	uint32_t syn_retries;             /* SYN / SYN-ACK retransmissions (default 5) */
 	uint32_t data_retries;            /* data retransmissions before ETIMEDOUT (default 12) */
 	uint32_t max_socks;               /* connections + listeners + embryos (default 1024) */
+	uint32_t syn_backlog;             /* embryos (SYN received) per listener; beyond, the oldest
+	                                   * is evicted (default 64) */
 };
 
 /* The defaults above. */
@@ -100,6 +102,7 @@ struct tcp_info {
 	uint16_t mss;
 	uint8_t snd_wscale, rcv_wscale, timestamps;
 	uint32_t cwnd, ssthresh, srtt_ms, rto_ms, snd_wnd, unacked, unread;
+	uint32_t snd_nxt, rcv_nxt, rcv_wnd;   /* sequence space, for tests and diagnostics */
 	uint64_t retransmits;
 	int error;
 };

@@ -19,7 +19,7 @@ test.after(() => rmSync(dir, { recursive: true, force: true }));
 const transferBytes = Number(process.env.KILN_NET_TRANSFER_BYTES ?? 1_000_000);
 
 test("the harness compiles warning-free with ASan and UBSan", () => {
-  compileHost(exe, ["harness.c"]);
+  compileHost(exe, ["host/harness.c"]);
 });
 
 /** Runs fn with a fresh namespace, always deleted afterwards. */

@@ -12,18 +12,14 @@
 #include <string.h>
 #include <errno.h>
 #include <unistd.h>
-#include <net/tcp.h>
-#include <net/udp.h>
+#include <net/stack.h>
 #include "host_env.h"
 
 static struct host_env henv;
 static uint64_t rng;
 static struct netbuf_pool pool;
 static struct netdev dev;
-static struct net_eth eth;
-static struct net_ip ip;
-static struct udp_stack udp;
-static struct tcp_stack tcp;
+static struct net_stack net;
 
 static const uint32_t ME = 0x0ac80002, PEER = 0x0ac80001;
 static const uint8_t MYMAC[6] = {2, 0, 0, 0, 0, 2}, PEERMAC[6] = {2, 0, 0, 0, 0, 1};
@@ -240,7 +236,7 @@ static void app_step(void)
 	}
 	if (nsocks < 32) {
 		struct tcp_sock *s = tcp_accept(listener, &err);
-		if (!s && RN(4) == 0 && (s = tcp_socket(&tcp))) {
+		if (!s && RN(4) == 0 && (s = tcp_socket(&net.tcp))) {
 			if (tcp_connect(s, RN(8) ? PEER : R(), (uint16_t)(1000 + RN(8))) != -EINPROGRESS) {
 				tcp_close(s);
 				s = NULL;
@@ -263,28 +259,27 @@ int main(int argc, char **argv)
 	long frames = atol(argv[2]);
 	host_env_init(&henv, seed, 1);
 	rng = seed * 0x9E3779B97F4A7C15ULL + 77;
-	struct tcp_config cfg;
-	tcp_config_default(&cfg);
-	cfg.sndbuf = cfg.rcvbuf = 32768;
-	cfg.max_socks = 64;
-	cfg.keep_idle_ms = 20000;
-	cfg.keep_intvl_ms = 2000;
+	struct net_config nc;
+	net_config_default(&nc);
+	nc.addr = ME;
+	nc.gw = 0x0ac800fe;
+	nc.tcp.sndbuf = nc.tcp.rcvbuf = 32768;
+	nc.tcp.max_socks = 64;
+	nc.tcp.keep_idle_ms = 20000;
+	nc.tcp.keep_intvl_ms = 2000;
 	if (netbuf_pool_init(&pool, &henv.env, 256, 2048) < 0) return 2;
 	size_t base_mem = henv.live_bytes;
 	dev.ops = &fake_ops;
 	dev.pool = &pool;
 	dev.mtu = 1500;
 	memcpy(dev.mac, MYMAC, 6);
-	eth_init(&eth, &dev, &henv.env, ME);
-	ip_init(&ip, &eth, &henv.env, ME, 0xffffff00u, 0x0ac800fe);
-	ip.reasm_max = 16384;
-	udp_init(&udp, &ip, &henv.env);
-	tcp_init(&tcp, &ip, &henv.env, &cfg);
-	listener = tcp_socket(&tcp);
+	net_stack_init(&net, &dev, &henv.env, &nc);
+	net.ip.reasm_max = 16384;
+	listener = tcp_socket(&net.tcp);
 	tcp_bind(listener, 80);
 	tcp_listen(listener, 4);
 	int err;
-	usock = udp_open(&udp, 53, &err);
+	usock = udp_open(&net.udp, 53, &err);
 	size_t peak = 0;
 	long fed = 0;
 	while (fed < frames) {
@@ -319,13 +314,12 @@ int main(int argc, char **argv)
 			}
 			struct netbuf *bufs[8];
 			uint16_t n = netdev_rx_burst(&dev, bufs, 8);
-			(void)0;
-			for (uint16_t i = 0; i < n; i++) eth_input(&eth, bufs[i]);
+			for (uint16_t i = 0; i < n; i++) eth_input(&net.eth, bufs[i]);
 		} else if (what < 95) {
 			henv.vnow += RN(4) ? RN(50) : RN(5000);
-			eth_timer(&eth);
-			ip_timer(&ip);
-			tcp_timer(&tcp);
+			eth_timer(&net.eth);
+			ip_timer(&net.ip);
+			tcp_timer(&net.tcp);
 		} else {
 			app_step();
 		}
@@ -337,29 +331,29 @@ int main(int argc, char **argv)
 	udp_close(usock);
 	for (int i = 0; i < 20; i++) {
 		henv.vnow += 10 * 60 * 1000;
-		eth_timer(&eth);
-		ip_timer(&ip);
-		tcp_timer(&tcp);
+		eth_timer(&net.eth);
+		ip_timer(&net.ip);
+		tcp_timer(&net.tcp);
 	}
 	if (pool.nfree != pool.count) {
 		fprintf(stderr, "FAIL %u of %u netbufs not returned\n", pool.count - pool.nfree, pool.count);
 		return 1;
 	}
-	if (tcp.socks) {
+	if (net.tcp.socks) {
 		struct tcp_info ti;
-		tcp_get_info(tcp.socks, &ti);
+		tcp_get_info(net.tcp.socks, &ti);
 		fprintf(stderr, "FAIL a socket left in %s (port %u -> %u, unacked %u, unread %u, error %d)\n",
 			tcp_state_name(ti.state), ti.lport, ti.rport, ti.unacked, ti.unread, ti.error);
 	}
-	if (tcp.nsocks != 0 || henv.live_bytes != base_mem) {
-		fprintf(stderr, "FAIL left after closing everything: %u sockets, %zu bytes (pool %zu)\n", tcp.nsocks,
+	if (net.tcp.nsocks != 0 || henv.live_bytes != base_mem) {
+		fprintf(stderr, "FAIL left after closing everything: %u sockets, %zu bytes (pool %zu)\n", net.tcp.nsocks,
 			henv.live_bytes, base_mem);
 		return 1;
 	}
 	printf("OK seed=%llu frames=%ld tx=%llu peak_mem=%zu tcp_rx=%llu rst=%llu bad_csum=%llu reasm_ok=%llu echo=%llu\n",
-	       (unsigned long long)seed, fed, (unsigned long long)tx_frames, peak, (unsigned long long)tcp.stats.rx_segs,
-	       (unsigned long long)tcp.stats.tx_rst, (unsigned long long)tcp.stats.rx_bad_csum,
-	       (unsigned long long)ip.stats.reasm_ok, (unsigned long long)ip.stats.echo_replies);
+	       (unsigned long long)seed, fed, (unsigned long long)tx_frames, peak, (unsigned long long)net.tcp.stats.rx_segs,
+	       (unsigned long long)net.tcp.stats.tx_rst, (unsigned long long)net.tcp.stats.rx_bad_csum,
+	       (unsigned long long)net.ip.stats.reasm_ok, (unsigned long long)net.ip.stats.echo_replies);
 	netbuf_pool_fini(&pool);
 	return 0;
 }

@@ -8,8 +8,8 @@ import { fileURLToPath } from "node:url";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const libRoot = path.resolve(here, "../..");
-const libs = ["netdev", "net-eth", "net-ipv4", "net-udp", "net-tcp"];
-export const stackSources = ["netdev/netdev.c", "net-eth/eth.c", "net-ipv4/ipv4.c", "net-udp/udp.c", "net-tcp/tcp.c"].map((f) =>
+const libs = ["netdev", "net-eth", "net-ipv4", "net-udp", "net-tcp", "net", "test"];
+export const stackSources = ["netdev/netdev.c", "net-eth/eth.c", "net-ipv4/ipv4.c", "net-udp/udp.c", "net-tcp/tcp.c", "net/stack.c"].map((f) =>
   path.join(libRoot, f),
 );
 
@@ -20,9 +20,11 @@ export function compileHost(out: string, mains: string[], extra: string[] = []):
     [
       "-std=c11", "-Wall", "-Wextra", "-Werror", "-g", "-O1",
       "-fsanitize=address,undefined", "-fno-sanitize-recover=all",
+      // Guest KTEST files run on the host through this header (constructor registration).
+      `-I${path.join(here, "host/ktest_shim")}`,
       ...libs.map((l) => `-I${path.join(libRoot, l, "include")}`),
       ...extra,
-      ...mains.map((m) => path.join(here, "host", m)),
+      ...mains.map((m) => path.join(here, m)),
       path.join(here, "host/host_env.c"),
       ...stackSources,
       "-o", out,

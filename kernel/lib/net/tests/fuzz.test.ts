@@ -19,7 +19,7 @@ const frames = Number(process.env.KILN_NET_FUZZ_FRAMES ?? 200_000);
 const seeds = (process.env.KILN_NET_FUZZ_SEEDS ?? "1,2,3").split(",").map(Number);
 
 test("the fuzzer compiles warning-free with ASan and UBSan", () => {
-  compileHost(exe, ["fuzz.c"]);
+  compileHost(exe, ["host/fuzz.c"]);
 });
 
 function fuzz(seed: number, n: number): string {

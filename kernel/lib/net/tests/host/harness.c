@@ -27,8 +27,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
-#include <net/tcp.h>
-#include <net/udp.h>
+#include <net/stack.h>
 #include "host_env.h"
 
 struct held {
@@ -174,25 +173,14 @@ static void flush_held(void)
 
 static const struct netdev_ops tap_ops = {tap_rx, tap_tx};
 
-static struct net_eth eth;
-static struct net_ip ip;
-static struct udp_stack udp;
-static struct tcp_stack tcp;
+static struct net_stack net;
 
 static void poll_stack(int wait_ms)
 {
 	struct pollfd p = {tap.fd, POLLIN, 0};
 	if (!npending_rx) poll(&p, 1, wait_ms);
-	struct netbuf *bufs[32];
-	for (int rounds = 0; rounds < 8; rounds++) {
-		uint16_t n = netdev_rx_burst(&dev, bufs, 32);
-		for (uint16_t i = 0; i < n; i++) eth_input(&eth, bufs[i]);
-		if (n < 32) break;
-	}
 	flush_held();
-	eth_timer(&eth);
-	ip_timer(&ip);
-	tcp_timer(&tcp);
+	net_poll(&net, 256);
 }
 
 static uint32_t parse_ip(const char *s)
@@ -303,7 +291,7 @@ static long send_all(struct tcp_sock *s, long bytes, uint64_t seed, struct sha25
 
 static void print_stats(void)
 {
-	struct tcp_stats *t = &tcp.stats;
+	struct tcp_stats *t = &net.tcp.stats;
 	printf("STATS tcp rx=%llu tx=%llu rst=%llu retransmits=%llu timeouts=%llu fast_retransmits=%llu "
 	       "partial_acks=%llu ooo=%llu bad_csum=%llu challenge_acks=%llu persist=%llu\n",
 	       (unsigned long long)t->rx_segs, (unsigned long long)t->tx_segs, (unsigned long long)t->tx_rst,
@@ -317,24 +305,24 @@ static void print_stats(void)
 	       (unsigned long long)(tap.tx.duplicated + tap.rx.duplicated),
 	       (unsigned long long)(tap.tx.corrupted + tap.rx.corrupted));
 	printf("STATS ip rx=%llu frags=%llu reasm_ok=%llu echo_replies=%llu bad_csum=%llu\n",
-	       (unsigned long long)ip.stats.rx, (unsigned long long)ip.stats.frags,
-	       (unsigned long long)ip.stats.reasm_ok, (unsigned long long)ip.stats.echo_replies,
-	       (unsigned long long)ip.stats.rx_bad_csum);
+	       (unsigned long long)net.ip.stats.rx, (unsigned long long)net.ip.stats.frags,
+	       (unsigned long long)net.ip.stats.reasm_ok, (unsigned long long)net.ip.stats.echo_replies,
+	       (unsigned long long)net.ip.stats.rx_bad_csum);
 	printf("STATS mem live=%zu peak=%zu allocs=%zu socks=%u embryos_evicted=%llu syn_dropped=%llu\n", henv.live_bytes,
-	       henv.peak_bytes, henv.live_allocs, tcp.nsocks, (unsigned long long)tcp.stats.embryos_evicted,
-	       (unsigned long long)tcp.stats.syn_dropped);
+	       henv.peak_bytes, henv.live_allocs, net.tcp.nsocks, (unsigned long long)net.tcp.stats.embryos_evicted,
+	       (unsigned long long)net.tcp.stats.syn_dropped);
 	fflush(stdout);
 }
 
 int main(int argc, char **argv)
 {
 	const char *tapname = NULL;
-	uint32_t addr = 0, mask = 0xffffff00u, gw = 0;
+	uint32_t addr = 0;
 	uint64_t seed = 1, pause_ms = 0;
 	long conns = 0;
-	struct tcp_config cfg;
-	tcp_config_default(&cfg);
-	cfg.msl_ms = 1000;
+	struct net_config nc;
+	net_config_default(&nc);
+	nc.tcp.msl_ms = 1000;
 	int i = 1;
 	memset(&tap, 0, sizeof(tap));
 	for (; i < argc && strncmp(argv[i], "--", 2) == 0; i += 2) {
@@ -342,7 +330,7 @@ int main(int argc, char **argv)
 		const char *o = argv[i], *v = argv[i + 1];
 		if (!strcmp(o, "--tap")) tapname = v;
 		else if (!strcmp(o, "--ip")) addr = parse_ip(v);
-		else if (!strcmp(o, "--gw")) gw = parse_ip(v);
+		else if (!strcmp(o, "--gw")) nc.gw = parse_ip(v);
 		else if (!strcmp(o, "--seed")) seed = strtoull(v, NULL, 0);
 		else if (!strcmp(o, "--loss")) tap.rx.loss = tap.tx.loss = atof(v);
 		else if (!strcmp(o, "--reorder")) tap.rx.reorder = tap.tx.reorder = atof(v);
@@ -352,9 +340,9 @@ int main(int argc, char **argv)
 		else if (!strcmp(o, "--drop-rx-data")) tap.rx.drop_data_seg = atol(v);
 		else if (!strcmp(o, "--pause-ms")) pause_ms = strtoull(v, NULL, 0);
 		else if (!strcmp(o, "--conns")) conns = atol(v);
-		else if (!strcmp(o, "--rcvbuf")) cfg.rcvbuf = (uint32_t)atol(v);
-		else if (!strcmp(o, "--sndbuf")) cfg.sndbuf = (uint32_t)atol(v);
-		else if (!strcmp(o, "--msl-ms")) cfg.msl_ms = (uint32_t)atol(v);
+		else if (!strcmp(o, "--rcvbuf")) nc.tcp.rcvbuf = (uint32_t)atol(v);
+		else if (!strcmp(o, "--sndbuf")) nc.tcp.sndbuf = (uint32_t)atol(v);
+		else if (!strcmp(o, "--msl-ms")) nc.tcp.msl_ms = (uint32_t)atol(v);
 		else if (!strcmp(o, "--timeout-ms")) deadline = strtoull(v, NULL, 0);
 		else {
 			fprintf(stderr, "harness: unknown option %s\n", o);
@@ -374,16 +362,14 @@ int main(int argc, char **argv)
 	dev.pool = &pool;
 	dev.mtu = 1500;
 	memcpy(dev.mac, (uint8_t[6]){0x02, 0x00, 0x0a, (uint8_t)(addr >> 16), (uint8_t)(addr >> 8), (uint8_t)addr}, 6);
-	eth_init(&eth, &dev, &henv.env, addr);
-	ip_init(&ip, &eth, &henv.env, addr, mask, gw);
-	udp_init(&udp, &ip, &henv.env);
-	tcp_init(&tcp, &ip, &henv.env, &cfg);
+	nc.addr = addr;
+	net_stack_init(&net, &dev, &henv.env, &nc);
 	signal(SIGPIPE, SIG_IGN);
 
 	int status = 0;
 	if (!strcmp(mode, "udp-echo") && i < argc) {
 		int err;
-		struct udp_sock *u = udp_open(&udp, (uint16_t)atoi(argv[i]), &err);
+		struct udp_sock *u = udp_open(&net.udp, (uint16_t)atoi(argv[i]), &err);
 		if (!u) die("udp bind failed");
 		printf("READY\n");
 		static uint8_t b[65536];
@@ -410,7 +396,7 @@ int main(int argc, char **argv)
 		for (int k = 0; k < 50; k++) poll_stack(1);
 	} else if (!strcmp(mode, "connect") && i + 2 < argc) {
 		uint32_t dst = parse_ip(argv[i]);
-		struct tcp_sock *s = tcp_socket(&tcp);
+		struct tcp_sock *s = tcp_socket(&net.tcp);
 		int r = tcp_connect(s, dst, (uint16_t)atoi(argv[i + 1]));
 		if (r != -EINPROGRESS) die("connect failed to start");
 		printf("READY\n");
@@ -443,7 +429,7 @@ int main(int argc, char **argv)
 		printf("RESULT sent=%ld sent_sha256=%s received=%ld received_sha256=%s\n", sent, h1, rxn + (more > 0 ? more : 0), h2);
 		finish(s);
 	} else if (i < argc) {
-		struct tcp_sock *l = tcp_socket(&tcp);
+		struct tcp_sock *l = tcp_socket(&net.tcp);
 		if (tcp_bind(l, (uint16_t)atoi(argv[i])) < 0 || tcp_listen(l, 16) < 0) die("listen failed");
 		printf("READY\n");
 		if (!strcmp(mode, "sink")) {

@@ -1,0 +1,625 @@
+/* Guest tests of the stack's logic (they also run on the host, see host/ktest_host.c):
+ * checksums, IPv4 reassembly, ARP, and TCP's state machine and timers between two stacks wired
+ * back to back with a virtual clock (tests/pair.c). */
+#include <errno.h>
+#include <string.h>
+#include <test/test.h>
+#include "pair.h"
+
+static struct pair P;
+
+#define A (&P.n[0])
+#define B (&P.n[1])
+
+/* An established connection A(client) -> B(server) on port 80. */
+static int connected(struct tcp_sock **ca, struct tcp_sock **cb, struct tcp_sock **lb)
+{
+	*lb = tcp_socket(&B->st.tcp);
+	if (!*lb || tcp_bind(*lb, 80) || tcp_listen(*lb, 4)) return 0;
+	*ca = tcp_socket(&A->st.tcp);
+	if (!*ca || tcp_connect(*ca, PAIR_B, 80) != -EINPROGRESS) return 0;
+	pair_run(&P, 10);
+	int err;
+	*cb = tcp_accept(*lb, &err);
+	return *cb && sock_state(*ca) == TCP_ESTABLISHED && sock_state(*cb) == TCP_ESTABLISHED;
+}
+
+static uint8_t big[200000], got[200000];
+
+static void fill_big(void)
+{
+	for (size_t i = 0; i < sizeof(big); i++) big[i] = (uint8_t)(i * 7 + i / 251);
+}
+
+/* Moves n bytes from s to r, running the pair; returns the bytes received. */
+static long transfer(struct tcp_sock *s, struct tcp_sock *r, long n, uint32_t limit_ms)
+{
+	long sent = 0, recvd = 0;
+	for (uint32_t t = 0; t < limit_ms && recvd < n; t++) {
+		if (sent < n) {
+			int k = tcp_send(s, big + sent, (uint32_t)(n - sent));
+			if (k > 0) sent += k;
+		}
+		int k;
+		while ((k = tcp_recv(r, got + recvd, (uint32_t)(n - recvd))) > 0) recvd += k;
+		pair_run(&P, 1);
+	}
+	return recvd;
+}
+
+KTEST(net, config_parameters)
+{
+	struct net_config c;
+	const char *why = NULL;
+	net_config_default(&c);
+	KT_ASSERT_EQ(net_config_param(&c, "ip", "10.0.2.15/16", &why), 0);
+	KT_ASSERT_EQ(c.addr, 0x0a00020f);
+	KT_ASSERT_EQ(c.mask, 0xffff0000u);
+	KT_ASSERT_EQ(net_config_param(&c, "gw", "10.0.2.2", &why), 0);
+	KT_ASSERT_EQ(c.gw, 0x0a000202);
+	KT_ASSERT_EQ(net_config_param(&c, "mask", "255.255.255.0", &why), 0);
+	KT_ASSERT_EQ(c.mask, 0xffffff00u);
+	const char *bad[] = {"10.0.2", "10.0.2.256", "10.0.2.1/33", "1.2.3.4x", "", "1..2.3", "01234.1.1.1", "1.2.3.4/"};
+	for (unsigned i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		why = NULL;
+		KT_ASSERT_EQ(net_config_param(&c, "ip", bad[i], &why), -EINVAL);
+		KT_ASSERT_NOTNULL(why);
+	}
+	KT_ASSERT_EQ(net_config_param(&c, "mask", "255.0.255.0", &why), -EINVAL);
+	KT_ASSERT_EQ(net_config_param(&c, "mtu", "1500", &why), -EINVAL);
+	KT_ASSERT_EQ(c.addr, 0x0a00020f); /* nothing lost on a bad value */
+}
+
+KTEST(net, checksum_rfc1071_example)
+{
+	/* RFC 1071 section 3: the sum of 00 01 f2 03 f4 f5 f6 f7 is ddf2, the checksum 220d. */
+	const uint8_t d[] = {0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7};
+	KT_ASSERT_EQ(inet_fold(inet_sum(d, 8, 0)), 0x220d);
+	/* Odd length pads with a zero byte; a buffer with its checksum in it sums to zero. */
+	uint8_t e[5] = {0x12, 0x34, 0x56, 0, 0};
+	KT_ASSERT_EQ(inet_fold(inet_sum(e, 3, 0)), (uint16_t)~(0x1234 + 0x5600));
+	uint8_t f[10] = {0x45, 0, 0, 0x1c, 0, 1, 0, 0, 64, 17};
+	uint16_t c = inet_fold(inet_sum(f, 10, 0));
+	f[8] = 0; /* not the field: recompute over a copy with the checksum appended */
+	f[8] = 64;
+	uint8_t g[12];
+	memcpy(g, f, 10);
+	net_put16(g + 10, c);
+	KT_ASSERT_EQ(inet_fold(inet_sum(g, 12, 0)), 0);
+}
+
+KTEST(net, handshake_data_close_time_wait)
+{
+	KT_ASSERT_EQ(pair_init(&P, NULL), 0);
+	struct tcp_sock *ca, *cb, *lb;
+	KT_ASSERT(connected(&ca, &cb, &lb));
+	fill_big();
+	KT_ASSERT_EQ(transfer(ca, cb, 100000, 5000), 100000);
+	KT_ASSERT_EQ(memcmp(got, big, 100000), 0);
+	KT_ASSERT_EQ(transfer(cb, ca, 50000, 5000), 50000);
+	KT_ASSERT_EQ(memcmp(got, big, 50000), 0);
+	/* A closes first: FIN_WAIT_1 -> FIN_WAIT_2; B reads EOF (CLOSE_WAIT), closes (LAST_ACK). */
+	KT_ASSERT_EQ(tcp_shutdown(ca), 0);
+	pair_run(&P, 5);
+	KT_ASSERT_EQ(sock_state(ca), TCP_FIN_WAIT_2);
+	KT_ASSERT_EQ(sock_state(cb), TCP_CLOSE_WAIT);
+	uint8_t b[4];
+	KT_ASSERT_EQ(tcp_recv(cb, b, 4), 0);
+	KT_ASSERT_EQ(tcp_send(ca, b, 4), -EPIPE);
+	tcp_close(cb);
+	pair_run(&P, 5);
+	KT_ASSERT_EQ(sock_state(ca), TCP_TIME_WAIT);
+	KT_ASSERT_EQ(B->st.tcp.nsocks, 1u); /* only the listener: B's side is gone after LAST_ACK */
+	/* TIME_WAIT lasts 2 MSL (MSL 1 s here), then the connection is closed. */
+	pair_run(&P, 1990);
+	KT_ASSERT_EQ(sock_state(ca), TCP_TIME_WAIT);
+	pair_run(&P, 20);
+	KT_ASSERT_EQ(sock_state(ca), TCP_CLOSED);
+	tcp_close(ca);
+	tcp_close(lb);
+	KT_ASSERT_EQ(A->st.tcp.nsocks + B->st.tcp.nsocks, 0u);
+	pair_fini(&P);
+}
+
+KTEST(net, simultaneous_open_and_close)
+{
+	KT_ASSERT_EQ(pair_init(&P, NULL), 0);
+	struct tcp_sock *a = tcp_socket(&A->st.tcp), *b = tcp_socket(&B->st.tcp);
+	KT_ASSERT_EQ(tcp_bind(a, 1111), 0);
+	KT_ASSERT_EQ(tcp_bind(b, 2222), 0);
+	/* Both SYNs are in flight before either arrives (RFC 9293 figure 7). */
+	KT_ASSERT_EQ(tcp_connect(a, PAIR_B, 2222), -EINPROGRESS);
+	KT_ASSERT_EQ(tcp_connect(b, PAIR_A, 1111), -EINPROGRESS);
+	pair_run(&P, 0);
+	pair_run(&P, 1100); /* the first SYNs meet ARP; the retransmitted ones cross */
+	KT_ASSERT_EQ(sock_state(a), TCP_ESTABLISHED);
+	KT_ASSERT_EQ(sock_state(b), TCP_ESTABLISHED);
+	KT_ASSERT_EQ(tcp_send(a, "hi", 2), 2);
+	pair_run(&P, 50);
+	uint8_t buf[4];
+	KT_ASSERT_EQ(tcp_recv(b, buf, 4), 2);
+	/* Both close at once: FIN_WAIT_1 -> CLOSING -> TIME_WAIT on both sides (figure 13). */
+	tcp_shutdown(a);
+	tcp_shutdown(b);
+	KT_ASSERT_EQ(sock_state(a), TCP_FIN_WAIT_1);
+	pair_run(&P, 0);
+	pair_run(&P, 3);
+	KT_ASSERT_EQ(sock_state(a), TCP_TIME_WAIT);
+	KT_ASSERT_EQ(sock_state(b), TCP_TIME_WAIT);
+	tcp_close(a);
+	tcp_close(b);
+	pair_run(&P, 2100);
+	KT_ASSERT_EQ(A->st.tcp.nsocks + B->st.tcp.nsocks, 0u);
+	pair_fini(&P);
+}
+
+KTEST(net, close_in_syn_received_sends_fin_once_established)
+{
+	/* Regression (found by the fuzzer): a socket closed in SYN_RECEIVED stayed ESTABLISHED
+	 * forever as an orphan. RFC 9293 3.10.4: it sends FIN once established. */
+	KT_ASSERT_EQ(pair_init(&P, NULL), 0);
+	struct tcp_sock *a = tcp_socket(&A->st.tcp), *b = tcp_socket(&B->st.tcp);
+	tcp_bind(a, 1111);
+	tcp_bind(b, 2222);
+	eth_output_ipv4(&A->st.eth, PAIR_B, ip_alloc(&A->st.ip)); /* resolve ARP first: SYNs cross at once */
+	pair_run(&P, 5);
+	tcp_connect(a, PAIR_B, 2222);
+	tcp_connect(b, PAIR_A, 1111);
+	pair_deliver(&P); /* SYNs delivered: both SYN_RECEIVED, SYN-ACKs in flight */
+	KT_ASSERT_EQ(sock_state(a), TCP_SYN_RECEIVED);
+	tcp_close(a);
+	pair_run(&P, 10);
+	KT_ASSERT_EQ(sock_state(b), TCP_CLOSE_WAIT);
+	tcp_close(b);
+	pair_run(&P, 2100);
+	KT_ASSERT_EQ(A->st.tcp.nsocks + B->st.tcp.nsocks, 0u);
+	pair_fini(&P);
+}
+
+KTEST(net, refused_and_rst_rules)
+{
+	KT_ASSERT_EQ(pair_init(&P, NULL), 0);
+	struct tcp_sock *a = tcp_socket(&A->st.tcp);
+	tcp_connect(a, PAIR_B, 9); /* nothing listens: RST+ACK, ECONNREFUSED */
+	pair_run(&P, 20);
+	struct tcp_info ti;
+	tcp_get_info(a, &ti);
+	KT_ASSERT_EQ(ti.state, TCP_CLOSED);
+	KT_ASSERT_EQ(ti.error, ECONNREFUSED);
+	uint8_t b[2];
+	KT_ASSERT_EQ(tcp_recv(a, b, 2), -ECONNREFUSED);
+	tcp_close(a);
+	struct tcp_sock *ca, *cb, *lb;
+	KT_ASSERT(connected(&ca, &cb, &lb));
+	tcp_get_info(cb, &ti);
+	/* RFC 5961 3.2: an in-window RST that is not exactly rcv_nxt gets a challenge ACK. */
+	uint64_t ch = B->st.tcp.stats.challenge_acks;
+	pair_inject_tcp(&P, 1, ti.rport, 80, ti.rcv_nxt + 100, 0, 0x04, 0, NULL, 0);
+	pair_run(&P, 2);
+	KT_ASSERT_EQ(B->st.tcp.stats.challenge_acks, ch + 1);
+	KT_ASSERT_EQ(sock_state(cb), TCP_ESTABLISHED);
+	/* A SYN on an established connection: also a challenge ACK (RFC 5961 4.2). */
+	pair_inject_tcp(&P, 1, ti.rport, 80, ti.rcv_nxt, 0, 0x02, 1000, NULL, 0);
+	pair_run(&P, 2);
+	KT_ASSERT_EQ(B->st.tcp.stats.challenge_acks, ch + 2);
+	KT_ASSERT_EQ(sock_state(cb), TCP_ESTABLISHED);
+	/* A RST outside the window is ignored; exactly at rcv_nxt it resets. */
+	pair_inject_tcp(&P, 1, ti.rport, 80, ti.rcv_nxt + 1000000, 0, 0x04, 0, NULL, 0);
+	pair_run(&P, 2);
+	KT_ASSERT_EQ(sock_state(cb), TCP_ESTABLISHED);
+	pair_inject_tcp(&P, 1, ti.rport, 80, ti.rcv_nxt, 0, 0x04, 0, NULL, 0);
+	pair_run(&P, 2);
+	tcp_get_info(cb, &ti);
+	KT_ASSERT_EQ(ti.state, TCP_CLOSED);
+	KT_ASSERT_EQ(ti.error, ECONNRESET);
+	/* Closing with unread data sends RST, not FIN (RFC 2525 2.17). */
+	tcp_close(cb);
+	KT_ASSERT_EQ(tcp_send(ca, "xyz", 3), 3);
+	pair_run(&P, 50);
+	KT_ASSERT_EQ(sock_state(ca), TCP_CLOSED); /* B had no connection any more: it answered RST */
+	tcp_get_info(ca, &ti);
+	KT_ASSERT_EQ(ti.error, ECONNRESET);
+	tcp_close(ca);
+	tcp_close(lb);
+	pair_fini(&P);
+}
+
+static int drop_nth_data(struct pair *p, int from, const uint8_t *f, uint16_t len)
+{
+	if (from != 0 || frame_tcp(f, len, NULL, NULL) <= 0) return 0;
+	p->drop_count++;
+	/* drop_arg: a bit mask of which data segments (1-based, up to 62) to drop. */
+	return p->drop_count < 63 && (p->drop_arg >> p->drop_count & 1);
+}
+
+KTEST(net, rto_retransmission_after_a_lost_segment)
+{
+	KT_ASSERT_EQ(pair_init(&P, NULL), 0);
+	struct tcp_sock *ca, *cb, *lb;
+	KT_ASSERT(connected(&ca, &cb, &lb));
+	P.drop = drop_nth_data;
+	P.drop_arg = 1L << 1; /* the only data segment */
+	KT_ASSERT_EQ(tcp_send(ca, "lost once", 9), 9);
+	pair_run(&P, 150);
+	uint8_t b[16];
+	KT_ASSERT_EQ(tcp_recv(cb, b, 16), -EAGAIN);
+	pair_run(&P, 1100); /* initial RTO: the first RTT sample gives max(200 ms, srtt + 4 rttvar) */
+	KT_ASSERT_EQ(tcp_recv(cb, b, 16), 9);
+	KT_ASSERT_EQ(memcmp(b, "lost once", 9), 0);
+	KT_ASSERT_EQ(A->st.tcp.stats.timeouts, 1u);
+	struct tcp_info ti;
+	tcp_get_info(ca, &ti);
+	KT_ASSERT_EQ(ti.retransmits, 1u);
+	P.drop = NULL;
+	tcp_abort(ca);
+	tcp_abort(cb);
+	tcp_close(lb);
+	pair_fini(&P);
+}
+
+KTEST(net, fast_retransmit_and_newreno_partial_ack)
+{
+	KT_ASSERT_EQ(pair_init(&P, NULL), 0);
+	struct tcp_sock *ca, *cb, *lb;
+	KT_ASSERT(connected(&ca, &cb, &lb));
+	fill_big();
+	KT_ASSERT_EQ(transfer(ca, cb, 60000, 3000), 60000); /* open cwnd */
+	P.drop = drop_nth_data;
+	P.drop_count = 0;
+	P.drop_arg = 1L << 3 | 1L << 6; /* two holes in one window */
+	uint64_t to = A->st.tcp.stats.timeouts;
+	KT_ASSERT_EQ(transfer(ca, cb, 30000, 3000), 30000);
+	KT_ASSERT_EQ(memcmp(got, big, 30000), 0);
+	KT_ASSERT_EQ(A->st.tcp.stats.fast_retransmits, 1u);
+	KT_ASSERT(A->st.tcp.stats.partial_acks >= 1);
+	KT_ASSERT_EQ(A->st.tcp.stats.timeouts, to); /* recovered without a timeout */
+	KT_ASSERT(B->st.tcp.stats.ooo_segs >= 2);
+	P.drop = NULL;
+	tcp_abort(ca);
+	tcp_abort(cb);
+	tcp_close(lb);
+	pair_fini(&P);
+}
+
+static int drop_from_a(struct pair *p, int from, const uint8_t *f, uint16_t len)
+{
+	(void)p; (void)f; (void)len;
+	return from == 0;
+}
+
+static int drop_from_b(struct pair *p, int from, const uint8_t *f, uint16_t len)
+{
+	(void)p; (void)f; (void)len;
+	return from == 1;
+}
+
+KTEST(net, rto_backs_off_then_gives_up)
+{
+	struct tcp_config c;
+	tcp_config_default(&c);
+	c.sndbuf = c.rcvbuf = 16384;
+	c.data_retries = 4;
+	KT_ASSERT_EQ(pair_init(&P, &c), 0);
+	struct tcp_sock *ca, *cb, *lb;
+	KT_ASSERT(connected(&ca, &cb, &lb));
+	P.drop = drop_from_a;
+	tcp_send(ca, "x", 1);
+	/* RTO 200 ms (the minimum after a ~0 ms RTT), doubling: 200+400+800+1600+3200 = 6.2 s. */
+	pair_run(&P, 6100);
+	KT_ASSERT_EQ(sock_state(ca), TCP_ESTABLISHED);
+	KT_ASSERT_EQ(A->st.tcp.stats.timeouts, 4u);
+	pair_run(&P, 200);
+	struct tcp_info ti;
+	tcp_get_info(ca, &ti);
+	KT_ASSERT_EQ(ti.state, TCP_CLOSED);
+	KT_ASSERT_EQ(ti.error, ETIMEDOUT);
+	P.drop = NULL;
+	tcp_close(ca);
+	tcp_abort(cb);
+	tcp_close(lb);
+	pair_fini(&P);
+}
+
+KTEST(net, nagle_coalesces_and_nodelay_does_not)
+{
+	KT_ASSERT_EQ(pair_init(&P, NULL), 0);
+	struct tcp_sock *ca, *cb, *lb;
+	KT_ASSERT(connected(&ca, &cb, &lb));
+	uint64_t before = A->data_segs_sent;
+	/* Ten one-byte writes: the first goes out, the rest wait for its ACK (delayed 40 ms). */
+	for (int i = 0; i < 10; i++) {
+		tcp_send(ca, "n", 1);
+		pair_run(&P, 1);
+	}
+	KT_ASSERT_EQ(A->data_segs_sent - before, 1u);
+	pair_run(&P, 100);
+	KT_ASSERT_EQ(A->data_segs_sent - before, 2u);
+	uint8_t b[32];
+	KT_ASSERT_EQ(tcp_recv(cb, b, 32), 10);
+	tcp_setopt(ca, TCP_OPT_NODELAY, 1);
+	before = A->data_segs_sent;
+	for (int i = 0; i < 10; i++) {
+		tcp_send(ca, "d", 1);
+		pair_run(&P, 1);
+	}
+	KT_ASSERT_EQ(A->data_segs_sent - before, 10u);
+	tcp_abort(ca);
+	tcp_abort(cb);
+	tcp_close(lb);
+	pair_fini(&P);
+}
+
+KTEST(net, delayed_ack_waits_40ms_or_two_segments)
+{
+	KT_ASSERT_EQ(pair_init(&P, NULL), 0);
+	struct tcp_sock *ca, *cb, *lb;
+	KT_ASSERT(connected(&ca, &cb, &lb));
+	uint64_t acks = B->pure_acks_sent;
+	tcp_send(ca, "one", 3);
+	pair_run(&P, 30);
+	KT_ASSERT_EQ(B->pure_acks_sent, acks);
+	pair_run(&P, 15);
+	KT_ASSERT_EQ(B->pure_acks_sent, acks + 1);
+	/* Two full segments at once: ACKed without waiting. */
+	fill_big();
+	tcp_setopt(ca, TCP_OPT_NODELAY, 1);
+	acks = B->pure_acks_sent;
+	KT_ASSERT_EQ(tcp_send(ca, big, 2896), 2896); /* 2 x MSS 1448 */
+	pair_run(&P, 2);
+	KT_ASSERT_EQ(B->pure_acks_sent, acks + 1);
+	tcp_abort(ca);
+	tcp_abort(cb);
+	tcp_close(lb);
+	pair_fini(&P);
+}
+
+KTEST(net, zero_window_persist_then_resume)
+{
+	KT_ASSERT_EQ(pair_init(&P, NULL), 0);
+	struct tcp_sock *ca, *cb, *lb;
+	KT_ASSERT(connected(&ca, &cb, &lb));
+	fill_big();
+	/* B does not read: its 32 KiB window fills, A probes the zero window. */
+	long sent = 0;
+	for (int t = 0; t < 3000; t++) {
+		int k = tcp_send(ca, big + sent, (uint32_t)(100000 - sent));
+		if (k > 0) sent += k;
+		pair_run(&P, 1);
+	}
+	struct tcp_info ti;
+	tcp_get_info(cb, &ti);
+	KT_ASSERT_EQ(ti.rcv_wnd, 0u);
+	KT_ASSERT_EQ(ti.unread, 32768u);
+	KT_ASSERT(A->st.tcp.stats.persist_probes >= 2);
+	KT_ASSERT_EQ(sock_state(ca), TCP_ESTABLISHED);
+	/* Reading opens the window (an update is sent) and the rest flows. */
+	long recvd = 0;
+	for (int t = 0; t < 5000 && recvd < 100000; t++) {
+		int k;
+		while ((k = tcp_recv(cb, got + recvd, (uint32_t)(100000 - recvd))) > 0) recvd += k;
+		if (sent < 100000 && (k = tcp_send(ca, big + sent, (uint32_t)(100000 - sent))) > 0) sent += k;
+		pair_run(&P, 1);
+	}
+	KT_ASSERT_EQ(recvd, 100000);
+	KT_ASSERT_EQ(memcmp(got, big, 100000), 0);
+	tcp_abort(ca);
+	tcp_abort(cb);
+	tcp_close(lb);
+	pair_fini(&P);
+}
+
+KTEST(net, keepalive_detects_a_dead_peer)
+{
+	struct tcp_config c;
+	tcp_config_default(&c);
+	c.sndbuf = c.rcvbuf = 16384;
+	c.keep_idle_ms = 5000;
+	c.keep_intvl_ms = 1000;
+	c.keep_probes = 3;
+	KT_ASSERT_EQ(pair_init(&P, &c), 0);
+	struct tcp_sock *ca, *cb, *lb;
+	KT_ASSERT(connected(&ca, &cb, &lb));
+	tcp_setopt(ca, TCP_OPT_KEEPALIVE, 1);
+	/* A live peer answers the probes: still up after many idle periods. */
+	pair_run(&P, 20000);
+	KT_ASSERT_EQ(sock_state(ca), TCP_ESTABLISHED);
+	KT_ASSERT(A->st.tcp.stats.keepalive_probes >= 3);
+	/* A dead one: idle 5 s + 3 probes 1 s apart, then ETIMEDOUT. */
+	P.drop = drop_from_b;
+	pair_run(&P, 9500);
+	struct tcp_info ti;
+	tcp_get_info(ca, &ti);
+	KT_ASSERT_EQ(ti.state, TCP_CLOSED);
+	KT_ASSERT_EQ(ti.error, ETIMEDOUT);
+	P.drop = NULL;
+	tcp_close(ca);
+	tcp_abort(cb);
+	tcp_close(lb);
+	pair_fini(&P);
+}
+
+KTEST(net, backlog_is_bounded_and_syn_flood_evicts_embryos)
+{
+	KT_ASSERT_EQ(pair_init(&P, NULL), 0);
+	struct tcp_sock *lb = tcp_socket(&B->st.tcp);
+	tcp_bind(lb, 80);
+	tcp_listen(lb, 2);
+	struct tcp_sock *c[5];
+	for (int i = 0; i < 5; i++) {
+		c[i] = tcp_socket(&A->st.tcp);
+		tcp_connect(c[i], PAIR_B, 80);
+	}
+	pair_run(&P, 1500);
+	/* The accept queue holds the backlog (2); the other handshakes wait at the server (their
+	 * final ACKs are dropped, the SYN-ACKs retransmitted) or their SYNs are dropped. */
+	int err, accepted = 0;
+	struct tcp_sock *q[3];
+	for (int i = 0; i < 3; i++) q[i] = tcp_accept(lb, &err);
+	KT_ASSERT_NOTNULL(q[0]);
+	KT_ASSERT_NOTNULL(q[1]);
+	KT_ASSERT_NULL(q[2]);
+	KT_ASSERT_EQ(err, -EAGAIN);
+	KT_ASSERT(B->st.tcp.stats.syn_dropped >= 1);
+	KT_ASSERT_EQ(B->st.tcp.stats.embryos_evicted, 0u);
+	tcp_close(q[0]);
+	tcp_close(q[1]);
+	accepted = 2;
+	for (int t = 0; t < 20000 && accepted < 5; t++) {
+		struct tcp_sock *s = tcp_accept(lb, &err);
+		if (s) {
+			accepted++;
+			tcp_close(s);
+		}
+		pair_run(&P, 1);
+	}
+	KT_ASSERT_EQ(accepted, 5);
+	/* A flood of SYNs from ports that never answer (B's SYN-ACKs are lost): embryos stay at
+	 * most syn_backlog, the oldest evicted. */
+	pair_run(&P, 10);
+	uint32_t base = B->st.tcp.nsocks;
+	P.drop = drop_from_b;
+	for (int i = 0; i < 1000; i++) pair_inject_tcp(&P, 1, (uint16_t)(10000 + i), 80, (uint32_t)i * 7777, 0, 0x02, 1000, NULL, 0), pair_run(&P, 0);
+	KT_ASSERT(B->st.tcp.nsocks <= base + B->st.tcp.cfg.syn_backlog);
+	KT_ASSERT(B->st.tcp.stats.embryos_evicted >= 1000 - B->st.tcp.cfg.syn_backlog);
+	P.drop = NULL;
+	/* A real client still gets in. */
+	struct tcp_sock *late = tcp_socket(&A->st.tcp);
+	tcp_connect(late, PAIR_B, 80);
+	pair_run(&P, 20);
+	KT_ASSERT_EQ(sock_state(late), TCP_ESTABLISHED);
+	for (int i = 0; i < 5; i++) tcp_abort(c[i]);
+	tcp_abort(late);
+	tcp_close(lb);
+	pair_fini(&P);
+}
+
+KTEST(net, window_scaling_and_timestamps_negotiated)
+{
+	struct tcp_config c;
+	tcp_config_default(&c);
+	c.sndbuf = c.rcvbuf = 256 << 10;
+	KT_ASSERT_EQ(pair_init(&P, &c), 0);
+	struct tcp_sock *ca, *cb, *lb;
+	KT_ASSERT(connected(&ca, &cb, &lb));
+	struct tcp_info ti;
+	tcp_get_info(ca, &ti);
+	KT_ASSERT_EQ(ti.rcv_wscale, 3); /* 256 KiB >> 3 fits 16 bits */
+	KT_ASSERT_EQ(ti.snd_wscale, 3);
+	KT_ASSERT_EQ(ti.timestamps, 1);
+	KT_ASSERT_EQ(ti.mss, 1448);
+	KT_ASSERT_EQ(ti.snd_wnd, 65535u); /* from the SYN-ACK, never scaled */
+	fill_big();
+	KT_ASSERT_EQ(transfer(ca, cb, 200000, 2000), 200000);
+	KT_ASSERT_EQ(memcmp(got, big, 200000), 0);
+	tcp_get_info(ca, &ti);
+	KT_ASSERT(ti.cwnd > 65535);      /* more than an unscaled window in flight was allowed */
+	KT_ASSERT(ti.snd_wnd > 65535);   /* B's later segments carry the scaled window */
+	tcp_abort(ca);
+	tcp_abort(cb);
+	tcp_close(lb);
+	pair_fini(&P);
+}
+
+/* A UDP datagram from B to A built by hand and cut into IPv4 fragments. */
+static void send_frags(int order, uint16_t id, int overlap)
+{
+	static uint8_t dg[3008];
+	uint16_t ulen = 3008;
+	net_put16(dg, 4000);
+	net_put16(dg + 2, 5000);
+	net_put16(dg + 4, ulen);
+	net_put16(dg + 6, 0);
+	for (int i = 8; i < ulen; i++) dg[i] = (uint8_t)i;
+	net_put16(dg + 6, inet_fold(inet_sum(dg, ulen, inet_pseudo_sum(PAIR_B, PAIR_A, IP_PROTO_UDP, ulen))));
+	const uint16_t offs[3] = {0, 1200, 2400};
+	for (int k = 0; k < 3; k++) {
+		int i = order ? 2 - k : k;
+		uint16_t off = offs[i], n = (uint16_t)(i == 2 ? ulen - off : 1200);
+		if (overlap && i == 1) off = (uint16_t)(off - 8);
+		struct netbuf *nb = netbuf_alloc(&A->pool);
+		uint8_t *f = netbuf_data(nb);
+		memcpy(f, A->dev.mac, 6);
+		memcpy(f + 6, B->dev.mac, 6);
+		net_put16(f + 12, ETH_TYPE_IPV4);
+		uint8_t *ip = f + 14;
+		memset(ip, 0, 20);
+		ip[0] = 0x45;
+		net_put16(ip + 2, (uint16_t)(20 + n));
+		net_put16(ip + 4, id);
+		net_put16(ip + 6, (uint16_t)((i < 2 ? 0x2000 : 0) | off / 8));
+		ip[8] = 64;
+		ip[9] = IP_PROTO_UDP;
+		net_put32(ip + 12, PAIR_B);
+		net_put32(ip + 16, PAIR_A);
+		net_put16(ip + 10, inet_fold(inet_sum(ip, 20, 0)));
+		memcpy(ip + 20, dg + offs[i], n);
+		nb->len = (uint16_t)(34 + n);
+		A->rxq[A->nrx++] = nb;
+	}
+}
+
+KTEST(net, ipv4_reassembly_in_any_order_overlap_dropped_timeout_frees)
+{
+	KT_ASSERT_EQ(pair_init(&P, NULL), 0);
+	int err;
+	struct udp_sock *u = udp_open(&A->st.udp, 5000, &err);
+	KT_ASSERT_NOTNULL(u);
+	static uint8_t buf[4000];
+	uint32_t src;
+	uint16_t sport;
+	send_frags(0, 1, 0);
+	pair_run(&P, 1);
+	KT_ASSERT_EQ(udp_recvfrom(u, buf, sizeof(buf), &src, &sport), 3000);
+	KT_ASSERT_EQ(src, PAIR_B);
+	KT_ASSERT_EQ(sport, 4000);
+	KT_ASSERT_EQ(buf[0], 8);
+	KT_ASSERT_EQ(buf[2999], (uint8_t)3007);
+	send_frags(1, 2, 0); /* reversed */
+	pair_run(&P, 1);
+	KT_ASSERT_EQ(udp_recvfrom(u, buf, sizeof(buf), &src, &sport), 3000);
+	send_frags(0, 3, 1); /* overlapping middle fragment: the datagram is dropped */
+	pair_run(&P, 1);
+	KT_ASSERT_EQ(udp_recvfrom(u, buf, sizeof(buf), &src, &sport), -EAGAIN);
+	pair_run(&P, 30001); /* the last fragment started a new context, which times out */
+	KT_ASSERT_EQ(A->st.ip.stats.reasm_timeouts, 1u);
+	/* An incomplete datagram is freed after the reassembly timeout (30 s). */
+	send_frags(0, 4, 0);
+	A->nrx--; /* lose the last fragment */
+	netbuf_free(&A->pool, A->rxq[A->nrx]);
+	pair_run(&P, 1);
+	KT_ASSERT_EQ(A->st.ip.reasm[0].used + A->st.ip.reasm[1].used + A->st.ip.reasm[2].used + A->st.ip.reasm[3].used, 1);
+	pair_run(&P, 30001);
+	KT_ASSERT_EQ(A->st.ip.stats.reasm_timeouts, 2u);
+	KT_ASSERT_EQ(A->st.ip.reasm[0].used + A->st.ip.reasm[1].used + A->st.ip.reasm[2].used + A->st.ip.reasm[3].used, 0);
+	udp_close(u);
+	pair_fini(&P);
+}
+
+KTEST(net, arp_resolves_caches_and_expires)
+{
+	KT_ASSERT_EQ(pair_init(&P, NULL), 0);
+	uint8_t mac[6];
+	KT_ASSERT_EQ(eth_arp_lookup(&A->st.eth, PAIR_B, mac), -ENOENT);
+	int err;
+	struct udp_sock *ua = udp_open(&A->st.udp, 1, &err), *ub = udp_open(&B->st.udp, 2, &err);
+	/* Three datagrams wait in the pending queue while ARP resolves, then all go. */
+	for (int i = 0; i < 3; i++) KT_ASSERT_EQ(udp_sendto(ua, PAIR_B, 2, "abc", 3), 3);
+	KT_ASSERT_EQ(A->st.eth.stats.arp_requests_sent, 1u);
+	pair_run(&P, 2);
+	KT_ASSERT_EQ(eth_arp_lookup(&A->st.eth, PAIR_B, mac), 0);
+	KT_ASSERT_EQ(mac[5], 2);
+	uint8_t b[8];
+	for (int i = 0; i < 3; i++) KT_ASSERT_EQ(udp_recvfrom(ub, b, 8, NULL, NULL), 3);
+	/* B learned A from the request (RFC 826: the target merges the sender). */
+	KT_ASSERT_EQ(eth_arp_lookup(&B->st.eth, PAIR_A, mac), 0);
+	pair_run(&P, 60001);
+	KT_ASSERT_EQ(eth_arp_lookup(&A->st.eth, PAIR_B, mac), -ENOENT);
+	/* An address nobody has: 3 requests 1 s apart, then the held packet is dropped. */
+	udp_sendto(ua, 0x0a000009u, 2, "x", 1);
+	pair_run(&P, 3100);
+	KT_ASSERT_EQ(A->st.eth.stats.arp_unresolved_drops, 1u);
+	KT_ASSERT_EQ(A->pool.nfree, A->pool.count);
+	udp_close(ua);
+	udp_close(ub);
+	pair_fini(&P);
+}
