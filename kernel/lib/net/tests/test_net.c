@@ -47,6 +47,33 @@ static long transfer(struct tcp_sock *s, struct tcp_sock *r, long n, uint32_t li
 	return recvd;
 }
 
+KTEST(net, netbuf_pool_exhausts_and_refills)
+{
+	KT_ASSERT_EQ(pair_init(&P, NULL), 0);
+	struct netbuf_pool *pool = &A->pool;
+	uint32_t n = pool->nfree;
+	struct netbuf *first = netbuf_alloc(pool);
+	KT_ASSERT_NOTNULL(first);
+	KT_ASSERT_EQ(first->off, NETBUF_HEADROOM);
+	KT_ASSERT_EQ(first->len, 0);
+	KT_ASSERT_NOTNULL(netbuf_push(first, 20));
+	KT_ASSERT_EQ(first->len, 20);
+	KT_ASSERT_NULL(netbuf_push(first, NETBUF_HEADROOM)); /* only 108 bytes of headroom left */
+	KT_ASSERT_NOTNULL(netbuf_pull(first, 20));
+	KT_ASSERT_NULL(netbuf_pull(first, 1));
+	uint32_t got = 1;
+	while (netbuf_alloc(pool)) got++;
+	KT_ASSERT_EQ(got, n);
+	KT_ASSERT_EQ(pool->nfree, 0u);
+	/* With the pool empty the stack drops what it cannot send rather than failing. */
+	struct tcp_sock *a = tcp_socket(&A->st.tcp);
+	KT_ASSERT_EQ(tcp_connect(a, PAIR_B, 80), -EINPROGRESS);
+	tcp_close(a);
+	netbuf_pool_fini(pool);
+	KT_ASSERT_EQ(netbuf_pool_init(pool, &P.env, PAIR_QUEUE + 64, 2048), 0);
+	pair_fini(&P);
+}
+
 KTEST(net, config_parameters)
 {
 	struct net_config c;
