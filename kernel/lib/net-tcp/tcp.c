@@ -276,7 +276,10 @@ static void tcp_output(struct tcp_sock *s)
 	uint32_t fin_at = s->snd_una + s->slen; /* sequence number of our FIN once queued */
 	for (;;) {
 		uint32_t sent = s->snd_nxt - s->snd_una;      /* includes a sent FIN */
-		uint32_t wnd = s->snd_wnd < s->cwnd ? s->snd_wnd : s->cwnd;
+		/* Limited transmit (RFC 3042): the first two duplicate ACKs each let one new segment
+		 * out beyond cwnd, so a small window still gets its third duplicate ACK. */
+		uint32_t cw = s->cwnd + (!s->in_recovery && s->dupacks < 3 ? (uint32_t)s->dupacks * s->mss : 0);
+		uint32_t wnd = s->snd_wnd < cw ? s->snd_wnd : cw;
 		uint32_t usable = wnd > sent ? wnd - sent : 0;
 		uint32_t avail = s->slen > sent ? s->slen - sent : 0;
 		uint32_t n = avail < s->mss ? avail : s->mss;
