@@ -28,7 +28,8 @@ struct tcp_sock {
 	struct tcp_sock *next;        /* st->socks */
 	struct tcp_stack *st;
 	uint8_t state;
-	uint8_t app_owned;            /* the app still holds the pointer */
+	uint8_t app_owned;            /* the app holds the pointer (not yet for the accept queue) */
+	uint8_t app_closed;           /* the app called close: nobody will read any more */
 	uint8_t nodelay, keepalive, ts_ok, ws_ok, snd_wscale, rcv_wscale;
 	uint8_t fin_queued, fin_pending, in_recovery, dupacks, ack_pending, keep_sent;
 	uint8_t retries, rtt_active, fin_rcvd;
@@ -756,7 +757,7 @@ static void established_from_synrcvd(struct tcp_sock *s)
 static void orphan_fin_wait2(struct tcp_sock *s)
 {
 	/* Nobody will read: do not wait forever for the peer's FIN (Linux: tcp_fin_timeout). */
-	if (s->state == TCP_FIN_WAIT_2 && !s->app_owned) s->t_2msl = now(s->st) + s->st->cfg.fin_wait2_ms;
+	if (s->state == TCP_FIN_WAIT_2 && s->app_closed) s->t_2msl = now(s->st) + s->st->cfg.fin_wait2_ms;
 }
 
 static void conn_input(struct tcp_sock *s, const struct seg *g)
@@ -848,8 +849,9 @@ static void conn_input(struct tcp_sock *s, const struct seg *g)
 	}
 	/* Seventh: segment text. */
 	if (g->dlen && (s->state == TCP_ESTABLISHED || s->state == TCP_FIN_WAIT_1 || s->state == TCP_FIN_WAIT_2)) {
-		if (!s->app_owned) {
-			/* Closed by the app: nobody will read this (RFC 9293 3.6, RFC 2525 2.17). */
+		if (s->app_closed) {
+			/* Closed by the app: nobody will read this (RFC 9293 3.6, RFC 2525 2.17). A
+			 * connection still in the accept queue is not closed: its data waits. */
 			reset_conn(s, 0);
 			return;
 		}
@@ -1172,6 +1174,7 @@ static void close_listener(struct tcp_sock *l)
 void tcp_close(struct tcp_sock *s)
 {
 	s->app_owned = 0;
+	s->app_closed = 1;
 	switch (s->state) {
 	case TCP_LISTEN: close_listener(s); return;
 	case TCP_CLOSED:
@@ -1189,6 +1192,7 @@ void tcp_close(struct tcp_sock *s)
 void tcp_abort(struct tcp_sock *s)
 {
 	s->app_owned = 0;
+	s->app_closed = 1;
 	if (s->state == TCP_LISTEN) close_listener(s);
 	else if (s->state >= TCP_SYN_RECEIVED && s->state != TCP_TIME_WAIT) reset_conn(s, 0);
 	else drop_conn(s, 0);

@@ -40,6 +40,16 @@ function harnessOk(r: { status: number | null; out: string; err: string }): Reco
   return fields(r.out);
 }
 
+/** Python: read the socket s to EOF and print "GOT <bytes> <sha256>". */
+const readAllPy = `
+h = hashlib.sha256(); n = 0
+while True:
+    b = s.recv(65536)
+    if not b: break
+    h.update(b); n += len(b)
+print("GOT", n, h.hexdigest())
+`;
+
 const pyClient = (ip: string, port: number, body: string) => `
 import socket, hashlib, os, sys, time
 s = socket.create_connection(("${ip}", ${port}), timeout=30)
@@ -97,8 +107,7 @@ c.close(); print("PY", n, h.hexdigest())
 
 test("the stack connects to Linux (active open), data both ways, MSS/window scale/timestamps negotiated", opts(60_000), () =>
   withNs(async (ns) => {
-    const server = ns.python(pyEchoServer(ns.linuxIp, 8000));
-    await new Promise((r) => setTimeout(r, 300));
+    const server = (await ns.pythonServer(pyEchoServer(ns.linuxIp, 8000))).done;
     const h = await ns.harness(exe, ["--timeout-ms", "40000", "connect", ns.linuxIp, "8000", "400000"]);
     const f = harnessOk(await h.done);
     const py = await server;
@@ -186,14 +195,7 @@ test("retransmission after a dropped segment, in each direction", opts(60_000), 
   withNs(async (ns) => {
     // The stack's 5th data segment is dropped on the way out: it must retransmit it.
     const h = await ns.harness(exe, ["--timeout-ms", "30000", "--drop-tx-data", "5", "source", "7005", "200000"]);
-    const out = await ns.python(pyClient(ns.stackIp, 7005, `
-h = hashlib.sha256(); n = 0
-while True:
-    b = s.recv(65536)
-    if not b: break
-    h.update(b); n += len(b)
-print("GOT", n, h.hexdigest())
-`));
+    const out = await ns.python(pyClient(ns.stackIp, 7005, readAllPy));
     const f = harnessOk(await h.done);
     assert.match(out, new RegExp(`^GOT 200000 ${f.sha256}$`, "m"));
     assert.equal(f["faults.tx_dropped"], "1");
@@ -218,14 +220,7 @@ test(`${transferBytes} bytes each way intact under 5% loss, 2% reordering, 1% du
   withNs(async (ns) => {
     const t0 = Date.now();
     const h = await ns.harness(exe, ["--seed", "11", ...faultArgs, "--timeout-ms", "1700000", "source", "7007", String(transferBytes)]);
-    const out = await ns.python(pyClient(ns.stackIp, 7007, `
-h = hashlib.sha256(); n = 0
-while True:
-    b = s.recv(65536)
-    if not b: break
-    h.update(b); n += len(b)
-print("GOT", n, h.hexdigest())
-`), 1_700_000);
+    const out = await ns.python(pyClient(ns.stackIp, 7007, readAllPy), 1_700_000);
     const f = harnessOk(await h.done);
     assert.match(out, new RegExp(`^GOT ${transferBytes} ${f.sha256}$`, "m"));
     assert.ok(Number(f["faults.tx_dropped"]) > 0 && Number(f["faults.duplicated"]) > 0 && Number(f["faults.reordered"]) > 0);
@@ -250,14 +245,7 @@ print("SENT", h.hexdigest())
 test("corrupted frames are dropped by the checksums, the data stays intact", opts(120_000), () =>
   withNs(async (ns) => {
     const h = await ns.harness(exe, ["--seed", "3", "--corrupt", "0.03", "--timeout-ms", "100000", "source", "7009", "300000"]);
-    const out = await ns.python(pyClient(ns.stackIp, 7009, `
-h = hashlib.sha256(); n = 0
-while True:
-    b = s.recv(65536)
-    if not b: break
-    h.update(b); n += len(b)
-print("GOT", n, h.hexdigest())
-`), 100_000);
+    const out = await ns.python(pyClient(ns.stackIp, 7009, readAllPy), 100_000);
     const f = harnessOk(await h.done);
     assert.match(out, new RegExp(`^GOT 300000 ${f.sha256}$`, "m"));
     assert.ok(Number(f["faults.corrupted"]) > 0);

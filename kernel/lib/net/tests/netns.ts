@@ -53,6 +53,8 @@ export interface Netns {
   tap: string;
   /** Runs a Python 3 script inside the namespace; resolves with its stdout (rejects on failure). */
   python(script: string, timeoutMs?: number): Promise<string>;
+  /** Starts a Python server; resolves once it printed LISTENING, with its final output. */
+  pythonServer(script: string, timeoutMs?: number, marker?: string | null): Promise<{ done: Promise<string> }>;
   /** Starts the harness inside the namespace; resolves once it printed READY. */
   harness(exe: string, args: string[]): Promise<Harness>;
   destroy(): void;
@@ -86,18 +88,31 @@ export function makeNetns(): Netns {
   return {
     name, linuxIp, stackIp, tap,
     python(script, timeoutMs = 60_000) {
-      return new Promise((resolve, reject) => {
+      return this.pythonServer(script, timeoutMs, null).then((p) => p.done);
+    },
+    pythonServer(script: string, timeoutMs = 60_000, marker: string | null = "LISTENING\n") {
+      return new Promise((resolveStarted, rejectStarted) => {
         const p = spawn("ip", ["netns", "exec", name, "python3", "-c", script], { stdio: ["ignore", "pipe", "pipe"] });
         children.push(p);
-        let out = "", err = "";
-        p.stdout.on("data", (d) => (out += d));
-        p.stderr.on("data", (d) => (err += d));
+        let out = "", err = "", started = marker === null;
         const t = setTimeout(() => p.kill("SIGKILL"), timeoutMs);
-        p.on("close", (code) => {
-          clearTimeout(t);
-          if (code === 0) resolve(out);
-          else reject(new Error(`python exited ${code}:\n${out}${err}`));
+        const done = new Promise<string>((resolve, reject) => {
+          p.on("close", (code) => {
+            clearTimeout(t);
+            if (code === 0) resolve(out);
+            else reject(new Error(`python exited ${code}:\n${out}${err}`));
+          });
         });
+        if (started) resolveStarted({ done });
+        else done.catch(rejectStarted);
+        p.stdout.on("data", (d) => {
+          out += d;
+          if (!started && marker && out.includes(marker)) {
+            started = true;
+            resolveStarted({ done });
+          }
+        });
+        p.stderr.on("data", (d) => (err += d));
       });
     },
     harness(exe, args) {

@@ -24,6 +24,16 @@ static int connected(struct tcp_sock **ca, struct tcp_sock **cb, struct tcp_sock
 	return *cb && sock_state(*ca) == TCP_ESTABLISHED && sock_state(*cb) == TCP_ESTABLISHED;
 }
 
+/* Ends a test that used connected(): resets both ends, frees everything. */
+static void teardown(struct tcp_sock *ca, struct tcp_sock *cb, struct tcp_sock *lb)
+{
+	P.drop = NULL;
+	tcp_abort(ca);
+	tcp_abort(cb);
+	tcp_close(lb);
+	pair_fini(&P);
+}
+
 static uint8_t big[200000], got[200000];
 
 static void fill_big(void)
@@ -146,6 +156,30 @@ KTEST(net, handshake_data_close_time_wait)
 	tcp_close(lb);
 	KT_ASSERT_EQ(A->st.tcp.nsocks + B->st.tcp.nsocks, 0u);
 	pair_fini(&P);
+}
+
+KTEST(net, data_before_accept_waits_in_the_accept_queue)
+{
+	/* Regression (found by the lossy Linux test): data that came with the handshake's last ACK,
+	 * before the app accepted, reset the connection as if the app had closed it. */
+	KT_ASSERT_EQ(pair_init(&P, NULL), 0);
+	struct tcp_sock *lb = tcp_socket(&B->st.tcp);
+	tcp_bind(lb, 80);
+	tcp_listen(lb, 4);
+	struct tcp_sock *ca = tcp_socket(&A->st.tcp);
+	tcp_connect(ca, PAIR_B, 80);
+	for (int t = 0; t < 100 && sock_state(ca) != TCP_ESTABLISHED; t++) pair_run(&P, 1);
+	fill_big();
+	KT_ASSERT_EQ(tcp_send(ca, big, 5000), 5000);
+	pair_run(&P, 100);
+	KT_ASSERT_EQ(sock_state(ca), TCP_ESTABLISHED);
+	KT_ASSERT_EQ(B->st.tcp.stats.tx_rst, 0u);
+	int err;
+	struct tcp_sock *cb = tcp_accept(lb, &err);
+	KT_ASSERT_NOTNULL(cb);
+	KT_ASSERT_EQ(tcp_recv(cb, got, sizeof(got)), 5000);
+	KT_ASSERT_EQ(memcmp(got, big, 5000), 0);
+	teardown(ca, cb, lb);
 }
 
 KTEST(net, simultaneous_open_and_close)
@@ -277,11 +311,7 @@ KTEST(net, rto_retransmission_after_a_lost_segment)
 	struct tcp_info ti;
 	tcp_get_info(ca, &ti);
 	KT_ASSERT_EQ(ti.retransmits, 1u);
-	P.drop = NULL;
-	tcp_abort(ca);
-	tcp_abort(cb);
-	tcp_close(lb);
-	pair_fini(&P);
+	teardown(ca, cb, lb);
 }
 
 KTEST(net, fast_retransmit_and_newreno_partial_ack)
@@ -301,11 +331,7 @@ KTEST(net, fast_retransmit_and_newreno_partial_ack)
 	KT_ASSERT(A->st.tcp.stats.partial_acks >= 1);
 	KT_ASSERT_EQ(A->st.tcp.stats.timeouts, to); /* recovered without a timeout */
 	KT_ASSERT(B->st.tcp.stats.ooo_segs >= 2);
-	P.drop = NULL;
-	tcp_abort(ca);
-	tcp_abort(cb);
-	tcp_close(lb);
-	pair_fini(&P);
+	teardown(ca, cb, lb);
 }
 
 static int drop_from_a(struct pair *p, int from, const uint8_t *f, uint16_t len)
@@ -340,11 +366,7 @@ KTEST(net, rto_backs_off_then_gives_up)
 	tcp_get_info(ca, &ti);
 	KT_ASSERT_EQ(ti.state, TCP_CLOSED);
 	KT_ASSERT_EQ(ti.error, ETIMEDOUT);
-	P.drop = NULL;
-	tcp_close(ca);
-	tcp_abort(cb);
-	tcp_close(lb);
-	pair_fini(&P);
+	teardown(ca, cb, lb); /* ca is CLOSED: abort just frees it */
 }
 
 KTEST(net, nagle_coalesces_and_nodelay_does_not)
@@ -370,10 +392,7 @@ KTEST(net, nagle_coalesces_and_nodelay_does_not)
 		pair_run(&P, 1);
 	}
 	KT_ASSERT_EQ(A->data_segs_sent - before, 10u);
-	tcp_abort(ca);
-	tcp_abort(cb);
-	tcp_close(lb);
-	pair_fini(&P);
+	teardown(ca, cb, lb);
 }
 
 KTEST(net, delayed_ack_waits_40ms_or_two_segments)
@@ -394,10 +413,7 @@ KTEST(net, delayed_ack_waits_40ms_or_two_segments)
 	KT_ASSERT_EQ(tcp_send(ca, big, 2896), 2896); /* 2 x MSS 1448 */
 	pair_run(&P, 2);
 	KT_ASSERT_EQ(B->pure_acks_sent, acks + 1);
-	tcp_abort(ca);
-	tcp_abort(cb);
-	tcp_close(lb);
-	pair_fini(&P);
+	teardown(ca, cb, lb);
 }
 
 KTEST(net, zero_window_persist_then_resume)
@@ -429,10 +445,7 @@ KTEST(net, zero_window_persist_then_resume)
 	}
 	KT_ASSERT_EQ(recvd, 100000);
 	KT_ASSERT_EQ(memcmp(got, big, 100000), 0);
-	tcp_abort(ca);
-	tcp_abort(cb);
-	tcp_close(lb);
-	pair_fini(&P);
+	teardown(ca, cb, lb);
 }
 
 KTEST(net, keepalive_detects_a_dead_peer)
@@ -458,11 +471,7 @@ KTEST(net, keepalive_detects_a_dead_peer)
 	tcp_get_info(ca, &ti);
 	KT_ASSERT_EQ(ti.state, TCP_CLOSED);
 	KT_ASSERT_EQ(ti.error, ETIMEDOUT);
-	P.drop = NULL;
-	tcp_close(ca);
-	tcp_abort(cb);
-	tcp_close(lb);
-	pair_fini(&P);
+	teardown(ca, cb, lb); /* ca is CLOSED: abort just frees it */
 }
 
 KTEST(net, backlog_is_bounded_and_syn_flood_evicts_embryos)
@@ -541,10 +550,7 @@ KTEST(net, window_scaling_and_timestamps_negotiated)
 	tcp_get_info(ca, &ti);
 	KT_ASSERT(ti.cwnd > 65535);      /* more than an unscaled window in flight was allowed */
 	KT_ASSERT(ti.snd_wnd > 65535);   /* B's later segments carry the scaled window */
-	tcp_abort(ca);
-	tcp_abort(cb);
-	tcp_close(lb);
-	pair_fini(&P);
+	teardown(ca, cb, lb);
 }
 
 /* A UDP datagram from B to A built by hand and cut into IPv4 fragments. */

@@ -11,7 +11,7 @@
  * Options: --seed N, --loss P --reorder P --dup P --corrupt P (both directions),
  *   --drop-tx-data N / --drop-rx-data N (drop the Nth data segment), --pause-ms N (do not read
  *   for N ms after accepting), --conns N (echo: exit after N connections), --rcvbuf N, --sndbuf N,
- *   --msl-ms N, --timeout-ms N (give up).
+ *   --msl-ms N, --timeout-ms N (give up), --pcap FILE (write the frames the stack saw).
  * Prints "READY" once the stack is up, "RESULT key=value ..." lines, and "STATS ..." at the end;
  * exits non-zero on a failure. */
 #define _GNU_SOURCE
@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <time.h>
 #include <unistd.h>
 #include <net/stack.h>
 #include "host_env.h"
@@ -44,6 +45,18 @@ struct tapdev {
 };
 
 static struct netbuf_pool pool;
+static FILE *pcap;
+
+/* --pcap FILE: every frame as the stack saw it (after the fault injector), for Wireshark. */
+static void pcap_frame(const uint8_t *d, size_t n)
+{
+	if (!pcap) return;
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	uint32_t h[4] = {(uint32_t)ts.tv_sec, (uint32_t)(ts.tv_nsec / 1000), (uint32_t)n, (uint32_t)n};
+	fwrite(h, sizeof(h), 1, pcap);
+	fwrite(d, 1, n, pcap);
+}
 static struct netdev dev;
 static struct tapdev tap;
 static struct host_env henv;
@@ -68,6 +81,7 @@ static int tap_open(const char *name)
 
 static void tap_write(const uint8_t *d, size_t n)
 {
+	pcap_frame(d, n);
 	if (write(tap.fd, d, n) < 0 && errno != EAGAIN) perror("harness: tap write");
 }
 
@@ -100,10 +114,34 @@ static uint16_t tap_tx(struct netdev *d, struct netbuf **bufs, uint16_t n)
 static struct netbuf *pending_rx[64];
 static int npending_rx;
 
+/* Queues a copy of a frame for the next rx_burst; 0, or -1 when there is no room. */
+static int push_pending(const uint8_t *data, size_t len)
+{
+	struct netbuf *c = npending_rx < 64 ? netbuf_alloc(dev.pool) : NULL;
+	if (!c) return -1;
+	memcpy(netbuf_data(c), data, len);
+	c->len = (uint16_t)len;
+	pending_rx[npending_rx++] = c;
+	return 0;
+}
+
+/* Delivers the frame held for reordering (rx side). */
+static int release_rx_held(void)
+{
+	if (push_pending(tap.rx_held.data, tap.rx_held.len) < 0) return -1;
+	free(tap.rx_held.data);
+	tap.rx_held.data = NULL;
+	return 0;
+}
+
 static uint16_t tap_rx(struct netdev *d, struct netbuf **bufs, uint16_t n)
 {
 	uint16_t got = 0;
-	while (got < n && npending_rx) bufs[got++] = pending_rx[--npending_rx];
+	while (got < n && npending_rx) {
+		bufs[got] = pending_rx[--npending_rx];
+		pcap_frame(netbuf_data(bufs[got]), bufs[got]->len);
+		got++;
+	}
 	while (got < n) {
 		struct netbuf *nb = netbuf_alloc(d->pool);
 		if (!nb) break;
@@ -128,22 +166,10 @@ static uint16_t tap_rx(struct netdev *d, struct netbuf **bufs, uint16_t n)
 			continue;
 		}
 		bufs[got++] = nb;
-		if (copies == 2 && npending_rx < 64) {
-			struct netbuf *c = netbuf_alloc(d->pool);
-			if (c) {
-				memcpy(netbuf_data(c), netbuf_data(nb), nb->len);
-				c->len = nb->len;
-				pending_rx[npending_rx++] = c;
-			}
-		}
-		if (tap.rx_held.data && npending_rx < 64) {
-			struct netbuf *c = netbuf_alloc(d->pool);
-			if (c) {
-				memcpy(netbuf_data(c), tap.rx_held.data, tap.rx_held.len);
-				c->len = (uint16_t)tap.rx_held.len;
-				pending_rx[npending_rx++] = c;
-			}
-			free(tap.rx_held.data);
+		pcap_frame(netbuf_data(nb), nb->len);
+		if (copies == 2) push_pending(netbuf_data(nb), nb->len);
+		if (tap.rx_held.data && release_rx_held() < 0) {
+			free(tap.rx_held.data); /* no room: the held frame is lost instead */
 			tap.rx_held.data = NULL;
 		}
 	}
@@ -159,16 +185,7 @@ static void flush_held(void)
 		free(tap.tx_held.data);
 		tap.tx_held.data = NULL;
 	}
-	if (tap.rx_held.data && t - tap.rx_held_at > 20 && npending_rx < 64) {
-		struct netbuf *c = netbuf_alloc(dev.pool);
-		if (c) {
-			memcpy(netbuf_data(c), tap.rx_held.data, tap.rx_held.len);
-			c->len = (uint16_t)tap.rx_held.len;
-			pending_rx[npending_rx++] = c;
-			free(tap.rx_held.data);
-			tap.rx_held.data = NULL;
-		}
-	}
+	if (tap.rx_held.data && t - tap.rx_held_at > 20) release_rx_held();
 }
 
 static const struct netdev_ops tap_ops = {tap_rx, tap_tx};
@@ -344,6 +361,12 @@ int main(int argc, char **argv)
 		else if (!strcmp(o, "--sndbuf")) nc.tcp.sndbuf = (uint32_t)atol(v);
 		else if (!strcmp(o, "--msl-ms")) nc.tcp.msl_ms = (uint32_t)atol(v);
 		else if (!strcmp(o, "--timeout-ms")) deadline = strtoull(v, NULL, 0);
+		else if (!strcmp(o, "--pcap")) {
+			pcap = fopen(v, "wb");
+			if (!pcap) die("cannot write the --pcap file");
+			uint32_t g[6] = {0xa1b2c3d4, 0x00040002, 0, 0, 65535, 1};
+			fwrite(g, sizeof(g), 1, pcap);
+		}
 		else {
 			fprintf(stderr, "harness: unknown option %s\n", o);
 			return 2;
@@ -512,6 +535,7 @@ int main(int argc, char **argv)
 		die("missing mode arguments");
 	}
 	print_stats();
+	if (pcap) fclose(pcap);
 	printf("RESULT done status=%d\n", status);
 	return status;
 }
