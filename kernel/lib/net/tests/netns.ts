@@ -152,7 +152,7 @@ export function fields(out: string): Record<string, string> {
   for (const line of out.split("\n")) {
     if (!line.startsWith("RESULT") && !line.startsWith("STATS")) continue;
     const prefix = line.startsWith("STATS") ? line.split(" ")[1] + "." : "";
-    for (const m of line.matchAll(/(\w+)=(\S+)/g)) r[prefix + m[1]] = m[2];
+    for (const m of line.matchAll(/(\w+)=(\S+)/g)) r[prefix + m[1]] = m[2] ?? "";
   }
   return r;
 }

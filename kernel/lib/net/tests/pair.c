@@ -148,18 +148,19 @@ int pair_until(struct pair *p, int (*cond)(void *), void *arg, uint32_t limit_ms
 }
 
 void pair_inject_tcp(struct pair *p, int to, uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack,
-		     uint8_t flags, uint16_t wnd, const void *data, uint16_t dlen)
+		     uint8_t flags, uint16_t wnd, const void *data, uint16_t dlen, uint32_t tsval)
 {
 	struct node *nd = &p->n[to];
 	struct netbuf *nb = netbuf_alloc(&nd->pool);
 	if (!nb) return;
 	uint8_t *f = netbuf_data(nb);
-	memset(f, 0, 54);
+	memset(f, 0, 66);
 	memcpy(f, nd->dev.mac, 6);
 	memcpy(f + 6, p->n[!to].dev.mac, 6);
 	net_put16(f + 12, ETH_TYPE_IPV4);
 	uint8_t *ip = f + 14, *t = ip + 20;
-	uint16_t tot = (uint16_t)(40 + dlen);
+	uint16_t thl = tsval ? 32 : 20;
+	uint16_t tot = (uint16_t)(20 + thl + dlen);
 	uint32_t src = to ? PAIR_A : PAIR_B, dst = to ? PAIR_B : PAIR_A;
 	ip[0] = 0x45;
 	net_put16(ip + 2, tot);
@@ -172,11 +173,18 @@ void pair_inject_tcp(struct pair *p, int to, uint16_t sport, uint16_t dport, uin
 	net_put16(t + 2, dport);
 	net_put32(t + 4, seq);
 	net_put32(t + 8, ack);
-	t[12] = 5 << 4;
+	t[12] = (uint8_t)(thl / 4 << 4);
 	t[13] = flags;
 	net_put16(t + 14, wnd);
-	if (dlen) memcpy(t + 20, data, dlen);
-	net_put16(t + 16, inet_fold(inet_sum(t, (uint16_t)(20 + dlen), inet_pseudo_sum(src, dst, IP_PROTO_TCP, (uint16_t)(20 + dlen)))));
+	if (tsval) {
+		static const uint8_t ts[4] = {1, 1, 8, 10};
+		memcpy(t + 20, ts, 4);
+		net_put32(t + 24, tsval);
+		net_put32(t + 28, 0);
+	}
+	if (dlen) memcpy(t + thl, data, dlen);
+	uint16_t tl = (uint16_t)(thl + dlen);
+	net_put16(t + 16, inet_fold(inet_sum(t, tl, inet_pseudo_sum(src, dst, IP_PROTO_TCP, tl))));
 	nb->len = (uint16_t)(14 + tot);
 	nd->rxq[nd->nrx++] = nb;
 }

@@ -44,9 +44,10 @@ void pair_deliver(struct pair *p);
 int pair_until(struct pair *p, int (*cond)(void *), void *arg, uint32_t limit_ms);
 /* Payload length of a TCP frame, -1 for other frames; flags into *flags. */
 int frame_tcp(const uint8_t *f, uint16_t len, uint8_t *flags, uint32_t *seq);
-/* Injects a TCP segment to node `to` as if sent by the other node. */
+/* Injects a TCP segment to node `to` as if sent by the other node; with a timestamps option
+ * (TSval tsval, TSecr 0) when tsval is not 0. */
 void pair_inject_tcp(struct pair *p, int to, uint16_t sport, uint16_t dport, uint32_t seq, uint32_t ack,
-		     uint8_t flags, uint16_t wnd, const void *data, uint16_t dlen);
+		     uint8_t flags, uint16_t wnd, const void *data, uint16_t dlen, uint32_t tsval);
 enum tcp_state sock_state(const struct tcp_sock *s);
 
 #endif

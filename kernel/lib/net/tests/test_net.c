@@ -182,6 +182,67 @@ KTEST(net, data_before_accept_waits_in_the_accept_queue)
 	teardown(ca, cb, lb);
 }
 
+KTEST(net, paws_drops_an_old_timestamp)
+{
+	KT_ASSERT_EQ(pair_init(&P, NULL), 0);
+	struct tcp_sock *ca, *cb, *lb;
+	KT_ASSERT(connected(&ca, &cb, &lb));
+	tcp_send(ca, "fresh", 5);
+	pair_run(&P, 50);
+	uint8_t b[16];
+	KT_ASSERT_EQ(tcp_recv(cb, b, 16), 5);
+	struct tcp_info ti;
+	tcp_get_info(cb, &ti);
+	/* In sequence but with a timestamp from long ago (RFC 7323 5.3): dropped, ACKed. A's
+	 * clock is P.now ms; 1 is older than anything A sent. */
+	pair_inject_tcp(&P, 1, ti.rport, 80, ti.rcv_nxt, ti.snd_nxt, 0x18, 1000, "stale", 5, 1);
+	pair_run(&P, 2);
+	KT_ASSERT_EQ(B->st.tcp.stats.paws_drops, 1u);
+	KT_ASSERT_EQ(tcp_recv(cb, b, 16), -EAGAIN);
+	/* The same with a current timestamp is taken. */
+	pair_inject_tcp(&P, 1, ti.rport, 80, ti.rcv_nxt, ti.snd_nxt, 0x18, 1000, "fresh", 5, (uint32_t)P.now);
+	pair_run(&P, 2);
+	KT_ASSERT_EQ(tcp_recv(cb, b, 16), 5);
+	teardown(ca, cb, lb);
+}
+
+static int drop_a_pure_acks(struct pair *p, int from, const uint8_t *f, uint16_t len)
+{
+	uint8_t fl;
+	(void)p;
+	return from == 0 && frame_tcp(f, len, &fl, NULL) == 0 && fl == 0x10 && p->drop_arg-- > 0;
+}
+
+KTEST(net, time_wait_reacks_a_retransmitted_fin)
+{
+	KT_ASSERT_EQ(pair_init(&P, NULL), 0);
+	struct tcp_sock *ca, *cb, *lb;
+	KT_ASSERT(connected(&ca, &cb, &lb));
+	tcp_shutdown(ca);
+	pair_run(&P, 5);
+	KT_ASSERT_EQ(sock_state(ca), TCP_FIN_WAIT_2);
+	/* A's ACK of B's FIN is lost: B retransmits the FIN after its RTO; A, in TIME_WAIT,
+	 * answers it again and starts 2 MSL over (RFC 9293 3.10.7.4). */
+	P.drop = drop_a_pure_acks;
+	P.drop_arg = 1;
+	tcp_close(cb);
+	pair_run(&P, 5);
+	KT_ASSERT_EQ(sock_state(ca), TCP_TIME_WAIT);
+	uint64_t t0 = P.now;
+	KT_ASSERT_EQ(B->st.tcp.nsocks, 2u); /* B still in LAST_ACK */
+	pair_run(&P, 300);                   /* B's RTO is 200 ms here */
+	KT_ASSERT(B->st.tcp.stats.retransmits >= 1);
+	KT_ASSERT_EQ(B->st.tcp.nsocks, 1u); /* the retransmitted FIN got its ACK: B is gone */
+	pair_run(&P, (uint32_t)(t0 + 2100 - P.now));
+	KT_ASSERT_EQ(sock_state(ca), TCP_TIME_WAIT); /* 2 MSL (2 s) restarted at the second FIN */
+	pair_run(&P, 300);
+	KT_ASSERT_EQ(sock_state(ca), TCP_CLOSED);
+	P.drop = NULL;
+	tcp_close(ca);
+	tcp_close(lb);
+	pair_fini(&P);
+}
+
 KTEST(net, simultaneous_open_and_close)
 {
 	KT_ASSERT_EQ(pair_init(&P, NULL), 0);
@@ -255,20 +316,20 @@ KTEST(net, refused_and_rst_rules)
 	tcp_get_info(cb, &ti);
 	/* RFC 5961 3.2: an in-window RST that is not exactly rcv_nxt gets a challenge ACK. */
 	uint64_t ch = B->st.tcp.stats.challenge_acks;
-	pair_inject_tcp(&P, 1, ti.rport, 80, ti.rcv_nxt + 100, 0, 0x04, 0, NULL, 0);
+	pair_inject_tcp(&P, 1, ti.rport, 80, ti.rcv_nxt + 100, 0, 0x04, 0, NULL, 0, 0);
 	pair_run(&P, 2);
 	KT_ASSERT_EQ(B->st.tcp.stats.challenge_acks, ch + 1);
 	KT_ASSERT_EQ(sock_state(cb), TCP_ESTABLISHED);
 	/* A SYN on an established connection: also a challenge ACK (RFC 5961 4.2). */
-	pair_inject_tcp(&P, 1, ti.rport, 80, ti.rcv_nxt, 0, 0x02, 1000, NULL, 0);
+	pair_inject_tcp(&P, 1, ti.rport, 80, ti.rcv_nxt, 0, 0x02, 1000, NULL, 0, 0);
 	pair_run(&P, 2);
 	KT_ASSERT_EQ(B->st.tcp.stats.challenge_acks, ch + 2);
 	KT_ASSERT_EQ(sock_state(cb), TCP_ESTABLISHED);
 	/* A RST outside the window is ignored; exactly at rcv_nxt it resets. */
-	pair_inject_tcp(&P, 1, ti.rport, 80, ti.rcv_nxt + 1000000, 0, 0x04, 0, NULL, 0);
+	pair_inject_tcp(&P, 1, ti.rport, 80, ti.rcv_nxt + 1000000, 0, 0x04, 0, NULL, 0, 0);
 	pair_run(&P, 2);
 	KT_ASSERT_EQ(sock_state(cb), TCP_ESTABLISHED);
-	pair_inject_tcp(&P, 1, ti.rport, 80, ti.rcv_nxt, 0, 0x04, 0, NULL, 0);
+	pair_inject_tcp(&P, 1, ti.rport, 80, ti.rcv_nxt, 0, 0x04, 0, NULL, 0, 0);
 	pair_run(&P, 2);
 	tcp_get_info(cb, &ti);
 	KT_ASSERT_EQ(ti.state, TCP_CLOSED);
@@ -514,7 +575,7 @@ KTEST(net, backlog_is_bounded_and_syn_flood_evicts_embryos)
 	pair_run(&P, 10);
 	uint32_t base = B->st.tcp.nsocks;
 	P.drop = drop_from_b;
-	for (int i = 0; i < 1000; i++) pair_inject_tcp(&P, 1, (uint16_t)(10000 + i), 80, (uint32_t)i * 7777, 0, 0x02, 1000, NULL, 0), pair_run(&P, 0);
+	for (int i = 0; i < 1000; i++) pair_inject_tcp(&P, 1, (uint16_t)(10000 + i), 80, (uint32_t)i * 7777, 0, 0x02, 1000, NULL, 0, 0), pair_run(&P, 0);
 	KT_ASSERT(B->st.tcp.nsocks <= base + B->st.tcp.cfg.syn_backlog);
 	KT_ASSERT(B->st.tcp.stats.embryos_evicted >= 1000 - B->st.tcp.cfg.syn_backlog);
 	P.drop = NULL;
