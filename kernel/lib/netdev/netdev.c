@@ -19,6 +19,7 @@ int netbuf_pool_init(struct netbuf_pool *p, const struct net_env *env, uint32_t 
 		struct netbuf *nb = &p->bufs[i];
 		nb->buf = p->storage + (size_t)i * bufsize;
 		nb->cap = bufsize;
+		nb->free = 1;
 		nb->next = p->free_list;
 		p->free_list = nb;
 	}
@@ -44,6 +45,7 @@ struct netbuf *netbuf_alloc(struct netbuf_pool *p)
 	p->free_list = nb->next;
 	p->nfree--;
 	nb->next = NULL;
+	nb->free = 0;
 	nb->off = NETBUF_HEADROOM;
 	nb->len = 0;
 	return nb;
@@ -53,11 +55,11 @@ void netbuf_free(struct netbuf_pool *p, struct netbuf *nb)
 {
 	if (!nb) return;
 	/* A netbuf from elsewhere, or freed twice, would corrupt the list: trap instead. */
-	if (nb < p->bufs || nb >= p->bufs + p->count) __builtin_trap();
+	if (nb < p->bufs || nb >= p->bufs + p->count || nb->free) __builtin_trap();
+	nb->free = 1;
 	nb->next = p->free_list;
 	p->free_list = nb;
 	p->nfree++;
-	if (p->nfree > p->count) __builtin_trap();
 }
 
 void netdev_tx_one(struct netdev *d, struct netbuf *nb)

@@ -49,3 +49,8 @@ for (const seed of seeds) {
 test("fuzz seed 7, 1,000,000 frames (regression: orphan after close in SYN_RECEIVED, bogus TSecr)", { timeout: 600_000 }, () => {
   fuzz(7, 1_000_000);
 });
+
+test("a netbuf freed twice traps instead of corrupting the pool", () => {
+  const r = spawnSync(exe, ["doublefree"], { encoding: "utf8" });
+  assert.equal(r.signal, "SIGILL", `expected a trap, got status ${r.status}:\n${r.stdout}${r.stderr}`);
+});

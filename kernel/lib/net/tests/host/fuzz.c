@@ -251,8 +251,17 @@ static void app_step(void)
 
 int main(int argc, char **argv)
 {
+	if (argc == 2 && !strcmp(argv[1], "doublefree")) {
+		/* A netbuf freed twice must trap rather than corrupt the pool's free list. */
+		host_env_init(&henv, 1, 1);
+		if (netbuf_pool_init(&pool, &henv.env, 4, 256) < 0) return 2;
+		struct netbuf *nb = netbuf_alloc(&pool);
+		netbuf_free(&pool, nb);
+		netbuf_free(&pool, nb);
+		return 0;
+	}
 	if (argc != 3) {
-		fprintf(stderr, "usage: fuzz SEED FRAMES\n");
+		fprintf(stderr, "usage: fuzz SEED FRAMES | fuzz doublefree\n");
 		return 2;
 	}
 	uint64_t seed = strtoull(argv[1], NULL, 0);

@@ -20,6 +20,7 @@ struct netbuf {
 	uint16_t cap;
 	uint16_t off;          /* data = buf + off */
 	uint16_t len;
+	uint8_t free;          /* in the pool's free list: freeing it again traps */
 };
 
 static inline uint8_t *netbuf_data(struct netbuf *nb) { return nb->buf + nb->off; }
