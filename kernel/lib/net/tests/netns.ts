@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 const here = path.dirname(fileURLToPath(import.meta.url));
 const libRoot = path.resolve(here, "../..");
 const libs = ["netdev", "net-eth", "net-ipv4", "net-udp", "net-tcp", "net", "test"];
-export const stackSources = ["netdev/netdev.c", "net-eth/eth.c", "net-ipv4/ipv4.c", "net-udp/udp.c", "net-tcp/tcp.c", "net/stack.c"].map((f) =>
+export const stackSources = ["netdev/netdev.c", "net-eth/eth.c", "net-ipv4/ipv4.c", "net-udp/udp.c", "net-tcp/tcp.c", "net/stack.c", "net/socket.c"].map((f) =>
   path.join(libRoot, f),
 );
 

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <string.h>
 #include <test/test.h>
+#include <net/socket.h>
 #include "pair.h"
 
 static struct pair P;
@@ -715,5 +716,90 @@ KTEST(net, arp_resolves_caches_and_expires)
 	KT_ASSERT_EQ(A->pool.nfree, A->pool.count);
 	udp_close(ua);
 	udp_close(ub);
+	pair_fini(&P);
+}
+
+KTEST(net, socket_api_tcp)
+{
+	KT_ASSERT_EQ(pair_init(&P, NULL), 0);
+	int err;
+	struct net_sock *l = net_socket(&B->st, NET_SOCK_STREAM, &err);
+	KT_ASSERT_NOTNULL(l);
+	KT_ASSERT_EQ(net_bind(l, &(struct net_sockaddr){0, 8080}), 0);
+	KT_ASSERT_EQ(net_bind(l, &(struct net_sockaddr){0x01020304, 8081}), -EADDRNOTAVAIL);
+	KT_ASSERT_EQ(net_listen(l, 8), 0);
+	struct net_sock *c = net_socket(&A->st, NET_SOCK_STREAM, &err);
+	KT_ASSERT_EQ(net_connect(c, &(struct net_sockaddr){PAIR_B, 8080}), -EINPROGRESS);
+	struct net_pollitem it = {c, NET_POLLOUT, 0};
+	KT_ASSERT_EQ(net_sock_poll(&A->st, &it, 1, 0), 0); /* not yet connected */
+	pair_run(&P, 10);
+	KT_ASSERT_EQ(net_sock_poll(&A->st, &it, 1, 0), 1);
+	KT_ASSERT_EQ(it.revents, NET_POLLOUT);
+	struct net_pollitem li = {l, NET_POLLIN, 0};
+	KT_ASSERT_EQ(net_sock_poll(&B->st, &li, 1, 0), 1);
+	struct net_sockaddr peer, name;
+	struct net_sock *a = net_accept(l, &peer, &err);
+	KT_ASSERT_NOTNULL(a);
+	KT_ASSERT_EQ(peer.addr, PAIR_A);
+	KT_ASSERT_EQ(net_getsockname(c, &name), 0);
+	KT_ASSERT_EQ(name.addr, PAIR_A);
+	KT_ASSERT_EQ(name.port, peer.port);
+	KT_ASSERT_EQ(net_getpeername(c, &name), 0);
+	KT_ASSERT_EQ(name.port, 8080);
+	KT_ASSERT_EQ(net_getpeername(l, &name), -ENOTCONN);
+	KT_ASSERT_EQ(net_setsockopt(c, NET_SO_NODELAY, 1), 0);
+	KT_ASSERT_EQ(net_send(c, "hello", 5), 5);
+	KT_ASSERT_EQ(net_sendto(c, "x", 1, &peer), -EISCONN);
+	pair_run(&P, 5);
+	char buf[16];
+	KT_ASSERT_EQ(net_recv(a, buf, sizeof(buf)), 5);
+	KT_ASSERT_EQ(memcmp(buf, "hello", 5), 0);
+	KT_ASSERT_EQ(net_recv(a, buf, sizeof(buf)), -EAGAIN);
+	KT_ASSERT_EQ(net_shutdown(c, NET_SHUT_WR), 0);
+	pair_run(&P, 5);
+	KT_ASSERT_EQ(net_recv(a, buf, sizeof(buf)), 0); /* end of stream */
+	struct net_pollitem ai = {a, NET_POLLIN, 0};
+	KT_ASSERT_EQ(net_sock_poll(&B->st, &ai, 1, 0), 1);
+	net_close(a);
+	pair_run(&P, 5);
+	KT_ASSERT_EQ(net_recv(c, buf, sizeof(buf)), 0);
+	net_close(c);
+	net_close(l);
+	pair_run(&P, 2100);
+	KT_ASSERT_EQ(A->st.tcp.nsocks + B->st.tcp.nsocks, 0u);
+	pair_fini(&P);
+}
+
+KTEST(net, socket_api_udp)
+{
+	KT_ASSERT_EQ(pair_init(&P, NULL), 0);
+	int err;
+	KT_ASSERT_NULL(net_socket(&A->st, (enum net_sock_type)3, &err));
+	KT_ASSERT_EQ(err, -EINVAL);
+	struct net_sock *srv = net_socket(&B->st, NET_SOCK_DGRAM, &err), *cli = net_socket(&A->st, NET_SOCK_DGRAM, &err);
+	struct net_sock *other = net_socket(&A->st, NET_SOCK_DGRAM, &err);
+	KT_ASSERT_EQ(net_bind(srv, &(struct net_sockaddr){0, 53}), 0);
+	KT_ASSERT_EQ(net_listen(srv, 1), -EOPNOTSUPP);
+	KT_ASSERT_EQ(net_send(cli, "q", 1), -EDESTADDRREQ);
+	KT_ASSERT_EQ(net_sendto(cli, "query", 5, &(struct net_sockaddr){PAIR_B, 53}), 5);
+	pair_run(&P, 5);
+	char buf[16];
+	struct net_sockaddr from;
+	KT_ASSERT_EQ(net_recvfrom(srv, buf, sizeof(buf), &from), 5);
+	KT_ASSERT_EQ(from.addr, PAIR_A);
+	struct net_sockaddr me;
+	KT_ASSERT_EQ(net_getsockname(cli, &me), 0);
+	KT_ASSERT_EQ(from.port, me.port);
+	/* A connected datagram socket sends to its peer and takes only its peer's datagrams. */
+	KT_ASSERT_EQ(net_connect(srv, &from), 0);
+	KT_ASSERT_EQ(net_send(srv, "answer", 6), 6);
+	KT_ASSERT_EQ(net_sendto(other, "noise", 5, &(struct net_sockaddr){PAIR_B, 53}), 5);
+	pair_run(&P, 5);
+	KT_ASSERT_EQ(net_recv(cli, buf, sizeof(buf)), 6);
+	KT_ASSERT_EQ(memcmp(buf, "answer", 6), 0);
+	KT_ASSERT_EQ(net_recv(srv, buf, sizeof(buf)), -EAGAIN); /* "noise" came from another port */
+	net_close(srv);
+	net_close(cli);
+	net_close(other);
 	pair_fini(&P);
 }
