@@ -20,6 +20,10 @@ void net_config_default(struct net_config *c);
  * 0, or -EINVAL (with *why set to a one-line reason) for a bad value or an unknown key. */
 int net_config_param(struct net_config *c, const char *key, const char *value, const char **why);
 
+/* Applies every net.* parameter of the kernel command line (guest only: the cmdline library);
+ * 0, or -EINVAL with *why and the offending *bad_key (nothing after it is applied). */
+int net_config_from_cmdline(struct net_config *c, const char **why, const char **bad_key);
+
 /* "A.B.C.D" or "A.B.C.D/N" into *addr (and *mask when /N is given and mask is not NULL);
  * 0 or -EINVAL. */
 int net_parse_ipv4(const char *s, uint32_t *addr, uint32_t *mask);
