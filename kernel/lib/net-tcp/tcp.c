@@ -19,7 +19,7 @@
 struct seg {
 	uint32_t seq, ack, len;       /* len counts SYN and FIN */
 	uint16_t wnd, dlen, mss;
-	uint8_t flags, ws, has_ws, has_ts, has_mss;
+	uint8_t flags, ws, has_ws, has_ts, has_mss, sack_ok;
 	uint32_t tsval, tsecr;
 	const uint8_t *data;
 };
@@ -30,7 +30,7 @@ struct tcp_sock {
 	uint8_t state;
 	uint8_t app_owned;            /* the app holds the pointer (not yet for the accept queue) */
 	uint8_t app_closed;           /* the app called close: nobody will read any more */
-	uint8_t nodelay, keepalive, ts_ok, ws_ok, snd_wscale, rcv_wscale;
+	uint8_t nodelay, keepalive, ts_ok, ws_ok, sack_ok, snd_wscale, rcv_wscale;
 	uint8_t fin_queued, fin_pending, in_recovery, dupacks, ack_pending, keep_sent;
 	uint8_t retries, rtt_active, fin_rcvd;
 	uint8_t shut_pending;         /* shutdown/close asked in SYN_RECEIVED: FIN once established */
@@ -194,6 +194,10 @@ static int send_seg(struct tcp_sock *s, uint32_t seq, uint8_t flags, uint32_t do
 			o[0] = 1; o[1] = 3; o[2] = 3; o[3] = s->rcv_wscale;
 			o += 4;
 		}
+		if (s->state == TCP_SYN_SENT || s->sack_ok) {
+			o[0] = 1; o[1] = 1; o[2] = 4; o[3] = 2;
+			o += 4;
+		}
 	}
 	if ((s->state == TCP_SYN_SENT && syn) || (s->ts_ok && !(flags & TH_RST))) {
 		o[0] = 1; o[1] = 1; o[2] = 8; o[3] = 10;
@@ -201,8 +205,21 @@ static int send_seg(struct tcp_sock *s, uint32_t seq, uint8_t flags, uint32_t do
 		net_put32(o + 8, s->ts_recent);
 		o += 12;
 	}
+	if (s->sack_ok && s->nooo && (flags & TH_ACK) && !syn && !(flags & TH_RST)) {
+		/* SACK blocks for what waits out of order, the most recent first (RFC 2018 4). */
+		int k = s->nooo < (s->ts_ok ? 3 : 4) ? s->nooo : (s->ts_ok ? 3 : 4);
+		o[0] = 1; o[1] = 1; o[2] = 5; o[3] = (uint8_t)(2 + 8 * k);
+		for (int i = 0; i < k; i++) {
+			net_put32(o + 4 + 8 * i, s->ooo_s[i]);
+			net_put32(o + 8 + 8 * i, s->ooo_e[i]);
+		}
+		o += 4 + 8 * k;
+	}
 	uint16_t hlen = (uint16_t)(o - h);
-	if (dlen > (uint32_t)(nb->cap - nb->off - hlen)) dlen = (uint32_t)(nb->cap - nb->off - hlen);
+	/* Data fits both the netbuf and the MTU with these options. */
+	uint32_t room = (uint32_t)(nb->cap - nb->off - hlen), mtu_room = (uint32_t)(ip_mtu_payload(st->ip) - hlen);
+	if (mtu_room < room) room = mtu_room;
+	if (dlen > room) dlen = room;
 	if (dlen) copy_out(s, doff, o, dlen);
 	net_put16(h, s->lport);
 	net_put16(h + 2, s->rport);
@@ -404,6 +421,7 @@ static int parse(struct seg *g, const uint8_t *p, uint16_t len)
 		if (o[0] == 2 && o[1] == 4) { g->has_mss = 1; g->mss = net_get16(o + 2); }
 		else if (o[0] == 3 && o[1] == 3) { g->has_ws = 1; g->ws = o[2] > 14 ? 14 : o[2]; }
 		else if (o[0] == 8 && o[1] == 10) { g->has_ts = 1; g->tsval = net_get32(o + 2); g->tsecr = net_get32(o + 6); }
+		else if (o[0] == 4 && o[1] == 2) g->sack_ok = 1;
 		o += o[1];
 	}
 	return 0;
@@ -428,6 +446,7 @@ static void take_syn_options(struct tcp_sock *s, const struct seg *g)
 	s->snd_wscale = s->ws_ok ? g->ws : 0;
 	if (!s->ws_ok) s->rcv_wscale = 0;
 	s->ts_ok = g->has_ts;
+	s->sack_ok = g->sack_ok; /* we only send SACK blocks (RFC 2018 receiver); as a sender we ignore them */
 	if (g->has_ts) s->ts_recent = g->tsval;
 	uint16_t mss = (uint16_t)(ip_mtu_payload(s->st->ip) - TCP_HLEN);
 	if (s->peer_mss < mss) mss = s->peer_mss;
@@ -557,43 +576,46 @@ static int process_ack(struct tcp_sock *s, const struct seg *g)
 	return 0;
 }
 
+/* Removes range i, keeping the order (most recently added first, for SACK). */
+static void ooo_remove(struct tcp_sock *s, int i)
+{
+	s->nooo--;
+	memmove(s->ooo_s + i, s->ooo_s + i + 1, sizeof(s->ooo_s[0]) * (size_t)(s->nooo - i));
+	memmove(s->ooo_e + i, s->ooo_e + i + 1, sizeof(s->ooo_e[0]) * (size_t)(s->nooo - i));
+}
+
 static void ooo_merge(struct tcp_sock *s)
 {
-	int changed = 1;
-	while (changed && s->nooo) {
-		changed = 0;
-		for (int i = 0; i < s->nooo; i++) {
-			if (SEQ_LE(s->ooo_s[i], s->rcv_nxt)) {
-				if (SEQ_GT(s->ooo_e[i], s->rcv_nxt)) {
-					s->rlen += s->ooo_e[i] - s->rcv_nxt;
-					s->rcv_nxt = s->ooo_e[i];
-				}
-				s->nooo--;
-				s->ooo_s[i] = s->ooo_s[s->nooo];
-				s->ooo_e[i] = s->ooo_e[s->nooo];
-				changed = 1;
-				break;
+	for (int i = 0; i < s->nooo;) {
+		if (SEQ_LE(s->ooo_s[i], s->rcv_nxt)) {
+			if (SEQ_GT(s->ooo_e[i], s->rcv_nxt)) {
+				s->rlen += s->ooo_e[i] - s->rcv_nxt;
+				s->rcv_nxt = s->ooo_e[i];
 			}
+			ooo_remove(s, i);
+			i = 0; /* rcv_nxt moved: earlier ranges may now touch it */
+		} else {
+			i++;
 		}
 	}
 }
 
 static void ooo_add(struct tcp_sock *s, uint32_t a, uint32_t b)
 {
-	/* Merge with overlapping or touching ranges. */
+	/* Merge with overlapping or touching ranges; the result goes first. */
 	for (int i = 0; i < s->nooo;) {
 		if (SEQ_LE(s->ooo_s[i], b) && SEQ_GE(s->ooo_e[i], a)) {
 			if (SEQ_LT(s->ooo_s[i], a)) a = s->ooo_s[i];
 			if (SEQ_GT(s->ooo_e[i], b)) b = s->ooo_e[i];
-			s->nooo--;
-			s->ooo_s[i] = s->ooo_s[s->nooo];
-			s->ooo_e[i] = s->ooo_e[s->nooo];
+			ooo_remove(s, i);
 		} else {
 			i++;
 		}
 	}
-	s->ooo_s[s->nooo] = a;
-	s->ooo_e[s->nooo] = b;
+	memmove(s->ooo_s + 1, s->ooo_s, sizeof(s->ooo_s[0]) * (size_t)s->nooo);
+	memmove(s->ooo_e + 1, s->ooo_e, sizeof(s->ooo_e[0]) * (size_t)s->nooo);
+	s->ooo_s[0] = a;
+	s->ooo_e[0] = b;
 	s->nooo++;
 }
 

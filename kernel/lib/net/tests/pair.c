@@ -48,6 +48,16 @@ static uint16_t node_tx(struct netdev *d, struct netbuf **bufs, uint16_t n)
 		int dl = frame_tcp(netbuf_data(nb), nb->len, &fl, NULL);
 		if (dl > 0) nd->data_segs_sent++;
 		else if (dl == 0 && fl == 0x10) nd->pure_acks_sent++;
+		if (dl >= 0) {
+			const uint8_t *ip = netbuf_data(nb) + 14, *t = ip + (ip[0] & 15) * 4;
+			for (const uint8_t *o = t + 20, *end = t + (t[12] >> 4) * 4; o < end && *o;)
+				if (*o == 1) o++;
+				else if (o[1] < 2) break;
+				else {
+					if (*o == 5) nd->sack_acks_sent++;
+					o += o[1];
+				}
+		}
 		struct netbuf *c = NULL;
 		if (!(p->drop && p->drop(p, nd->id, netbuf_data(nb), nb->len)) && peer->nrx < PAIR_QUEUE)
 			c = netbuf_alloc(&peer->pool);

@@ -20,7 +20,7 @@ struct node {
 	struct net_stack st;
 	struct netbuf *rxq[PAIR_QUEUE];   /* frames in flight to this node */
 	int nrx;
-	uint64_t data_segs_sent, pure_acks_sent;
+	uint64_t data_segs_sent, pure_acks_sent, sack_acks_sent;
 };
 
 struct pair {

@@ -393,6 +393,7 @@ KTEST(net, fast_retransmit_and_newreno_partial_ack)
 	KT_ASSERT(A->st.tcp.stats.partial_acks >= 1);
 	KT_ASSERT_EQ(A->st.tcp.stats.timeouts, to); /* recovered without a timeout */
 	KT_ASSERT(B->st.tcp.stats.ooo_segs >= 2);
+	KT_ASSERT(B->sack_acks_sent >= 2); /* its duplicate ACKs carried SACK blocks (RFC 2018) */
 	teardown(ca, cb, lb);
 }
 

@@ -6,7 +6,8 @@
  * slow start / congestion avoidance (RFC 5681), fast retransmit and NewReno recovery (RFC 6582),
  * zero-window probing, Nagle and delayed ACK (RFC 1122), keepalive, an out-of-order receive
  * queue, a bounded listen backlog (accept queue) and SYN queue whose embryonic connections
- * cost no buffers (a SYN flood evicts the oldest embryo, memory stays bounded). Not implemented: SACK, urgent data
+ * cost no buffers (a SYN flood evicts the oldest embryo, memory stays bounded), and SACK blocks in
+ * our ACKs (RFC 2018, receiver side). Not implemented: SACK-based recovery as a sender, urgent data
  * (URG is ignored), ECN, TFO, SYN cookies, path-MTU discovery.
  *
  * All calls return at once: -EAGAIN when they would block. tcp_poll_events() says what is ready. */
