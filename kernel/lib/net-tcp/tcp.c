@@ -19,7 +19,8 @@
 struct seg {
 	uint32_t seq, ack, len;       /* len counts SYN and FIN */
 	uint16_t wnd, dlen, mss;
-	uint8_t flags, ws, has_ws, has_ts, has_mss, sack_ok;
+	uint8_t flags, ws, has_ws, has_ts, has_mss, sack_ok, has_sack;
+	uint32_t sack_hi;             /* highest right edge of the SACK blocks */
 	uint32_t tsval, tsecr;
 	const uint8_t *data;
 };
@@ -59,6 +60,7 @@ struct tcp_sock {
 	uint64_t rtt_start;
 	/* congestion (RFC 5681, 6582) */
 	uint32_t cwnd, ssthresh, recover;
+	uint32_t sack_hi;             /* highest byte the peer SACKed so far */
 	/* timers: absolute ms, 0 = off */
 	uint64_t t_rexmt, t_persist, t_delack, t_keep, t_2msl, last_rx;
 	uint32_t persist_backoff;
@@ -86,6 +88,7 @@ void tcp_config_default(struct tcp_config *c)
 	c->data_retries = 12;
 	c->max_socks = 1024;
 	c->syn_backlog = 64;
+	c->sack = 0;
 }
 
 static uint64_t now(struct tcp_stack *st) { return net_now(st->env); }
@@ -194,7 +197,7 @@ static int send_seg(struct tcp_sock *s, uint32_t seq, uint8_t flags, uint32_t do
 			o[0] = 1; o[1] = 3; o[2] = 3; o[3] = s->rcv_wscale;
 			o += 4;
 		}
-		if (s->state == TCP_SYN_SENT || s->sack_ok) {
+		if ((s->state == TCP_SYN_SENT && st->cfg.sack) || s->sack_ok) {
 			o[0] = 1; o[1] = 1; o[2] = 4; o[3] = 2;
 			o += 4;
 		}
@@ -422,6 +425,13 @@ static int parse(struct seg *g, const uint8_t *p, uint16_t len)
 		else if (o[0] == 3 && o[1] == 3) { g->has_ws = 1; g->ws = o[2] > 14 ? 14 : o[2]; }
 		else if (o[0] == 8 && o[1] == 10) { g->has_ts = 1; g->tsval = net_get32(o + 2); g->tsecr = net_get32(o + 6); }
 		else if (o[0] == 4 && o[1] == 2) g->sack_ok = 1;
+		else if (o[0] == 5 && o[1] >= 10 && (o[1] - 2) % 8 == 0) {
+			for (int b = 0; b < (o[1] - 2) / 8; b++) {
+				uint32_t right = net_get32(o + 6 + 8 * b);
+				if (!g->has_sack || SEQ_GT(right, g->sack_hi)) g->sack_hi = right;
+				g->has_sack = 1;
+			}
+		}
 		o += o[1];
 	}
 	return 0;
@@ -446,7 +456,7 @@ static void take_syn_options(struct tcp_sock *s, const struct seg *g)
 	s->snd_wscale = s->ws_ok ? g->ws : 0;
 	if (!s->ws_ok) s->rcv_wscale = 0;
 	s->ts_ok = g->has_ts;
-	s->sack_ok = g->sack_ok; /* we only send SACK blocks (RFC 2018 receiver); as a sender we ignore them */
+	s->sack_ok = g->sack_ok && s->st->cfg.sack; /* we send SACK blocks; as a sender only count them */
 	if (g->has_ts) s->ts_recent = g->tsval;
 	uint16_t mss = (uint16_t)(ip_mtu_payload(s->st->ip) - TCP_HLEN);
 	if (s->peer_mss < mss) mss = s->peer_mss;
@@ -492,6 +502,15 @@ static void rtt_sample(struct tcp_sock *s, uint32_t r)
 	if (rto < s->st->cfg.rto_min_ms) rto = s->st->cfg.rto_min_ms;
 	if (rto > s->st->cfg.rto_max_ms) rto = s->st->cfg.rto_max_ms;
 	s->rto = rto;
+}
+
+/* Whether the segment SACKs data beyond what the peer SACKed before (and within what we sent). */
+static int new_sack(struct tcp_sock *s, const struct seg *g)
+{
+	if (!g->has_sack || SEQ_LE(g->sack_hi, s->snd_una) || SEQ_GT(g->sack_hi, s->snd_max)) return 0;
+	if (SEQ_GT(s->sack_hi, s->snd_una) && SEQ_LE(g->sack_hi, s->sack_hi)) return 0;
+	s->sack_hi = g->sack_hi;
+	return 1;
 }
 
 /* Processes an acceptable ACK number; returns 0, or -1 when the segment must be dropped. */
@@ -548,13 +567,20 @@ static int process_ack(struct tcp_sock *s, const struct seg *g)
 		if (s->cwnd > cap) s->cwnd = cap; /* no point growing beyond what buffers can use */
 		s->t_rexmt = s->snd_una == s->snd_max ? 0 : now(st) + s->rto;
 		s->t_persist = 0;
-	} else if (g->ack == s->snd_una && g->dlen == 0 && !(g->flags & (TH_SYN | TH_FIN)) && wnd == s->snd_wnd &&
-		   s->snd_max != s->snd_una) {
-		/* Duplicate ACK (RFC 5681 2). */
+	} else if (g->ack == s->snd_una && g->dlen == 0 && !(g->flags & (TH_SYN | TH_FIN)) && s->snd_max != s->snd_una &&
+		   (wnd == s->snd_wnd || new_sack(s, g))) {
+		/* Duplicate ACK: RFC 5681 2, or RFC 6675 2 (it SACKs data not SACKed before; the
+		 * window may then have changed, as Linux's does while it holds out-of-order data). */
 		st->stats.dup_acks_rx++;
 		if (s->in_recovery) {
 			s->cwnd += s->mss;
-		} else if (++s->dupacks == 3 && SEQ_GT(g->ack, s->recover)) {
+		} else if ((++s->dupacks == 3 || (s->dupacks < 3 && SEQ_GT(s->sack_hi, s->snd_una) &&
+						    s->sack_hi - s->snd_una >= 4u * s->mss)) &&
+			   SEQ_GT(g->ack, s->recover)) {
+			/* Three duplicate ACKs, or SACK blocks showing DupThresh (3) segments received
+			 * beyond the hole (RFC 6675 IsLost): a peer that compresses its SACK ACKs, as
+			 * Linux does, sends fewer duplicates. */
+			s->dupacks = 3;
 			/* RFC 6582 3.2 steps 1-2: fast retransmit, enter recovery. */
 			uint32_t half = flight(s) / 2;
 			s->ssthresh = half > 2u * s->mss ? half : 2u * s->mss;

@@ -242,6 +242,19 @@ print("SENT", h.hexdigest())
     console.log(`lossy transfer of ${transferBytes} bytes: stack->Linux ${(t1 - t0) / 1000} s, Linux->stack ${(t2 - t1) / 1000} s`);
   }));
 
+test("with SACK on, Linux's sender recovers from our SACK blocks: 1 MB intact under the same faults", opts(300_000), () =>
+  withNs(async (ns) => {
+    const h = await ns.harness(exe, ["--seed", "13", "--sack", "1", ...faultArgs, "--timeout-ms", "250000", "sink", "7012"]);
+    const out = await ns.python(pyClient(ns.stackIp, 7012, `
+data = os.urandom(1000000); s.sendall(data); s.shutdown(socket.SHUT_WR)
+while s.recv(100): pass
+print("SENT", hashlib.sha256(data).hexdigest())
+`), 250_000);
+    const f = harnessOk(await h.done);
+    assert.equal(f.received, "1000000");
+    assert.match(out, new RegExp(`^SENT ${f.sha256}$`, "m"));
+  }));
+
 test("corrupted frames are dropped by the checksums, the data stays intact", opts(120_000), () =>
   withNs(async (ns) => {
     const h = await ns.harness(exe, ["--seed", "3", "--corrupt", "0.03", "--timeout-ms", "100000", "source", "7009", "300000"]);

@@ -88,6 +88,7 @@ int pair_init(struct pair *p, const struct tcp_config *cfg)
 	else {
 		c.tcp.sndbuf = c.tcp.rcvbuf = 32768;
 		c.tcp.msl_ms = 1000;
+		c.tcp.sack = 1; /* so the SACK paths are tested too */
 	}
 	for (int i = 0; i < 2; i++) {
 		struct node *nd = &p->n[i];

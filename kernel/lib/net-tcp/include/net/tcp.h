@@ -7,7 +7,7 @@
  * zero-window probing, Nagle and delayed ACK (RFC 1122), keepalive, an out-of-order receive
  * queue, a bounded listen backlog (accept queue) and SYN queue whose embryonic connections
  * cost no buffers (a SYN flood evicts the oldest embryo, memory stays bounded), and SACK blocks in
- * our ACKs (RFC 2018, receiver side). Not implemented: SACK-based recovery as a sender, urgent data
+ * our ACKs (RFC 2018, receiver side; off unless tcp_config.sack). Not implemented: SACK-based recovery as a sender, urgent data
  * (URG is ignored), ECN, TFO, SYN cookies, path-MTU discovery.
  *
  * All calls return at once: -EAGAIN when they would block. tcp_poll_events() says what is ready. */
@@ -36,6 +36,10 @@ struct tcp_config {
 	uint32_t max_socks;               /* connections + listeners + embryos (default 1024) */
 	uint32_t syn_backlog;             /* embryos (SYN received) per listener; beyond, the oldest
 	                                   * is evicted (default 64) */
+	uint8_t sack;                     /* offer SACK (default 0). We send SACK blocks (the peer's
+	                                   * recovery gets much faster) but recover as a sender with
+	                                   * NewReno, and a Linux receiver that knows SACK is on
+	                                   * compresses its duplicate ACKs, which slows our sending */
 };
 
 /* The defaults above. */

@@ -276,6 +276,7 @@ int main(int argc, char **argv)
 	nc.tcp.max_socks = 64;
 	nc.tcp.keep_idle_ms = 20000;
 	nc.tcp.keep_intvl_ms = 2000;
+	nc.tcp.sack = 1;
 	if (netbuf_pool_init(&pool, &henv.env, 256, 2048) < 0) return 2;
 	size_t base_mem = henv.live_bytes;
 	dev.ops = &fake_ops;

@@ -11,7 +11,7 @@
  * Options: --seed N, --loss P --reorder P --dup P --corrupt P (both directions),
  *   --drop-tx-data N / --drop-rx-data N (drop the Nth data segment), --pause-ms N (do not read
  *   for N ms after accepting), --conns N (echo: exit after N connections), --rcvbuf N, --sndbuf N,
- *   --msl-ms N, --timeout-ms N (give up), --pcap FILE (write the frames the stack saw).
+ *   --msl-ms N, --sack 0|1, --timeout-ms N (give up), --pcap FILE (write the frames the stack saw).
  * Prints "READY" once the stack is up, "RESULT key=value ..." lines, and "STATS ..." at the end;
  * exits non-zero on a failure. */
 #define _GNU_SOURCE
@@ -310,10 +310,10 @@ static void print_stats(void)
 {
 	struct tcp_stats *t = &net.tcp.stats;
 	printf("STATS tcp rx=%llu tx=%llu rst=%llu retransmits=%llu timeouts=%llu fast_retransmits=%llu "
-	       "partial_acks=%llu ooo=%llu bad_csum=%llu challenge_acks=%llu persist=%llu\n",
+	       "partial_acks=%llu dup_acks=%llu ooo=%llu bad_csum=%llu challenge_acks=%llu persist=%llu\n",
 	       (unsigned long long)t->rx_segs, (unsigned long long)t->tx_segs, (unsigned long long)t->tx_rst,
 	       (unsigned long long)t->retransmits, (unsigned long long)t->timeouts,
-	       (unsigned long long)t->fast_retransmits, (unsigned long long)t->partial_acks,
+	       (unsigned long long)t->fast_retransmits, (unsigned long long)t->partial_acks, (unsigned long long)t->dup_acks_rx,
 	       (unsigned long long)t->ooo_segs, (unsigned long long)t->rx_bad_csum,
 	       (unsigned long long)t->challenge_acks, (unsigned long long)t->persist_probes);
 	printf("STATS faults tx_dropped=%llu rx_dropped=%llu reordered=%llu duplicated=%llu corrupted=%llu\n",
@@ -360,6 +360,7 @@ int main(int argc, char **argv)
 		else if (!strcmp(o, "--rcvbuf")) nc.tcp.rcvbuf = (uint32_t)atol(v);
 		else if (!strcmp(o, "--sndbuf")) nc.tcp.sndbuf = (uint32_t)atol(v);
 		else if (!strcmp(o, "--msl-ms")) nc.tcp.msl_ms = (uint32_t)atol(v);
+		else if (!strcmp(o, "--sack")) nc.tcp.sack = (uint8_t)(atoi(v) != 0);
 		else if (!strcmp(o, "--timeout-ms")) deadline = strtoull(v, NULL, 0);
 		else if (!strcmp(o, "--pcap")) {
 			pcap = fopen(v, "wb");
