@@ -1,6 +1,7 @@
 /* The stack's environment inside a Kiln guest. */
 #include <stdlib.h>
 #include <net/stack.h>
+#include <random/random.h>
 #include <time/time.h>
 
 static uint64_t g_now(void *ctx)
@@ -26,7 +27,12 @@ static uint64_t rng_state;
 static uint32_t g_random(void *ctx)
 {
 	(void)ctx;
-	/* splitmix64 over a state seeded (and stirred) by the TSC: rdtsc is allowed at CPL 3. */
+	/* The random library's ChaCha20 generator (RDSEED/RDRAND seeded): ISNs and ports that an
+	 * off-path attacker cannot predict (RFC 6528). */
+	uint32_t v;
+	if (random_bytes(&v, sizeof(v)) == 0) return v;
+	/* Without RDSEED/RDRAND: splitmix64 over a state stirred by the TSC (rdtsc is allowed at
+	 * CPL 3), predictable to someone who can estimate the TSC. */
 	rng_state += 0x9E3779B97F4A7C15ULL ^ __builtin_ia32_rdtsc();
 	uint64_t z = rng_state;
 	z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;

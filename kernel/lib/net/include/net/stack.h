@@ -28,9 +28,9 @@ int net_config_from_cmdline(struct net_config *c, const char **why, const char *
  * 0 or -EINVAL. */
 int net_parse_ipv4(const char *s, uint32_t *addr, uint32_t *mask);
 
-/* The guest's environment: the time library's clock, the default allocator (malloc) and a
- * random source seeded from the TSC (not cryptographic: ISNs are unpredictable to a remote
- * guesser only as far as the TSC is). Not built for the host, which brings its own. */
+/* The guest's environment: the time library's clock, the default allocator (malloc) and the
+ * random library (ChaCha20 seeded by RDSEED/RDRAND; a TSC-stirred generator where the CPU has
+ * neither). Not built for the host, which brings its own. */
 const struct net_env *net_env_guest(void);
 
 struct net_stack {
