@@ -10,6 +10,11 @@ command -v ld >/dev/null || need_apt+=(binutils)
 command -v make >/dev/null || need_apt+=(make)
 command -v qemu-system-x86_64 >/dev/null || need_apt+=(qemu-system-x86)
 command -v musl-gcc >/dev/null || need_apt+=(musl-tools)
+command -v objdump >/dev/null || need_apt+=(binutils)
+# The network stack's host tests run it against Linux's TCP in a namespace (ip, python3, curl).
+command -v ip >/dev/null || need_apt+=(iproute2)
+command -v python3 >/dev/null || need_apt+=(python3)
+command -v curl >/dev/null || need_apt+=(curl)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "deps: installing ${need_apt[*]} (apt)" >&2
   sudo=""
