@@ -27,7 +27,7 @@
 #endif
 
 static unsigned room; /* bytes the transmit FIFO can still take */
-static int early_byte = -1; /* received before serial_setup turned the FIFOs on */
+static unsigned fifo_size = FIFO_SIZE; /* 1 when the FIFOs stay off (see serial_setup) */
 static int ready;
 
 static void serial_setup(void);
@@ -42,7 +42,7 @@ static void put_raw(char c)
 		uint8_t lsr;
 		while (!((lsr = arch_inb(COM1 + REG_LSR)) & LSR_THRE) && lsr != 0xff)
 			arch_pause();
-		room = FIFO_SIZE;
+		room = fifo_size;
 	}
 	arch_outb(COM1 + REG_DATA, (uint8_t)c);
 	room--;
@@ -57,7 +57,7 @@ void plat_serial_flush(void)
 	uint8_t lsr;
 	while (!((lsr = arch_inb(COM1 + REG_LSR)) & LSR_TEMT) && lsr != 0xff)
 		arch_pause();
-	room = FIFO_SIZE;
+	room = fifo_size;
 }
 
 static void serial_write(const char *buf, size_t len)
@@ -74,11 +74,6 @@ static void serial_write(const char *buf, size_t len)
  * that arrived before the first output (a read before anything is printed) intact. */
 static int serial_getc(void)
 {
-	if (early_byte >= 0) {
-		int c = early_byte;
-		early_byte = -1;
-		return c;
-	}
 	if (!(arch_inb(COM1 + REG_LSR) & LSR_DR))
 		return -1;
 	return arch_inb(COM1 + REG_DATA);
@@ -105,12 +100,15 @@ static void serial_setup(void)
 		arch_outb(COM1 + REG_LCR, 0x03);	/* 8N1 */
 		arch_outb(COM1 + REG_MCR, 0x03);	/* DTR, RTS */
 	}
-	/* A byte waiting in the receive register is cleared by turning the FIFOs on (16550, and
-	 * QEMU): keep it for serial_getc. (One arriving between this read and the FCR write is
-	 * still lost: the first output should come before input streams in, as a prompt does.) */
+	/* Turning the FIFOs on flushes the receiver (QEMU's 16550 does whenever the enable bit
+	 * changes). With input already waiting (piped into the console before the first use: the
+	 * host hands over the next byte as soon as the last is read), keep the FIFOs off and check
+	 * the transmitter before every byte instead, so no input byte is lost; output then costs
+	 * two exits a byte instead of about one. */
 	if (arch_inb(COM1 + REG_LSR) & LSR_DR)
-		early_byte = arch_inb(COM1 + REG_DATA);
-	arch_outb(COM1 + REG_FCR, 0x07);		/* FIFOs on, cleared */
+		fifo_size = 1;
+	else
+		arch_outb(COM1 + REG_FCR, 0x07); /* FIFOs on, cleared */
 	room = 0;
 }
 
