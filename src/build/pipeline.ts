@@ -18,6 +18,7 @@ import { sizeReport, type SizeReport } from "./size.ts";
 import { loadState, saveState, writeIfChanged } from "./state.ts";
 import { toolchain } from "./toolchain.ts";
 import { APP_UNIT, unitsOf } from "./unit.ts";
+import { checkMuslInstalled } from "./musl.ts";
 
 export interface BuildOptions {
   /** Build directory; default `<build root>/<app>[-test][-lto][-debug]`. */
@@ -75,6 +76,7 @@ export async function runBuild(cfg: ResolvedConfig, gen: GeneratedConfig, opts: 
     writeIfChanged(configHPath, gen.configH);
     writeIfChanged(path.join(outDir, "kiln.lock.json"), JSON.stringify(gen.lock, null, 2) + "\n");
     const tc = await toolchain();
+    if (cfg.app.libc === "musl") checkMuslInstalled();
     const state = loadState(outDir);
     const cache = new FileCache();
     const jobs = planJobs(units, (u) => compileFlags(cfg, u, { gccInclude: tc.gccInclude, configH: configHPath }), state, cache, gen.configH, tc.id);
@@ -106,8 +108,8 @@ export async function runBuild(cfg: ResolvedConfig, gen: GeneratedConfig, opts: 
     const keys: string[] = [];
     let prelinked = 0;
     for (const unit of units) {
-      const objects = compiled.objects.get(unit.name);
-      if (!objects?.length) continue; // header-only library
+      const objects = compiled.objects.get(unit.name) ?? [];
+      if (!objects.length && !unit.musl) continue; // header-only library
       if (await prelinkUnit(unit, objects, state, { outDir, lto: cfg.lto, flavour, toolId: tc.id, log })) prelinked++;
       linked.push(prelinkedPath(unit.name));
       keys.push(state.prelink[unit.name]!);
