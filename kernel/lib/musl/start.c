@@ -5,6 +5,10 @@
 #include <stdint.h>
 #include <stddef.h>
 #include <random/random.h>
+#include <alloc/alloc.h>
+#include <mmu/mmu.h>
+#include <boot/boot.h>
+#include <console/console.h>
 
 int kiln_musl_main(int argc, char **argv, char **envp);
 _Noreturn int kiln_musl_libc_start_main(int (*main)(int, char **, char **), int argc, char **argv, void (*init)(void),
@@ -22,6 +26,23 @@ struct phdr64 {
 
 enum { AT_NULL = 0, AT_PHDR = 3, AT_PHENT = 4, AT_PHNUM = 5, AT_PAGESZ = 6, AT_UID = 11, AT_EUID = 12,
        AT_GID = 13, AT_EGID = 14, AT_HWCAP = 16, AT_CLKTCK = 17, AT_SECURE = 23, AT_RANDOM = 25, AT_EXECFN = 31 };
+
+/* Switches to the app's stack and calls musl's start (never returns). */
+_Noreturn void kiln_musl_start_on(char *stack_top, int argc, char **block);
+__asm__(".pushsection .text.kiln_musl_start_on, \"ax\", @progbits\n"
+	".globl kiln_musl_start_on\n"
+	".type kiln_musl_start_on, @function\n"
+	"kiln_musl_start_on:\n"
+	"\tmovq %rdi, %rsp\n"
+	"\txorl %ebp, %ebp\n" /* the end of the frame chain for backtraces */
+	"\tleaq kiln_musl_main(%rip), %rdi\n"
+	"\txorl %ecx, %ecx\n"
+	"\txorl %r8d, %r8d\n"
+	"\txorl %r9d, %r9d\n"
+	"\tcall kiln_musl_libc_start_main\n"
+	"\tud2\n"
+	".size kiln_musl_start_on, . - kiln_musl_start_on\n"
+	".popsection\n");
 
 #define MAX_ARGS 256
 static char *env[] = {"HOME=/", "PATH=/bin", "TERM=dumb", "PWD=/", NULL};
@@ -61,5 +82,15 @@ int main(int argc, char **argv)
 		block[n++] = aux[i][0];
 		block[n++] = aux[i][1];
 	}
-	kiln_musl_libc_start_main(kiln_musl_main, argc, (char **)block, NULL, NULL, NULL);
+	/* The process's own stack, as Linux gives one (the boot stack stays small: it lives in the
+	 * image's .bss below 2 MiB), with a guard page below it so an overflow faults by name. */
+	size_t pages = ((size_t)CONFIG_MUSL_STACK_KIB * 1024 + 4095) / 4096 + 1;
+	struct alloc *a = alloc_default();
+	char *stack = a ? alloc_palloc(a, pages) : NULL;
+	if (!stack) {
+		console_puts("kiln: musl: cannot allocate the app's stack (musl.stack_kib); give the image more memory\n");
+		kiln_exit(255);
+	}
+	mmu_guard_page((uintptr_t)stack);
+	kiln_musl_start_on(stack + pages * 4096, argc, (char **)block);
 }

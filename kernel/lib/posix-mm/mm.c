@@ -27,8 +27,11 @@ struct mapping {
 	size_t live;  /* pages the app still sees (munmap/mremap of a tail shrinks it) */
 };
 
-static struct mapping maps[CONFIG_POSIX_MM_MAX_MAPPINGS];
+/* Allocated at the first mmap: an image that never maps pays nothing (the image's .bss must
+ * stay small: it sits below 2 MiB with the code). */
+static struct mapping *maps;
 static size_t nmaps;
+#define TABLE_PAGES PAGES(CONFIG_POSIX_MM_MAX_MAPPINGS * sizeof(struct mapping))
 
 static struct mapping *find(uintptr_t addr)
 {
@@ -40,9 +43,11 @@ static struct mapping *find(uintptr_t addr)
 
 static void *map_pages(size_t pages)
 {
-	if (nmaps == CONFIG_POSIX_MM_MAX_MAPPINGS)
-		return NULL;
 	struct alloc *a = alloc_default();
+	if (!maps && a)
+		maps = alloc_palloc(a, TABLE_PAGES);
+	if (!maps || nmaps == CONFIG_POSIX_MM_MAX_MAPPINGS)
+		return NULL;
 	void *p = a ? alloc_palloc(a, pages) : NULL;
 	if (!p)
 		return NULL;
