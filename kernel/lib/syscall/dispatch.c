@@ -8,7 +8,6 @@
 extern const struct syscall_entry __start_kiln_syscalls[], __stop_kiln_syscalls[];
 
 static syscall_fn table[SYSCALL_NR_COUNT];
-static const char *table_fn[SYSCALL_NR_COUNT];
 static uint64_t counts[SYSCALL_NR_COUNT];
 static uint8_t logged[SYSCALL_NR_COUNT];
 
@@ -70,11 +69,15 @@ static void fatal_entry(const char *what, const struct syscall_entry *e)
 	console_puts(e->fn_name);
 	console_puts(what);
 	console_put_dec((uint64_t)e->nr);
-	if (e->nr >= 0 && e->nr < SYSCALL_NR_COUNT && table_fn[e->nr]) {
+	if (e->nr >= 0 && e->nr < SYSCALL_NR_COUNT && table[e->nr]) {
+		/* Which entry came first: found again here rather than kept in .bss for every number. */
+		const struct syscall_entry *first = __start_kiln_syscalls;
+		while (first < e && first->nr != e->nr)
+			first++;
 		console_puts(" (");
 		console_puts(syscall_names[e->nr] ? syscall_names[e->nr] : "?");
 		console_puts("), already registered by ");
-		console_puts(table_fn[e->nr]);
+		console_puts(first->fn_name);
 		console_puts(": deselect one of the two libraries");
 	}
 	console_puts("\n");
@@ -89,7 +92,6 @@ static int syscall_init(void)
 		if (table[e->nr])
 			fatal_entry(" registers syscall ", e);
 		table[e->nr] = e->fn;
-		table_fn[e->nr] = e->fn_name;
 	}
 	arch_syscall_enable();
 	return 0;
