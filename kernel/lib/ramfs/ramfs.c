@@ -1,0 +1,558 @@
+/* ramfs: nodes and directory entries in malloc'd memory. Directory entries are a list in
+ * insertion order; each gets a sequence number from its directory, which is the readdir
+ * cookie, so a listing survives entries being added and removed between calls. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <ramfs/ramfs.h>
+#include <vfs/vnode.h>
+
+struct ramfs {
+	uint64_t max_bytes, used_bytes;
+	uint64_t next_ino;
+};
+
+struct ramfs_dirent {
+	struct ramfs_dirent *next, *prev;
+	struct ramfs_node *node;
+	uint64_t seq; /* readdir cookie: entries are kept in increasing seq */
+	size_t len;
+	char name[];
+};
+
+struct ramfs_node {
+	struct vnode vn;
+	struct ramfs *fs;
+	uint32_t perm; /* permission bits */
+	uint32_t nlink;
+	struct vfs_timespec atime, mtime, ctime;
+	union {
+		struct {
+			uint8_t *data;
+			uint64_t size, cap;
+			int borrowed; /* data is someone else's memory (ramfs_file_borrow) */
+		} file;
+		struct {
+			struct ramfs_dirent *head, *tail;
+			struct ramfs_node *parent; /* NULL once removed; the root is its own parent */
+			uint64_t next_seq;
+		} dir;
+		struct {
+			char *target;
+			size_t len;
+		} link;
+	} u;
+};
+
+#define FIRST_SEQ 2 /* cookies 0 and 1 are "." and ".." */
+
+static const struct vnode_ops ramfs_ops;
+
+static struct ramfs_node *N(struct vnode *vn) { return (struct ramfs_node *)vn; }
+
+int ramfs_is_ramfs(const struct vnode *vn) { return vn->ops == &ramfs_ops; }
+uint64_t ramfs_used_bytes(const struct vnode *vn) { return ((const struct ramfs_node *)vn)->fs->used_bytes; }
+
+static int charge(struct ramfs *fs, uint64_t bytes)
+{
+	if (fs->max_bytes && (bytes > fs->max_bytes || fs->used_bytes > fs->max_bytes - bytes))
+		return -ENOSPC;
+	fs->used_bytes += bytes;
+	return 0;
+}
+static void uncharge(struct ramfs *fs, uint64_t bytes) { fs->used_bytes -= bytes; }
+
+static void touch(struct ramfs_node *n, int what) /* 1 atime, 2 mtime, 4 ctime */
+{
+	struct vfs_timespec t;
+	vfs_now(&t);
+	if (what & 1)
+		n->atime = t;
+	if (what & 2)
+		n->mtime = t;
+	if (what & 4)
+		n->ctime = t;
+}
+
+static struct ramfs_node *new_node(struct ramfs *fs, uint32_t type, uint32_t perm, int *err)
+{
+	if ((*err = charge(fs, sizeof(struct ramfs_node))))
+		return NULL;
+	struct ramfs_node *n = calloc(1, sizeof(*n));
+	if (!n) {
+		uncharge(fs, sizeof(*n));
+		*err = -ENOMEM;
+		return NULL;
+	}
+	vfs_vnode_init(&n->vn, &ramfs_ops, type, ++fs->next_ino);
+	n->fs = fs;
+	n->perm = perm & 07777;
+	n->nlink = type == VFS_S_IFDIR ? 2 : 1;
+	if (type == VFS_S_IFDIR)
+		n->u.dir.next_seq = FIRST_SEQ;
+	touch(n, 7);
+	return n;
+}
+
+static void free_node(struct ramfs_node *n)
+{
+	struct ramfs *fs = n->fs;
+	if (n->vn.type == VFS_S_IFREG && !n->u.file.borrowed) {
+		free(n->u.file.data);
+		uncharge(fs, n->u.file.cap);
+	} else if (n->vn.type == VFS_S_IFREG) {
+		uncharge(fs, n->u.file.cap);
+	} else if (n->vn.type == VFS_S_IFLNK) {
+		free(n->u.link.target);
+		uncharge(fs, n->u.link.len);
+	}
+	free(n);
+	uncharge(fs, sizeof(*n));
+}
+
+/* Freed once it is neither linked nor referenced. */
+static void maybe_free(struct ramfs_node *n)
+{
+	if (n->nlink == 0 && n->vn.refs == 0)
+		free_node(n);
+}
+
+static void ramfs_inactive(struct vnode *vn) { maybe_free(N(vn)); }
+
+static struct ramfs_dirent *find(struct ramfs_node *dir, const char *name, size_t len)
+{
+	for (struct ramfs_dirent *e = dir->u.dir.head; e; e = e->next)
+		if (e->len == len && memcmp(e->name, name, len) == 0)
+			return e;
+	return NULL;
+}
+
+static int link_into(struct ramfs_node *dir, const char *name, size_t len, struct ramfs_node *n)
+{
+	int err = charge(dir->fs, sizeof(struct ramfs_dirent) + len);
+	if (err)
+		return err;
+	struct ramfs_dirent *e = malloc(sizeof(*e) + len);
+	if (!e) {
+		uncharge(dir->fs, sizeof(*e) + len);
+		return -ENOMEM;
+	}
+	memcpy(e->name, name, len);
+	e->len = len;
+	e->node = n;
+	e->seq = dir->u.dir.next_seq++;
+	e->next = NULL;
+	e->prev = dir->u.dir.tail;
+	if (e->prev)
+		e->prev->next = e;
+	else
+		dir->u.dir.head = e;
+	dir->u.dir.tail = e;
+	if (n->vn.type == VFS_S_IFDIR) {
+		n->u.dir.parent = dir;
+		dir->nlink++;
+	}
+	touch(dir, 6);
+	return 0;
+}
+
+/* Removes the entry; the node loses a link (and, for a directory, its parent). */
+static void unlink_entry(struct ramfs_node *dir, struct ramfs_dirent *e)
+{
+	struct ramfs_node *n = e->node;
+	if (e->prev)
+		e->prev->next = e->next;
+	else
+		dir->u.dir.head = e->next;
+	if (e->next)
+		e->next->prev = e->prev;
+	else
+		dir->u.dir.tail = e->prev;
+	uncharge(dir->fs, sizeof(*e) + e->len);
+	free(e);
+	touch(dir, 6);
+	touch(n, 4);
+	if (n->vn.type == VFS_S_IFDIR) {
+		dir->nlink--;
+		n->nlink = 0; /* its "." and its entry both go */
+		n->u.dir.parent = NULL;
+	} else {
+		n->nlink--;
+	}
+	maybe_free(n);
+}
+
+static int ramfs_lookup(struct vnode *dvn, const char *name, size_t len, struct vnode **out)
+{
+	struct ramfs_node *dir = N(dvn);
+	if (len == 1 && name[0] == '.') {
+		*out = vfs_vnode_ref(dvn);
+		return 0;
+	}
+	if (len == 2 && name[0] == '.' && name[1] == '.') {
+		if (!dir->u.dir.parent)
+			return -ENOENT; /* removed */
+		*out = vfs_vnode_ref(&dir->u.dir.parent->vn);
+		return 0;
+	}
+	struct ramfs_dirent *e = find(dir, name, len);
+	if (!e)
+		return -ENOENT;
+	*out = vfs_vnode_ref(&e->node->vn);
+	return 0;
+}
+
+/* A new node linked as dir/name; *out with a reference, if asked for. */
+static int make(struct vnode *dvn, const char *name, size_t len, uint32_t type, uint32_t perm, struct ramfs_node **out)
+{
+	struct ramfs_node *dir = N(dvn);
+	if (!dir->u.dir.parent)
+		return -ENOENT; /* a removed directory takes no new entries */
+	if (find(dir, name, len))
+		return -EEXIST;
+	int err;
+	struct ramfs_node *n = new_node(dir->fs, type, perm, &err);
+	if (!n)
+		return err;
+	if ((err = link_into(dir, name, len, n))) {
+		n->nlink = 0;
+		maybe_free(n);
+		return err;
+	}
+	*out = n;
+	return 0;
+}
+
+static int ramfs_create(struct vnode *dir, const char *name, size_t len, uint32_t mode, struct vnode **out)
+{
+	struct ramfs_node *n;
+	int err = make(dir, name, len, VFS_S_IFREG, mode, &n);
+	if (!err)
+		*out = vfs_vnode_ref(&n->vn);
+	return err;
+}
+
+static int ramfs_mkdir(struct vnode *dir, const char *name, size_t len, uint32_t mode)
+{
+	struct ramfs_node *n;
+	return make(dir, name, len, VFS_S_IFDIR, mode, &n);
+}
+
+static int ramfs_symlink(struct vnode *dvn, const char *name, size_t len, const char *target, size_t tlen)
+{
+	struct ramfs *fs = N(dvn)->fs;
+	int err = charge(fs, tlen);
+	if (err)
+		return err;
+	char *t = malloc(tlen);
+	if (!t) {
+		uncharge(fs, tlen);
+		return -ENOMEM;
+	}
+	memcpy(t, target, tlen);
+	struct ramfs_node *n;
+	err = make(dvn, name, len, VFS_S_IFLNK, 0777, &n);
+	if (err) {
+		free(t);
+		uncharge(fs, tlen);
+		return err;
+	}
+	n->u.link.target = t;
+	n->u.link.len = tlen;
+	return 0;
+}
+
+static int ramfs_unlink(struct vnode *dvn, const char *name, size_t len)
+{
+	struct ramfs_dirent *e = find(N(dvn), name, len);
+	if (!e)
+		return -ENOENT;
+	if (e->node->vn.type == VFS_S_IFDIR)
+		return -EISDIR;
+	unlink_entry(N(dvn), e);
+	return 0;
+}
+
+static int ramfs_rmdir(struct vnode *dvn, const char *name, size_t len)
+{
+	struct ramfs_dirent *e = find(N(dvn), name, len);
+	if (!e)
+		return -ENOENT;
+	if (e->node->vn.type != VFS_S_IFDIR)
+		return -ENOTDIR;
+	if (e->node->u.dir.head)
+		return -ENOTEMPTY;
+	unlink_entry(N(dvn), e);
+	return 0;
+}
+
+static int ramfs_rename(struct vnode *odvn, const char *oname, size_t olen, struct vnode *ndvn, const char *nname, size_t nlen)
+{
+	struct ramfs_node *odir = N(odvn), *ndir = N(ndvn);
+	struct ramfs_dirent *oe = find(odir, oname, olen);
+	if (!oe)
+		return -ENOENT;
+	if (!ndir->u.dir.parent)
+		return -ENOENT;
+	struct ramfs_node *n = oe->node;
+	struct ramfs_dirent *ne = find(ndir, nname, nlen);
+	if (ne && ne->node == n)
+		return 0;
+	if (ne && ne->node->vn.type == VFS_S_IFDIR && ne->node->u.dir.head)
+		return -ENOTEMPTY;
+	/* The new entry first, so a failure leaves everything as it was. */
+	n->nlink++; /* held across the move */
+	int err = link_into(ndir, nname, nlen, n);
+	if (err) {
+		n->nlink--;
+		return err;
+	}
+	/* link_into counted a directory's new ".." in ndir; the old one leaves odir. */
+	if (ne)
+		unlink_entry(ndir, ne);
+	if (oe->prev)
+		oe->prev->next = oe->next;
+	else
+		odir->u.dir.head = oe->next;
+	if (oe->next)
+		oe->next->prev = oe->prev;
+	else
+		odir->u.dir.tail = oe->prev;
+	uncharge(odir->fs, sizeof(*oe) + oe->len);
+	free(oe);
+	n->nlink--;
+	if (n->vn.type == VFS_S_IFDIR)
+		odir->nlink--;
+	touch(odir, 6);
+	touch(n, 4);
+	return 0;
+}
+
+static unsigned dtype_of(uint32_t type)
+{
+	switch (type) {
+	case VFS_S_IFDIR: return VFS_DT_DIR;
+	case VFS_S_IFREG: return VFS_DT_REG;
+	case VFS_S_IFLNK: return VFS_DT_LNK;
+	case VFS_S_IFCHR: return VFS_DT_CHR;
+	default: return VFS_DT_UNKNOWN;
+	}
+}
+
+static int ramfs_readdir(struct vnode *dvn, uint64_t *pos, vfs_filldir_fn fill, void *ctx)
+{
+	struct ramfs_node *dir = N(dvn);
+	if (*pos == 0) {
+		if (fill(ctx, ".", 1, dvn->ino, VFS_DT_DIR, 1))
+			return 0;
+		*pos = 1;
+	}
+	if (*pos == 1) {
+		struct ramfs_node *p = dir->u.dir.parent ? dir->u.dir.parent : dir;
+		if (fill(ctx, "..", 2, p->vn.ino, VFS_DT_DIR, FIRST_SEQ))
+			return 0;
+		*pos = FIRST_SEQ;
+	}
+	for (struct ramfs_dirent *e = dir->u.dir.head; e; e = e->next) {
+		if (e->seq < *pos)
+			continue;
+		uint64_t next = e->next ? e->next->seq : dir->u.dir.next_seq;
+		if (fill(ctx, e->name, e->len, e->node->vn.ino, dtype_of(e->node->vn.type), next))
+			return 0;
+		*pos = next;
+	}
+	*pos = dir->u.dir.next_seq > *pos ? dir->u.dir.next_seq : *pos;
+	touch(dir, 1);
+	return 0;
+}
+
+/* Copies borrowed data into owned memory of at least `want` bytes of capacity. */
+static int grow(struct ramfs_node *n, uint64_t want)
+{
+	struct ramfs *fs = n->fs;
+	if (want <= n->u.file.cap && !n->u.file.borrowed)
+		return 0;
+	if (want > SIZE_MAX / 2)
+		return -EFBIG;
+	uint64_t cap = want;
+	if (!n->u.file.borrowed && want > n->u.file.cap) {
+		/* Double, so appends cost amortized O(1); fall back to the exact size near the limit. */
+		uint64_t dbl = n->u.file.cap * 2;
+		if (dbl > want && (!fs->max_bytes || fs->used_bytes - n->u.file.cap + dbl <= fs->max_bytes))
+			cap = dbl;
+	}
+	if (cap < 64)
+		cap = 64 < want ? want : 64;
+	if (fs->max_bytes && fs->used_bytes - n->u.file.cap + cap > fs->max_bytes) {
+		cap = want;
+		if (fs->used_bytes - n->u.file.cap + cap > fs->max_bytes)
+			return -ENOSPC;
+	}
+	uint8_t *d;
+	if (n->u.file.borrowed) {
+		d = malloc((size_t)cap);
+		if (d)
+			memcpy(d, n->u.file.data, (size_t)n->u.file.size);
+	} else {
+		d = realloc(n->u.file.data, (size_t)cap);
+	}
+	if (!d)
+		return -ENOSPC;
+	fs->used_bytes = fs->used_bytes - n->u.file.cap + cap;
+	n->u.file.data = d;
+	n->u.file.cap = cap;
+	n->u.file.borrowed = 0;
+	return 0;
+}
+
+static long ramfs_read(struct vnode *vn, void *buf, size_t len, uint64_t off, int flags)
+{
+	(void)flags;
+	struct ramfs_node *n = N(vn);
+	if (off >= n->u.file.size)
+		return 0;
+	uint64_t avail = n->u.file.size - off;
+	size_t k = avail < len ? (size_t)avail : len;
+	memcpy(buf, n->u.file.data + off, k);
+	touch(n, 1);
+	return (long)k;
+}
+
+static long ramfs_write(struct vnode *vn, const void *buf, size_t len, uint64_t off, int flags)
+{
+	(void)flags;
+	struct ramfs_node *n = N(vn);
+	if (len == 0)
+		return 0;
+	uint64_t end = off + len;
+	int err = grow(n, end);
+	if (err) {
+		/* Over the limit: write what still fits, then -ENOSPC on the next write. */
+		struct ramfs *fs = n->fs;
+		if (err != -ENOSPC || !fs->max_bytes)
+			return err;
+		uint64_t room = fs->max_bytes - (fs->used_bytes - n->u.file.cap);
+		if (room <= off || grow(n, room) != 0)
+			return -ENOSPC;
+		end = room;
+		len = (size_t)(end - off);
+	}
+	if (off > n->u.file.size)
+		memset(n->u.file.data + n->u.file.size, 0, (size_t)(off - n->u.file.size)); /* a hole reads as zeros */
+	memcpy(n->u.file.data + off, buf, len);
+	if (end > n->u.file.size)
+		n->u.file.size = end;
+	touch(n, 6);
+	return (long)len;
+}
+
+static int ramfs_truncate(struct vnode *vn, uint64_t size)
+{
+	struct ramfs_node *n = N(vn);
+	if (size > n->u.file.size) {
+		int err = grow(n, size);
+		if (err)
+			return err;
+		memset(n->u.file.data + n->u.file.size, 0, (size_t)(size - n->u.file.size));
+	} else if (size < n->u.file.size) {
+		if (n->u.file.borrowed) {
+			n->u.file.size = size; /* still a prefix of the borrowed bytes */
+		} else if (size == 0) {
+			free(n->u.file.data);
+			n->fs->used_bytes -= n->u.file.cap;
+			n->u.file.data = NULL;
+			n->u.file.cap = 0;
+		} else if (size < n->u.file.cap / 4) {
+			uint8_t *d = realloc(n->u.file.data, (size_t)size); /* give most of it back */
+			if (d) {
+				n->fs->used_bytes -= n->u.file.cap - size;
+				n->u.file.data = d;
+				n->u.file.cap = size;
+			}
+		}
+	}
+	n->u.file.size = size;
+	touch(n, 6);
+	return 0;
+}
+
+static int ramfs_getattr(struct vnode *vn, struct vfs_stat *st)
+{
+	struct ramfs_node *n = N(vn);
+	st->st_mode = vn->type | n->perm;
+	st->st_nlink = n->nlink;
+	st->st_uid = st->st_gid = 0;
+	st->st_blksize = 4096;
+	if (vn->type == VFS_S_IFREG)
+		st->st_size = (int64_t)n->u.file.size;
+	else if (vn->type == VFS_S_IFLNK)
+		st->st_size = (int64_t)n->u.link.len;
+	else
+		st->st_size = 4096;
+	st->st_blocks = (st->st_size + 511) / 512;
+	st->st_atim = n->atime;
+	st->st_mtim = n->mtime;
+	st->st_ctim = n->ctime;
+	return 0;
+}
+
+static long ramfs_readlink(struct vnode *vn, char *buf, size_t len)
+{
+	struct ramfs_node *n = N(vn);
+	memcpy(buf, n->u.link.target, n->u.link.len < len ? n->u.link.len : len);
+	return (long)n->u.link.len;
+}
+
+static const struct vnode_ops ramfs_ops = {
+	.lookup = ramfs_lookup,
+	.create = ramfs_create,
+	.mkdir = ramfs_mkdir,
+	.symlink = ramfs_symlink,
+	.unlink = ramfs_unlink,
+	.rmdir = ramfs_rmdir,
+	.rename = ramfs_rename,
+	.readdir = ramfs_readdir,
+	.read = ramfs_read,
+	.write = ramfs_write,
+	.truncate = ramfs_truncate,
+	.getattr = ramfs_getattr,
+	.readlink = ramfs_readlink,
+	.inactive = ramfs_inactive,
+};
+
+int ramfs_file_borrow(struct vnode *vn, const void *data, size_t len)
+{
+	if (!ramfs_is_ramfs(vn) || vn->type != VFS_S_IFREG)
+		return -EINVAL;
+	struct ramfs_node *n = N(vn);
+	if (n->u.file.size || n->u.file.cap)
+		return -EINVAL;
+	int err = charge(n->fs, len);
+	if (err)
+		return err;
+	n->u.file.data = (uint8_t *)data;
+	n->u.file.size = n->u.file.cap = len;
+	n->u.file.borrowed = 1;
+	return 0;
+}
+
+static int ramfs_mount(const struct vfs_fstype *type, const void *data, struct vnode **root)
+{
+	(void)type;
+	const struct ramfs_options *o = data;
+	struct ramfs *fs = calloc(1, sizeof(*fs));
+	if (!fs)
+		return -ENOMEM;
+	fs->max_bytes = o ? o->max_bytes : 0;
+	int err;
+	struct ramfs_node *r = new_node(fs, VFS_S_IFDIR, 0755, &err);
+	if (!r) {
+		free(fs);
+		return err;
+	}
+	r->u.dir.parent = r; /* ".." of the root is the root */
+	*root = vfs_vnode_ref(&r->vn);
+	return 0;
+}
+
+struct vfs_fstype ramfs_fstype = {.name = "ramfs", .mount = ramfs_mount};
