@@ -44,8 +44,8 @@ __attribute__((format(printf, 3, 4))) static void fs_fail(struct fs_t *t, int li
 
 #define O_RW_CREAT (VFS_O_RDWR | VFS_O_CREAT)
 
-/* Removes a tree (used to clean up each check's directory). */
-static void rm_tree(const char *path)
+/* Removes a tree (used to clean up each check's directory, and by the initrd fuzzer). */
+void fs_suite_rm_tree(const char *path)
 {
 	struct vfs_stat st;
 	if (vfs_lstat(path, &st) != 0)
@@ -68,7 +68,7 @@ static void rm_tree(const char *path)
 			if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
 				continue;
 			snprintf(child, sizeof(child), "%s/%s", path, d->d_name);
-			rm_tree(child);
+			fs_suite_rm_tree(child);
 		}
 	}
 	vfs_close(fd);
@@ -81,7 +81,7 @@ static const char *fresh(const char *name)
 {
 	vfs_mkdir("/fs-suite", 0755);
 	snprintf(dirbuf, sizeof(dirbuf), "/fs-suite/%s", name);
-	rm_tree(dirbuf);
+	fs_suite_rm_tree(dirbuf);
 	vfs_mkdir(dirbuf, 0755);
 	vfs_chdir(dirbuf);
 	return dirbuf;
@@ -89,7 +89,7 @@ static const char *fresh(const char *name)
 static void done(void)
 {
 	vfs_chdir("/");
-	rm_tree(dirbuf);
+	fs_suite_rm_tree(dirbuf);
 }
 
 static long put(const char *path, const char *s)

@@ -33,6 +33,9 @@ struct fs_t {
 	X(borrowed_file)       \
 	X(stat_fields)
 
+/* Removes path and everything under it (errors ignored). */
+void fs_suite_rm_tree(const char *path);
+
 #define FS_DECL(name) void fs_t_##name(struct fs_t *t);
 FS_SUITE(FS_DECL)
 #undef FS_DECL
