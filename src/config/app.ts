@@ -30,6 +30,8 @@ const appSchema = strict({
     )
     .optional(),
   cflags: z.array(z.string()).optional(),
+  // A directory whose contents become the guest's "/" (packed into the initrd by the build).
+  rootfs: z.string().min(1, fix("Name a directory, e.g. rootfs: rootfs")).optional(),
 });
 
 const UNITS: Record<string, number> = { "": 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 };
@@ -129,5 +131,7 @@ export function validateApp(file: string, data: unknown): AppManifest {
     sources,
     libraries,
     cflags: a.cflags ?? [],
+    // Checked when the build packs it (it may be created after the manifest is read).
+    ...(a.rootfs !== undefined ? { rootfs: path.resolve(dir, a.rootfs) } : {}),
   };
 }
