@@ -11,6 +11,8 @@ import { resolveApp } from "../src/config/index.ts";
 import { build } from "../src/build/index.ts";
 import { runImage, testRunner } from "../src/run/index.ts";
 import { KilnConfigError } from "../src/errors.ts";
+import { QEMU_BINARY, qemuArgs } from "../src/run/qemu.ts";
+import { spawnSync } from "node:child_process";
 
 const tmp = mkdtempSync(path.join(tmpdir(), "kiln-fs-demo-"));
 test.after(() => rmSync(tmp, { recursive: true, force: true }));
@@ -22,7 +24,7 @@ test("fs-demo reads its rootfs, writes and lists files, and reads /dev/urandom",
   assert.match(r.output, /^6 numbers, sum 32$/m);
   assert.match(r.output, /^first line\nsecond line, appended$/m);
   assert.match(r.output, /^cwd \/data\/nested holds: deep$/m);
-  assert.match(r.output, /^== 16 bytes of \/dev\/urandom\n(?!0{32})[0-9a-f]{32}$/m);
+  assert.match(r.output, /^== 16 bytes of \/dev\/urandom\n(?!0{32})[0-9a-f]{32}\n\(seeded from (rdseed|rdrand)\)$/m);
   assert.match(r.output, /^etc\/\n {2}motd \(82 bytes, mode 644\)\n {2}welcome -> motd$/m);
   assert.match(r.output, /^ {2}urandom \(device 1:9\)$/m);
   assert.match(r.output, /^tmp\/\n {2}notes\.old \(33 bytes, mode 644\)$/m);
@@ -73,4 +75,15 @@ test("rootfs: a missing directory is a build error naming the key; a changed tre
   writeFileSync(manifest, readFileSync(manifest, "utf8").replace("rootfs: rootfs", "rootfs: no-such-dir"));
   const bad = await resolveApp(app, { sets: [], test: false });
   await assert.rejects(build(bad, { outDir, log: () => {} }), (e: unknown) => e instanceof KilnConfigError && e.key === "rootfs" && /no-such-dir does not exist/.test(e.message));
+});
+
+test("without RDSEED and RDRAND, /dev/urandom refuses and says why (QEMU TCG with both removed)", async () => {
+  const { built, memory } = await buildFor("fs-demo");
+  const args = qemuArgs(built.image, { memory, cmdline: "", accel: "tcg", initrd: built.initrd! });
+  args[args.indexOf("max")] = "max,-rdrand,-rdseed";
+  const r = spawnSync(QEMU_BINARY, args, { encoding: "utf8", timeout: 60_000 });
+  const out = r.stdout.replace(/\r/g, "");
+  assert.match(out, /^kiln: random: no RDSEED or RDRAND \(or they kept failing\): refusing to make random bytes; set random\.fallback=tsc_jitter to accept a weak seed$/m);
+  assert.match(out, /^fs-demo: FAILED urandom: .* \(-5\)$/m);
+  assert.match(out, /^kiln: exit 1$/m);
 });

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <random/random.h> /* devfs brings it: only to say what seeded /dev/urandom */
 #include <vfs/vfs.h>
 
 static int failed;
@@ -112,7 +113,7 @@ int main(void)
 	vfs_close(fd);
 	for (size_t i = 0; i < sizeof(rnd); i++)
 		printf("%02x", rnd[i]);
-	printf("\n");
+	printf("\n(seeded from %s)\n", random_source());
 
 	printf("== the tree\n");
 	tree("/", 0);
