@@ -156,10 +156,9 @@ static int link_into(struct ramfs_node *dir, const char *name, size_t len, struc
 	return 0;
 }
 
-/* Removes the entry; the node loses a link (and, for a directory, its parent). */
-static void unlink_entry(struct ramfs_node *dir, struct ramfs_dirent *e)
+/* Takes the entry out of dir's list and frees it; the node is left to the caller. */
+static void detach(struct ramfs_node *dir, struct ramfs_dirent *e)
 {
-	struct ramfs_node *n = e->node;
 	if (e->prev)
 		e->prev->next = e->next;
 	else
@@ -171,6 +170,13 @@ static void unlink_entry(struct ramfs_node *dir, struct ramfs_dirent *e)
 	uncharge(dir->fs, sizeof(*e) + e->len);
 	free(e);
 	touch(dir, 6);
+}
+
+/* Removes the entry; the node loses a link (and, for a directory, its parent). */
+static void unlink_entry(struct ramfs_node *dir, struct ramfs_dirent *e)
+{
+	struct ramfs_node *n = e->node;
+	detach(dir, e);
 	touch(n, 4);
 	if (n->vn.type == VFS_S_IFDIR) {
 		dir->nlink--;
@@ -310,20 +316,10 @@ static int ramfs_rename(struct vnode *odvn, const char *oname, size_t olen, stru
 	/* link_into counted a directory's new ".." in ndir; the old one leaves odir. */
 	if (ne)
 		unlink_entry(ndir, ne);
-	if (oe->prev)
-		oe->prev->next = oe->next;
-	else
-		odir->u.dir.head = oe->next;
-	if (oe->next)
-		oe->next->prev = oe->prev;
-	else
-		odir->u.dir.tail = oe->prev;
-	uncharge(odir->fs, sizeof(*oe) + oe->len);
-	free(oe);
+	detach(odir, oe);
 	n->nlink--;
 	if (n->vn.type == VFS_S_IFDIR)
 		odir->nlink--;
-	touch(odir, 6);
 	touch(n, 4);
 	return 0;
 }
