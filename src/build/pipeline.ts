@@ -16,6 +16,7 @@ import { definedGlobals, prelinkedPath, prelinkUnit } from "./prelink.ts";
 import { explainMissingHeaders, explainUndefined, parseMissingHeaders, parseUndefined } from "./missing.ts";
 import { sizeReport, type SizeReport } from "./size.ts";
 import { loadState, saveState, writeIfChanged } from "./state.ts";
+import { packInitrd } from "./initrd.ts";
 import { toolchain } from "./toolchain.ts";
 import { APP_UNIT, unitsOf } from "./unit.ts";
 import { checkMuslInstalled } from "./musl.ts";
@@ -43,6 +44,8 @@ export interface BuildResult {
   /** Sources compiled by this build. */
   compiled: number;
   sizes: SizeReport;
+  /** The app's `rootfs:` packed as a cpio newc archive (the PVH boot module), if it has one. */
+  initrd?: string;
 }
 
 /** The generated configuration files, written into the build dir when their content changes. */
@@ -141,7 +144,8 @@ export async function runBuild(cfg: ResolvedConfig, gen: GeneratedConfig, opts: 
     const didLink = await linkImage({ outDir, objects: linked, script, libgcc: tc.libgcc, inputKeys: [tc.id, ...keys], log, explain, ports }, state);
     saveState(outDir, state);
     const sizes = sizeReport(outDir, linked.map((p) => path.basename(p, ".o")));
-    const upToDate = compiled.compiled === 0 && prelinked === 0 && !didLink;
+    const packed = packInitrd(cfg.app, outDir, log);
+    const upToDate = compiled.compiled === 0 && prelinked === 0 && !didLink && !packed.changed;
     if (upToDate) log("up to date");
     return {
       outDir,
@@ -151,6 +155,7 @@ export async function runBuild(cfg: ResolvedConfig, gen: GeneratedConfig, opts: 
       upToDate,
       compiled: compiled.compiled,
       sizes,
+      ...(packed.file ? { initrd: packed.file } : {}),
     };
   } finally {
     release();

@@ -1,11 +1,12 @@
 // `kiln run <app-dir|image> [-- args]`: build if needed, boot, stream the console, exit with the
 // guest's status.
-import { statSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
 import { errColors as pc } from "../color.ts";
 import { resolveApp } from "../config/index.ts";
 import { build } from "../build/index.ts";
+import { INITRD } from "../build/initrd.ts";
 import { chooseRunner, parseRunner, runImage } from "../run/index.ts";
 import { composeCmdline } from "../run/cmdline.ts";
 import { parseMemorySize } from "../config/index.ts";
@@ -58,6 +59,7 @@ async function runCommand(target: string, args: string[], flags: RunFlags, dashD
   let image: string;
   let debugImage: string | undefined;
   let memory: number;
+  let initrd: string | undefined;
   let base = "";
   let isDir = false;
   try {
@@ -82,12 +84,16 @@ async function runCommand(target: string, args: string[], flags: RunFlags, dashD
     const built = await build(cfg, { log });
     image = built.image;
     debugImage = built.debugImage;
+    initrd = built.initrd;
     memory = memoryFlag ?? cfg.app.memory;
     base = cfg.app.cmdline;
   } else {
     image = target;
     const dbg = path.join(path.dirname(target), "image.dbg.elf");
     debugImage = dbg;
+    // An image from a build directory boots with the rootfs built beside it.
+    const cpio = path.join(path.dirname(target), INITRD);
+    if (existsSync(cpio)) initrd = cpio;
     memory = memoryFlag ?? 8 * 1024 * 1024;
   }
   const result = await runImage(image, {
@@ -95,6 +101,7 @@ async function runCommand(target: string, args: string[], flags: RunFlags, dashD
     cmdline: composeCmdline(base, flags.param, appArgs),
     runner: chosen,
     debugImage,
+    ...(initrd ? { initrd } : {}),
     timeoutMs,
     verbose: flags.verbose,
     interactive: process.stdin.isTTY === true,

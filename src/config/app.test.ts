@@ -114,3 +114,13 @@ test("a missing kiln.yaml names the path", async () => {
   const t = makeTree();
   await assert.rejects(loadApp(path.join(t.root, "apps", "nope")), (e: unknown) => e instanceof KilnConfigError && /nope[/\\]kiln\.yaml$/.test(e.file) && /no such file/.test(e.problem));
 });
+
+test("rootfs: a directory relative to the app, kept absolute; absent by default", async () => {
+  const t = makeTree();
+  const dir = t.app("fs", { sources: ["main.c"], rootfs: "files" });
+  assert.equal((await loadApp(dir)).rootfs, path.join(dir, "files"));
+  const plain = t.app("plain", { sources: ["main.c"] });
+  assert.equal((await loadApp(plain)).rootfs, undefined);
+  const e = await fails({ sources: ["main.c"], rootfs: "" });
+  assert.match(e.message, /rootfs/);
+});

@@ -34,6 +34,8 @@ const appSchema = strict({
     )
     .optional(),
   cflags: z.array(z.string()).optional(),
+  // A directory whose contents become the guest's "/" (packed into the initrd by the build).
+  rootfs: z.string().min(1, fix("Name a directory, e.g. rootfs: rootfs")).optional(),
 });
 
 const UNITS: Record<string, number> = { "": 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 };
@@ -155,5 +157,7 @@ export function validateApp(file: string, data: unknown): AppManifest {
     cflags: a.cflags ?? [],
     libc,
     objects,
+    // Checked when the build packs it (it may be created after the manifest is read).
+    ...(a.rootfs !== undefined ? { rootfs: path.resolve(dir, a.rootfs) } : {}),
   };
 }

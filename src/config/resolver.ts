@@ -30,6 +30,9 @@ export const TEST_LIBRARY = "test";
 /** `selectedBy` values besides a library name (which these cannot be: names have no ':' nor leading '-'). */
 export const SELECTED_BY_APP = "app";
 export const SELECTED_BY_TEST = "--test";
+export const SELECTED_BY_ROOTFS = "rootfs:";
+/** The library that unpacks an app's `rootfs:` at boot, selected when the app has one. */
+export const ROOTFS_LIBRARY = "initrd";
 export const selectedByTarget = (target: string): string => `target:${target}`;
 
 /** Where a selection or requirement was written, for error messages. */
@@ -108,6 +111,7 @@ export function resolve(
     select(base, selectedByTarget(app.target), { file: appFile, key: "target" });
   }
   for (const name of Object.keys(app.libraries)) select(name, SELECTED_BY_APP, { file: appFile, key: `libraries.${name}` });
+  if (app.rootfs !== undefined) select(ROOTFS_LIBRARY, SELECTED_BY_ROOTFS, { file: appFile, key: "rootfs" });
   if (opts.test) {
     if (!libs.has(TEST_LIBRARY)) {
       throw configError("--test", TEST_LIBRARY, `test images need library "${TEST_LIBRARY}", which is not under kernel/`, "Add kernel/lib/test or build without --test");
@@ -265,6 +269,7 @@ export function resolve(
 export function describeSelection(selectedBy: string, defaultFor?: string): string {
   if (selectedBy === SELECTED_BY_APP) return "selected by app";
   if (selectedBy === SELECTED_BY_TEST) return "selected by --test";
+  if (selectedBy === SELECTED_BY_ROOTFS) return "selected by rootfs:";
   if (selectedBy.startsWith("target:")) return `base of target ${selectedBy.slice("target:".length)}`;
   if (defaultFor) return `default ${defaultFor} for ${selectedBy}`;
   return `required by ${selectedBy}`;

@@ -85,6 +85,8 @@ export interface AppManifest {
   libc: AppLibc;
   /** Objects and archives built outside kiln (e.g. with `kiln cc`), absolute; musl apps only. */
   objects: string[];
+  /** `rootfs:`, absolute: a directory packed into the initrd (the guest's "/"); library initrd unpacks it. */
+  rootfs?: string;
 }
 
 export type AppLibc = "nolibc" | "musl";

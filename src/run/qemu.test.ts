@@ -15,6 +15,9 @@ test("qemu args: microvm without extras, exit device, accelerator choice", () =>
   const tcg = qemuArgs("img", { memory: 4 << 20, cmdline: "", accel: "tcg" });
   assert.ok(!tcg.includes("-append"));
   assert.ok(tcg.includes("tcg"));
+  assert.ok(!tcg.includes("-initrd"));
+  const withRootfs = qemuArgs("img", { memory: 4 << 20, cmdline: "", accel: "tcg", initrd: "build/x/initrd.cpio" });
+  assert.deepEqual(withRootfs.slice(withRootfs.indexOf("-initrd"), withRootfs.indexOf("-initrd") + 2), ["-initrd", "build/x/initrd.cpio"]);
 });
 
 test("KILN_QEMU_ACCEL forces an accelerator; an explicit one wins; a bad value is an error", () => {

@@ -25,7 +25,7 @@ export function qemuMemoryArg(bytes: number): string {
   return bytes % mib === 0 ? `${bytes / mib}M` : `${Math.ceil(bytes / 1024)}K`;
 }
 
-export function qemuArgs(image: string, opts: { memory: number; cmdline: string; accel: Accel }): string[] {
+export function qemuArgs(image: string, opts: { memory: number; cmdline: string; accel: Accel; initrd?: string }): string[] {
   const args = [
     "-M", "microvm,x-option-roms=off,rtc=off,isa-serial=on,pic=off",
     "-nodefaults", "-no-user-config", "-nographic",
@@ -35,6 +35,8 @@ export function qemuArgs(image: string, opts: { memory: number; cmdline: string;
     "-kernel", image,
   ];
   if (opts.cmdline) args.push("-append", opts.cmdline);
+  // QEMU's PVH boot hands it over as module 0 of the start info, at the top of RAM.
+  if (opts.initrd) args.push("-initrd", opts.initrd);
   if (opts.accel === "kvm") args.push("-accel", "kvm", "-cpu", "host,-arch-capabilities");
   else args.push("-accel", "tcg", "-cpu", "max");
   return args;
@@ -55,7 +57,7 @@ export function chooseAccel(asked: Accel | undefined, env: string | undefined = 
 
 export async function runQemu(image: string, opts: RunOptions): Promise<RunResult> {
   const accel = chooseAccel(opts.accel);
-  const args = qemuArgs(image, { memory: opts.memory, cmdline: opts.cmdline, accel });
+  const args = qemuArgs(image, { memory: opts.memory, cmdline: opts.cmdline, accel, ...(opts.initrd ? { initrd: opts.initrd } : {}) });
   const filter = new ConsoleFilter({ verbose: opts.verbose, symbolize: opts.symbolize });
   const started = performance.now();
   const child = spawn(QEMU_BINARY, args, { stdio: [opts.interactive ? "inherit" : "ignore", "pipe", "pipe"] });

@@ -7,6 +7,8 @@ export interface RunOptions {
   memory: number;
   /** Kernel command line (library parameters, then `--` and app arguments). */
   cmdline: string;
+  /** A cpio archive passed as the PVH boot module: the app's rootfs (BuildResult.initrd). */
+  initrd?: string;
   /** Kill the guest and fail after this long. */
   timeoutMs?: number;
   /** Receives the console as a person should see it, as it arrives. */

@@ -22,6 +22,7 @@ export async function runVmm(image: string, opts: RunOptions): Promise<RunResult
   const booting = Vm.boot(image, {
     memory: opts.memory,
     cmdline: opts.cmdline,
+    ...(opts.initrd ? { initrd: opts.initrd } : {}),
     console: (bytes) => {
       const shown = filter.push(decoder.decode(bytes, { stream: true }));
       if (shown) opts.onOutput?.(shown);

@@ -8,6 +8,8 @@ export interface WorkerInit {
   file: string;
   memory: number;
   cmdline: string;
+  /** The boot module (cpio initrd), if any. */
+  initrd?: Uint8Array;
   control: SharedArrayBuffer;
   input: SharedArrayBuffer;
   /** Tests only: a module whose `createMachine` replaces KVM's (see testing/fake-machine.ts). */

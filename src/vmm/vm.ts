@@ -12,7 +12,7 @@ import type { UnknownPortCount } from "./devices/io-bus.ts";
 import { VmConfigError, VmImageError } from "./errors.ts";
 import { KilnError } from "../errors.ts";
 import { MAX_MEMORY, MIN_MEMORY, PAGE_SIZE } from "./layout.ts";
-import { inspectImage } from "./loader.ts";
+import { inspectImage, placeModule } from "./loader.ts";
 import type { WorkerInit, WorkerMessage } from "./messages.ts";
 import type { LedgerSummary } from "./resources.ts";
 import { ByteRing } from "./ring.ts";
@@ -27,6 +27,8 @@ export interface VmOptions {
   /** Guest RAM in bytes: a multiple of 4 KiB, 2 MiB to 3 GiB. */
   memory: number;
   cmdline?: string;
+  /** A cpio archive to pass as the PVH boot module (the app's rootfs). */
+  initrd?: string;
   /** Where the serial console's output goes. Default: discarded. */
   console?: ConsoleSink;
   /** Host input for the serial console. */
@@ -183,7 +185,16 @@ export class Vm {
     } catch (e) {
       throw new VmImageError(imagePath, "unreadable", `cannot read the image (${(e as NodeJS.ErrnoException).code ?? String(e)})`, "Build it with `kiln build <app-dir>`");
     }
-    inspectImage(image, imagePath, opts.memory);
+    const parsed = inspectImage(image, imagePath, opts.memory);
+    let initrd: Uint8Array | undefined;
+    if (opts.initrd !== undefined) {
+      try {
+        initrd = readFileSync(opts.initrd);
+      } catch (e) {
+        throw new VmConfigError("initrd", `cannot read ${opts.initrd} (${(e as NodeJS.ErrnoException).code ?? String(e)})`, "Build the app again: `kiln build <app-dir>` writes it");
+      }
+      placeModule(parsed, opts.memory, initrd.length); // refuses one that does not fit, before anything is created
+    }
     if (!opts.machineModule) {
       const avail = kvmAvailable();
       if (!avail.ok) throw new KilnError(`cannot start the VM: ${avail.reason}`);
@@ -192,6 +203,7 @@ export class Vm {
     const control = VcpuControl.create();
     const input = ByteRing.create(4096);
     const init: WorkerInit = { image, file: imagePath, memory: opts.memory, cmdline, control: control.sab, input: input.sab };
+    if (initrd) init.initrd = initrd;
     if (opts.machineModule) init.machineModule = opts.machineModule;
     const worker = takeWorker();
     const ended = new Promise<void>((resolve) => worker.once("exit", () => resolve()));

@@ -45,7 +45,7 @@ export function runVcpuWorker(init: WorkerInit, post: (m: WorkerMessage) => void
     const oldMask = new Uint8Array(SIGSET_BYTES);
     if (sys.pthreadSigmask(SIG_BLOCK, kickSet, oldMask) !== 0) throw new Error("pthread_sigmask failed");
     const machine = createMachine(sys, ledger, init.memory);
-    const loaded = loadImage(init.image, init.file, new GuestMemory(machine.memory), init.cmdline);
+    const loaded = loadImage(init.image, init.file, new GuestMemory(machine.memory), init.cmdline, init.initrd);
     machine.vcpu.setSregs(pvhSregs(machine.vcpu.getSregs()));
     machine.vcpu.setRegs(pvhRegs(loaded.entry, loaded.startInfo));
     const runMask = oldMask.slice();

@@ -1,6 +1,8 @@
 /* ramfs: nodes and directory entries in malloc'd memory. Directory entries are a list in
  * insertion order; each gets a sequence number from its directory, which is the readdir
- * cookie, so a listing survives entries being added and removed between calls. */
+ * cookie, so a listing survives entries being added and removed between calls. File data is
+ * a table of 4 KiB pages: a file grows without copying what it holds (a doubling buffer would
+ * need three times the file's size while it grows), and holes cost nothing. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,9 +30,14 @@ struct ramfs_node {
 	struct vfs_timespec atime, mtime, ctime;
 	union {
 		struct {
-			uint8_t *data;
-			uint64_t size, cap;
-			int borrowed; /* data is someone else's memory (ramfs_file_borrow) */
+			/* Pages of RPAGE bytes, NULL for a hole (reads as zeros); page 0 may be
+			 * smaller (cap0 bytes, grown as it fills), so a small file costs little. */
+			uint8_t **pages;
+			size_t npages; /* slots in the table */
+			uint32_t cap0;
+			uint64_t size;
+			uint64_t charged;        /* bytes this file's data holds against the limit */
+			const uint8_t *borrowed; /* the data is someone else's (ramfs_file_borrow) */
 		} file;
 		struct {
 			struct ramfs_dirent *head, *tail;
@@ -45,6 +52,7 @@ struct ramfs_node {
 };
 
 #define FIRST_SEQ 2 /* cookies 0 and 1 are "." and ".." */
+#define RPAGE 4096u
 
 static const struct vnode_ops ramfs_ops;
 
@@ -97,11 +105,11 @@ static struct ramfs_node *new_node(struct ramfs *fs, uint32_t type, uint32_t per
 static void free_node(struct ramfs_node *n)
 {
 	struct ramfs *fs = n->fs;
-	if (n->vn.type == VFS_S_IFREG && !n->u.file.borrowed) {
-		free(n->u.file.data);
-		uncharge(fs, n->u.file.cap);
-	} else if (n->vn.type == VFS_S_IFREG) {
-		uncharge(fs, n->u.file.cap);
+	if (n->vn.type == VFS_S_IFREG) {
+		for (size_t i = 0; i < n->u.file.npages; i++)
+			free(n->u.file.pages[i]);
+		free(n->u.file.pages);
+		uncharge(fs, n->u.file.charged);
 	} else if (n->vn.type == VFS_S_IFLNK) {
 		free(n->u.link.target);
 		uncharge(fs, n->u.link.len);
@@ -156,10 +164,9 @@ static int link_into(struct ramfs_node *dir, const char *name, size_t len, struc
 	return 0;
 }
 
-/* Removes the entry; the node loses a link (and, for a directory, its parent). */
-static void unlink_entry(struct ramfs_node *dir, struct ramfs_dirent *e)
+/* Takes the entry out of dir's list and frees it; the node is left to the caller. */
+static void detach(struct ramfs_node *dir, struct ramfs_dirent *e)
 {
-	struct ramfs_node *n = e->node;
 	if (e->prev)
 		e->prev->next = e->next;
 	else
@@ -171,6 +178,13 @@ static void unlink_entry(struct ramfs_node *dir, struct ramfs_dirent *e)
 	uncharge(dir->fs, sizeof(*e) + e->len);
 	free(e);
 	touch(dir, 6);
+}
+
+/* Removes the entry; the node loses a link (and, for a directory, its parent). */
+static void unlink_entry(struct ramfs_node *dir, struct ramfs_dirent *e)
+{
+	struct ramfs_node *n = e->node;
+	detach(dir, e);
 	touch(n, 4);
 	if (n->vn.type == VFS_S_IFDIR) {
 		dir->nlink--;
@@ -310,20 +324,10 @@ static int ramfs_rename(struct vnode *odvn, const char *oname, size_t olen, stru
 	/* link_into counted a directory's new ".." in ndir; the old one leaves odir. */
 	if (ne)
 		unlink_entry(ndir, ne);
-	if (oe->prev)
-		oe->prev->next = oe->next;
-	else
-		odir->u.dir.head = oe->next;
-	if (oe->next)
-		oe->next->prev = oe->prev;
-	else
-		odir->u.dir.tail = oe->prev;
-	uncharge(odir->fs, sizeof(*oe) + oe->len);
-	free(oe);
+	detach(odir, oe);
 	n->nlink--;
 	if (n->vn.type == VFS_S_IFDIR)
 		odir->nlink--;
-	touch(odir, 6);
 	touch(n, 4);
 	return 0;
 }
@@ -366,42 +370,87 @@ static int ramfs_readdir(struct vnode *dvn, uint64_t *pos, vfs_filldir_fn fill, 
 	return 0;
 }
 
-/* Copies borrowed data into owned memory of at least `want` bytes of capacity. */
-static int grow(struct ramfs_node *n, uint64_t want)
+/* ---- file data ---- */
+
+static uint32_t page_cap(const struct ramfs_node *n, size_t i)
+{
+	return i == 0 ? n->u.file.cap0 : RPAGE;
+}
+
+/* Makes page i hold at least `upto` bytes (1..RPAGE); new bytes are zero. 0 or -ENOSPC. */
+static int ensure_page(struct ramfs_node *n, size_t i, uint32_t upto)
 {
 	struct ramfs *fs = n->fs;
-	if (want <= n->u.file.cap && !n->u.file.borrowed)
-		return 0;
-	if (want > SIZE_MAX / 2)
-		return -EFBIG;
-	uint64_t cap = want;
-	if (!n->u.file.borrowed && want > n->u.file.cap) {
-		/* Double, so appends cost amortized O(1); fall back to the exact size near the limit. */
-		uint64_t dbl = n->u.file.cap * 2;
-		if (dbl > want && (!fs->max_bytes || fs->used_bytes - n->u.file.cap + dbl <= fs->max_bytes))
-			cap = dbl;
-	}
-	if (cap < 64)
-		cap = 64 < want ? want : 64;
-	if (fs->max_bytes && fs->used_bytes - n->u.file.cap + cap > fs->max_bytes) {
-		cap = want;
-		if (fs->used_bytes - n->u.file.cap + cap > fs->max_bytes)
+	if (i >= n->u.file.npages) {
+		size_t slots = n->u.file.npages ? n->u.file.npages * 2 : 4;
+		if (slots <= i)
+			slots = i + 1;
+		if (slots > SIZE_MAX / sizeof(uint8_t *) || charge(fs, (slots - n->u.file.npages) * sizeof(uint8_t *)))
 			return -ENOSPC;
+		uint8_t **t = realloc(n->u.file.pages, slots * sizeof(uint8_t *));
+		if (!t) {
+			uncharge(fs, (slots - n->u.file.npages) * sizeof(uint8_t *));
+			return -ENOSPC;
+		}
+		memset(t + n->u.file.npages, 0, (slots - n->u.file.npages) * sizeof(uint8_t *));
+		n->u.file.charged += (slots - n->u.file.npages) * sizeof(uint8_t *);
+		n->u.file.pages = t;
+		n->u.file.npages = slots;
 	}
-	uint8_t *d;
-	if (n->u.file.borrowed) {
-		d = malloc((size_t)cap);
-		if (d)
-			memcpy(d, n->u.file.data, (size_t)n->u.file.size);
-	} else {
-		d = realloc(n->u.file.data, (size_t)cap);
+	uint32_t have = n->u.file.pages[i] ? page_cap(n, i) : 0;
+	if (have >= upto)
+		return 0;
+	uint32_t want = RPAGE;
+	if (i == 0) { /* page 0 doubles up to a whole page */
+		want = have ? have * 2 : 64;
+		while (want < upto)
+			want *= 2;
+		if (want > RPAGE)
+			want = RPAGE;
 	}
-	if (!d)
+	if (charge(fs, want - have))
 		return -ENOSPC;
-	fs->used_bytes = fs->used_bytes - n->u.file.cap + cap;
-	n->u.file.data = d;
-	n->u.file.cap = cap;
-	n->u.file.borrowed = 0;
+	uint8_t *p = realloc(n->u.file.pages[i], want);
+	if (!p) {
+		uncharge(fs, want - have);
+		return -ENOSPC;
+	}
+	memset(p + have, 0, want - have);
+	n->u.file.pages[i] = p;
+	n->u.file.charged += want - have;
+	if (i == 0)
+		n->u.file.cap0 = want;
+	return 0;
+}
+
+/* Borrowed bytes become pages of the file's own before the first change. */
+static int unborrow(struct ramfs_node *n)
+{
+	const uint8_t *src = n->u.file.borrowed;
+	if (!src)
+		return 0;
+	uint64_t size = n->u.file.size;
+	uncharge(n->fs, n->u.file.charged);
+	n->u.file.charged = 0;
+	n->u.file.borrowed = NULL;
+	for (uint64_t off = 0; off < size; off += RPAGE) {
+		uint32_t k = size - off < RPAGE ? (uint32_t)(size - off) : RPAGE;
+		int err = ensure_page(n, (size_t)(off / RPAGE), k);
+		if (err) { /* give the borrowed view back: nothing changed */
+			for (size_t i = 0; i < n->u.file.npages; i++) {
+				free(n->u.file.pages[i]);
+				n->u.file.pages[i] = NULL;
+			}
+			uncharge(n->fs, n->u.file.charged);
+			n->u.file.charged = 0;
+			n->u.file.cap0 = 0;
+			charge(n->fs, size); /* fit before, fits again */
+			n->u.file.charged = size;
+			n->u.file.borrowed = src;
+			return err;
+		}
+		memcpy(n->u.file.pages[off / RPAGE], src + off, k);
+	}
 	return 0;
 }
 
@@ -412,10 +461,26 @@ static long ramfs_read(struct vnode *vn, void *buf, size_t len, uint64_t off, in
 	if (off >= n->u.file.size)
 		return 0;
 	uint64_t avail = n->u.file.size - off;
-	size_t k = avail < len ? (size_t)avail : len;
-	memcpy(buf, n->u.file.data + off, k);
+	size_t total = avail < len ? (size_t)avail : len;
+	if (n->u.file.borrowed) {
+		memcpy(buf, n->u.file.borrowed + off, total);
+	} else {
+		uint8_t *out = buf;
+		for (size_t done = 0; done < total;) {
+			size_t i = (size_t)((off + done) / RPAGE);
+			uint32_t at = (uint32_t)((off + done) % RPAGE);
+			size_t k = RPAGE - at < total - done ? RPAGE - at : total - done;
+			const uint8_t *p = i < n->u.file.npages ? n->u.file.pages[i] : NULL;
+			uint32_t cap = p ? page_cap(n, i) : 0;
+			size_t from_page = at < cap ? (cap - at < k ? cap - at : k) : 0;
+			if (from_page)
+				memcpy(out + done, p + at, from_page);
+			memset(out + done + from_page, 0, k - from_page); /* a hole, or past page 0's end */
+			done += k;
+		}
+	}
 	touch(n, 1);
-	return (long)k;
+	return (long)total;
 }
 
 static long ramfs_write(struct vnode *vn, const void *buf, size_t len, uint64_t off, int flags)
@@ -424,54 +489,58 @@ static long ramfs_write(struct vnode *vn, const void *buf, size_t len, uint64_t 
 	struct ramfs_node *n = N(vn);
 	if (len == 0)
 		return 0;
-	uint64_t end = off + len;
-	int err = grow(n, end);
-	if (err) {
-		/* Over the limit: write what still fits, then -ENOSPC on the next write. */
-		struct ramfs *fs = n->fs;
-		if (err != -ENOSPC || !fs->max_bytes)
-			return err;
-		uint64_t room = fs->max_bytes - (fs->used_bytes - n->u.file.cap);
-		if (room <= off || grow(n, room) != 0)
-			return -ENOSPC;
-		end = room;
-		len = (size_t)(end - off);
+	int err = unborrow(n);
+	if (err)
+		return err;
+	const uint8_t *in = buf;
+	size_t done = 0;
+	while (done < len) {
+		size_t i = (size_t)((off + done) / RPAGE);
+		uint32_t at = (uint32_t)((off + done) % RPAGE);
+		size_t k = RPAGE - at < len - done ? RPAGE - at : len - done;
+		if ((err = ensure_page(n, i, at + (uint32_t)k)) != 0)
+			break; /* full: keep what was written (a short count); the next write fails */
+		memcpy(n->u.file.pages[i] + at, in + done, k);
+		done += k;
 	}
-	if (off > n->u.file.size)
-		memset(n->u.file.data + n->u.file.size, 0, (size_t)(off - n->u.file.size)); /* a hole reads as zeros */
-	memcpy(n->u.file.data + off, buf, len);
-	if (end > n->u.file.size)
-		n->u.file.size = end;
+	if (done == 0)
+		return err;
+	if (off + done > n->u.file.size)
+		n->u.file.size = off + done;
 	touch(n, 6);
-	return (long)len;
+	return (long)done;
 }
 
 static int ramfs_truncate(struct vnode *vn, uint64_t size)
 {
 	struct ramfs_node *n = N(vn);
-	if (size > n->u.file.size) {
-		int err = grow(n, size);
+	if (n->u.file.borrowed && size <= n->u.file.size) {
+		n->u.file.size = size; /* still a prefix of the borrowed bytes */
+	} else {
+		int err = unborrow(n);
 		if (err)
 			return err;
-		memset(n->u.file.data + n->u.file.size, 0, (size_t)(size - n->u.file.size));
-	} else if (size < n->u.file.size) {
-		if (n->u.file.borrowed) {
-			n->u.file.size = size; /* still a prefix of the borrowed bytes */
-		} else if (size == 0) {
-			free(n->u.file.data);
-			n->fs->used_bytes -= n->u.file.cap;
-			n->u.file.data = NULL;
-			n->u.file.cap = 0;
-		} else if (size < n->u.file.cap / 4) {
-			uint8_t *d = realloc(n->u.file.data, (size_t)size); /* give most of it back */
-			if (d) {
-				n->fs->used_bytes -= n->u.file.cap - size;
-				n->u.file.data = d;
-				n->u.file.cap = size;
-			}
+		/* Pages wholly past the end go back to the heap; the rest of the last page is
+		 * zeroed so growing the file again reads zeros there. Growing allocates nothing. */
+		size_t keep = (size_t)((size + RPAGE - 1) / RPAGE);
+		for (size_t i = keep; i < n->u.file.npages; i++) {
+			if (!n->u.file.pages[i])
+				continue;
+			uint32_t cap = page_cap(n, i);
+			free(n->u.file.pages[i]);
+			n->u.file.pages[i] = NULL;
+			uncharge(n->fs, cap);
+			n->u.file.charged -= cap;
+			if (i == 0)
+				n->u.file.cap0 = 0;
 		}
+		if (size % RPAGE && keep - 1 < n->u.file.npages && n->u.file.pages[keep - 1]) {
+			uint32_t at = (uint32_t)(size % RPAGE), cap = page_cap(n, keep - 1);
+			if (at < cap)
+				memset(n->u.file.pages[keep - 1] + at, 0, cap - at);
+		}
+		n->u.file.size = size;
 	}
-	n->u.file.size = size;
 	touch(n, 6);
 	return 0;
 }
@@ -489,7 +558,10 @@ static int ramfs_getattr(struct vnode *vn, struct vfs_stat *st)
 		st->st_size = (int64_t)n->u.link.len;
 	else
 		st->st_size = 4096;
-	st->st_blocks = (st->st_size + 511) / 512;
+	if (vn->type == VFS_S_IFREG)
+		st->st_blocks = (int64_t)((n->u.file.charged + 511) / 512); /* what the data holds, holes excluded */
+	else
+		st->st_blocks = (st->st_size + 511) / 512;
 	st->st_atim = n->atime;
 	st->st_mtim = n->mtime;
 	st->st_ctim = n->ctime;
@@ -525,14 +597,14 @@ int ramfs_file_borrow(struct vnode *vn, const void *data, size_t len)
 	if (!ramfs_is_ramfs(vn) || vn->type != VFS_S_IFREG)
 		return -EINVAL;
 	struct ramfs_node *n = N(vn);
-	if (n->u.file.size || n->u.file.cap)
+	if (n->u.file.size || n->u.file.charged)
 		return -EINVAL;
 	int err = charge(n->fs, len);
 	if (err)
 		return err;
-	n->u.file.data = (uint8_t *)data;
-	n->u.file.size = n->u.file.cap = len;
-	n->u.file.borrowed = 1;
+	n->u.file.borrowed = data;
+	n->u.file.size = len;
+	n->u.file.charged = len;
 	return 0;
 }
 

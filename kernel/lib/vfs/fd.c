@@ -130,7 +130,7 @@ int vfs_getattr(struct vnode *vn, struct vfs_stat *st)
 	return 0;
 }
 
-static int trunc_vnode(struct vnode *vn, int64_t size)
+int vfs_truncate_vnode(struct vnode *vn, int64_t size)
 {
 	if (size < 0)
 		return -EINVAL;
@@ -194,7 +194,7 @@ int vfs_openat(int dirfd, const char *path, int flags, uint32_t mode)
 			goto fail_nd;
 		}
 		if ((flags & VFS_O_TRUNC) && !(flags & VFS_O_PATH) && VFS_S_ISREG(vn->type)) {
-			err = trunc_vnode(vn, 0);
+			err = vfs_truncate_vnode(vn, 0);
 			if (err)
 				goto fail_nd;
 		}
@@ -358,7 +358,7 @@ int vfs_ftruncate(int fd, int64_t size)
 	if (!writable(f) || !VFS_S_ISREG(f->vn->type))
 		r = -EINVAL; /* as Linux: not open for writing, or not a regular file */
 	else
-		r = trunc_vnode(f->vn, size);
+		r = vfs_truncate_vnode(f->vn, size);
 	vfs_file_put(f);
 	return r;
 }

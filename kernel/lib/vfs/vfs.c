@@ -15,6 +15,19 @@ uint32_t vfs_umask(uint32_t mask)
 	return old;
 }
 
+/* What an existing path names (a new reference), or -ENOENT. */
+static int existing(int dirfd, const char *path, int ni, struct vnode **out)
+{
+	struct vfs_nameidata nd;
+	int err = vfs_namei(dirfd, path, ni, &nd);
+	if (err)
+		return err;
+	*out = nd.vn;
+	nd.vn = NULL;
+	vfs_nameidata_put(&nd);
+	return *out ? 0 : -ENOENT;
+}
+
 /* A mount's root or a directory a mount hides cannot be removed or renamed. */
 static int busy(const struct vnode *vn)
 {
@@ -25,13 +38,13 @@ int vfs_fstatat(int dirfd, const char *path, struct vfs_stat *st, int flags)
 {
 	if (flags & ~(VFS_AT_SYMLINK_NOFOLLOW | VFS_AT_EMPTY_PATH))
 		return -EINVAL;
-	struct vfs_nameidata nd;
+	struct vnode *vn;
 	int ni = (flags & VFS_AT_SYMLINK_NOFOLLOW ? 0 : VFS_NI_FOLLOW) | (flags & VFS_AT_EMPTY_PATH ? VFS_NI_EMPTY : 0);
-	int err = vfs_namei(dirfd, path, ni, &nd);
+	int err = existing(dirfd, path, ni, &vn);
 	if (err)
 		return err;
-	err = nd.vn ? vfs_getattr(nd.vn, st) : -ENOENT;
-	vfs_nameidata_put(&nd);
+	err = vfs_getattr(vn, st);
+	vfs_vnode_put(vn);
 	return err;
 }
 
@@ -52,15 +65,24 @@ int vfs_faccessat(int dirfd, const char *path, int mode, int flags)
 	return 0;
 }
 
+/* Resolves the name a new directory or symlink gets: 0 with nd->parent, or -EEXIST (nd put). */
+static int new_name(int dirfd, const char *path, struct vfs_nameidata *nd)
+{
+	int err = vfs_namei(dirfd, path, 0, nd);
+	if (!err && (nd->vn || !nd->parent)) {
+		vfs_nameidata_put(nd);
+		err = -EEXIST;
+	}
+	return err;
+}
+
 int vfs_mkdirat(int dirfd, const char *path, uint32_t mode)
 {
 	struct vfs_nameidata nd;
-	int err = vfs_namei(dirfd, path, 0, &nd);
+	int err = new_name(dirfd, path, &nd);
 	if (err)
 		return err;
-	if (nd.vn || !nd.parent)
-		err = -EEXIST;
-	else if (!nd.parent->ops->mkdir)
+	if (!nd.parent->ops->mkdir)
 		err = -EPERM;
 	else
 		err = nd.parent->ops->mkdir(nd.parent, nd.last, nd.lastlen, mode & 07777 & ~umask_bits);
@@ -168,21 +190,12 @@ int vfs_rename(const char *oldpath, const char *newpath) { return vfs_renameat(V
 
 int vfs_truncate(const char *path, int64_t size)
 {
-	struct vfs_nameidata nd;
-	int err = vfs_namei(VFS_AT_FDCWD, path, VFS_NI_FOLLOW, &nd);
+	struct vnode *vn;
+	int err = existing(VFS_AT_FDCWD, path, VFS_NI_FOLLOW, &vn);
 	if (err)
 		return err;
-	if (!nd.vn)
-		err = -ENOENT;
-	else if (size < 0)
-		err = -EINVAL;
-	else if (VFS_S_ISDIR(nd.vn->type))
-		err = -EISDIR;
-	else if (!VFS_S_ISREG(nd.vn->type) || !nd.vn->ops->truncate)
-		err = -EINVAL;
-	else
-		err = nd.vn->ops->truncate(nd.vn, (uint64_t)size);
-	vfs_nameidata_put(&nd);
+	err = vfs_truncate_vnode(vn, size);
+	vfs_vnode_put(vn);
 	return err;
 }
 
@@ -190,21 +203,18 @@ long vfs_readlinkat(int dirfd, const char *path, char *buf, size_t n)
 {
 	if (n == 0 || n > (size_t)INT32_MAX)
 		return -EINVAL;
-	struct vfs_nameidata nd;
-	int err = vfs_namei(dirfd, path, VFS_NI_EMPTY, &nd);
-	if (err)
-		return err;
-	long r;
-	if (!nd.vn)
-		r = -ENOENT;
-	else if (!VFS_S_ISLNK(nd.vn->type) || !nd.vn->ops->readlink)
+	struct vnode *vn;
+	long r = existing(dirfd, path, VFS_NI_EMPTY, &vn);
+	if (r)
+		return r;
+	if (!VFS_S_ISLNK(vn->type) || !vn->ops->readlink)
 		r = -EINVAL;
 	else {
-		r = nd.vn->ops->readlink(nd.vn, buf, n);
+		r = vn->ops->readlink(vn, buf, n);
 		if (r > (long)n)
 			r = (long)n;
 	}
-	vfs_nameidata_put(&nd);
+	vfs_vnode_put(vn);
 	return r;
 }
 
@@ -218,12 +228,10 @@ int vfs_symlinkat(const char *target, int newdirfd, const char *linkpath)
 	if (tlen == 0)
 		return -ENOENT;
 	struct vfs_nameidata nd;
-	int err = vfs_namei(newdirfd, linkpath, 0, &nd);
+	int err = new_name(newdirfd, linkpath, &nd);
 	if (err)
 		return err;
-	if (nd.vn || !nd.parent)
-		err = -EEXIST;
-	else if (nd.trailing_slash)
+	if (nd.trailing_slash)
 		err = -ENOENT;
 	else if (!nd.parent->ops->symlink)
 		err = -EPERM;
@@ -237,20 +245,16 @@ int vfs_symlink(const char *target, const char *linkpath) { return vfs_symlinkat
 
 int vfs_chdir(const char *path)
 {
-	struct vfs_nameidata nd;
-	int err = vfs_namei(VFS_AT_FDCWD, path, VFS_NI_FOLLOW, &nd);
+	struct vnode *vn;
+	int err = existing(VFS_AT_FDCWD, path, VFS_NI_FOLLOW, &vn);
 	if (err)
 		return err;
-	if (!nd.vn)
-		err = -ENOENT;
-	else if (!VFS_S_ISDIR(nd.vn->type))
-		err = -ENOTDIR;
-	else {
-		vfs_set_cwd(nd.vn);
-		nd.vn = NULL;
+	if (!VFS_S_ISDIR(vn->type)) {
+		vfs_vnode_put(vn);
+		return -ENOTDIR;
 	}
-	vfs_nameidata_put(&nd);
-	return err;
+	vfs_set_cwd(vn);
+	return 0;
 }
 
 struct find_ctx {

@@ -51,5 +51,7 @@ int vfs_dotdot(struct vnode *vn, struct vnode **out);
 int vfs_mount_index(const struct vfs_mount *m);
 int vfs_getattr(struct vnode *vn, struct vfs_stat *st);
 uint32_t vfs_umask_get(void);
+/* truncate(2) on a vnode: -EINVAL for a negative size or a non-regular file, -EISDIR for a directory. */
+int vfs_truncate_vnode(struct vnode *vn, int64_t size);
 
 #endif

@@ -248,6 +248,8 @@ static int fuzz(uint64_t seed, long iterations)
 	return 0;
 }
 
+static uint8_t *kept_archive;
+
 static int unpack_file(const char *file)
 {
 	FILE *f = fopen(file, "rb");
@@ -269,8 +271,10 @@ static int unpack_file(const char *file)
 	int err = initrd_unpack(d, (size_t)n, "/", 1, msg, sizeof(msg), &st);
 	if (err) {
 		printf("ERROR %s\n", msg);
+		free(d);
 		return 1;
 	}
+	kept_archive = d; /* the unpacked files borrow it: it lives as long as they do */
 	list_tree("/", stdout);
 	printf("STATS dirs=%u files=%u symlinks=%u bytes=%llu borrowed=%llu\n", st.dirs, st.files, st.symlinks,
 	       (unsigned long long)st.file_bytes, (unsigned long long)st.borrowed_bytes);
@@ -295,6 +299,7 @@ static int valid(void)
 
 int main(int argc, char **argv)
 {
+	setvbuf(stdout, NULL, _IOLBF, 0); /* a sanitizer's exit must not lose printed lines */
 	if (vfs_register_fs(&ramfs_fstype) != 0 || vfs_mount("/", "ramfs", NULL) != 0)
 		return 2;
 	if (argc == 4 && !strcmp(argv[1], "fuzz"))
