@@ -11,6 +11,7 @@ const commands: Array<() => Promise<{ register: Registrar }>> = [
   () => import("./config.ts"),
   () => import("./libs.ts"),
   () => import("./bench.ts"),
+  () => import("./syscalls.ts"),
 ];
 
 /** Runs the CLI and returns the process exit status. */

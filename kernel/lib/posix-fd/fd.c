@@ -464,6 +464,21 @@ static long sys_utimensat(A6)
 }
 SYSCALL_REGISTER(280, sys_utimensat);
 
+static long sys_utimes(A6)
+{
+	UNUSED6;
+	return sys_utimensat(VFS_AT_FDCWD, a1, 0, 0, 0, 0);
+}
+SYSCALL_REGISTER(235, sys_utimes); /* utimes */
+SYSCALL_REGISTER(132, sys_utimes); /* utime */
+
+static long sys_futimesat(A6)
+{
+	UNUSED6;
+	return sys_utimensat(a1, a2, 0, 0, 0, 0);
+}
+SYSCALL_REGISTER(261, sys_futimesat);
+
 struct statx_timestamp_k {
 	int64_t tv_sec;
 	uint32_t tv_nsec;

@@ -260,3 +260,27 @@ static long sys_sched_getaffinity(A6)
 	return 8;
 }
 SYSCALL_REGISTER(204, sys_sched_getaffinity);
+
+static long sys_setsid(A6)
+{
+	UNUSED6;
+	return -SYS_EPERM; /* pid 1 already leads its session and group (as Linux says for a leader) */
+}
+SYSCALL_REGISTER(112, sys_setsid);
+
+/* getrusage: all time the app has run is user time (the kernel's share is not separated). */
+static long sys_getrusage(A6)
+{
+	UNUSED6;
+	if (a1 != 0 && a1 != -1 && a1 != 1) /* RUSAGE_SELF, CHILDREN, THREAD */
+		return -SYS_EINVAL;
+	int64_t ru[18];
+	__builtin_memset(ru, 0, sizeof ru);
+	if (a1 != -1) {
+		uint64_t ns = time_now_ns();
+		ru[0] = (int64_t)(ns / 1000000000u);
+		ru[1] = (int64_t)(ns % 1000000000u / 1000u);
+	}
+	return syscall_copy_out((void *)a2, ru, sizeof ru);
+}
+SYSCALL_REGISTER(98, sys_getrusage);

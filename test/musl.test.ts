@@ -1,0 +1,78 @@
+// musl apps end to end: the syscall layer's guest tests (apps/posix-test), a small musl app, the
+// SQLite shell against the same SQLite built natively against musl, and `kiln syscalls`.
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import path from "node:path";
+import { appDir, boot, buildFor } from "./lib/boot.ts";
+import { reportElf, reportImage } from "../src/syscalls/report.ts";
+import { kernelRoot } from "../src/paths.ts";
+import { resolveApp } from "../src/config/index.ts";
+
+test("posix-test: every check of the syscall layer passes, and an unknown syscall is logged once by name", async () => {
+  const r = await boot("posix-test");
+  assert.equal(r.status, 0, r.output);
+  assert.match(r.output, /^posix-test: 0 failures$/m);
+  assert.doesNotMatch(r.output, /^FAIL /m);
+  for (const name of ["efault.write_null", "efault.read_wild", "emfile", "enametoolong.path", "enospc", "enospc.intact", "signal.raise", "mm.mmap_file"]) {
+    assert.match(r.output, new RegExp(`^ok ${name.replace(".", "\\.")}$`, "m"));
+  }
+  const logged = r.output.split("\n").filter((l) => l.includes("syscall io_setup (206) is not implemented: -ENOSYS"));
+  assert.equal(logged.length, 1, "called twice, logged once");
+});
+
+test("a musl app gets its arguments, files, heap and exit status", async () => {
+  const r = await boot("musl-hello", { args: ["x", "y z"] });
+  assert.equal(r.status, 3, r.output);
+  assert.match(r.output, /^Hello from musl, pid 1, 3 args: app x y z$/m);
+  assert.match(r.output, /^read back: line 42$/m);
+});
+
+test("the fast path rewrites most syscall sites of a musl app; kiln syscalls reports each", async () => {
+  const { built } = await buildFor("musl-hello");
+  const cfg = await resolveApp(appDir("musl-hello"), { sets: [], test: false });
+  const sources = cfg.libraries.flatMap((l) => l.sources.map((file) => ({ library: l.manifest.name, file })));
+  const rep = await reportImage(built.debugImage, built.mapFile, sources);
+  const fast = rep.sites.filter((s) => s.path === "fast").length;
+  assert.ok(fast >= rep.sites.length * 0.8, `${fast} of ${rep.sites.length} rewritten`);
+  const write = rep.numbers.find((n) => n.name === "ioctl");
+  assert.equal(write?.implementedBy, "posix-fd");
+});
+
+/** Builds apps/sqlite's objects and the native shell with its own make (fetches the sources once). */
+function makeSqlite(): void {
+  const r = spawnSync("make", ["-C", appDir("sqlite"), "-j2", "all", "native"], { encoding: "utf8" });
+  assert.equal(r.status, 0, `make -C apps/sqlite failed:\n${r.stdout}\n${r.stderr}`);
+}
+
+test("apps/sqlite runs its rootfs script and prints what the same SQLite prints natively on musl", { timeout: 600_000 }, async () => {
+  makeSqlite();
+  const r = await boot("sqlite", { timeoutMs: 120_000 });
+  assert.equal(r.status, 0, r.output);
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "kiln-sqlite-"));
+  try {
+    const native = spawnSync(path.join(appDir("sqlite"), "out/sqlite3-native"), ["-batch", path.join(tmp, "demo.db"), ".read demo.sql"], {
+      cwd: path.join(appDir("sqlite"), "rootfs"),
+      encoding: "utf8",
+    });
+    assert.equal(native.status, 0, native.stderr);
+    const expected = native.stdout.trim().split("\n");
+    assert.ok(expected.length >= 8, native.stdout);
+    const got = r.output.replace(/\r/g, "").split("\n").filter((l) => expected.includes(l));
+    assert.deepEqual(got, expected, r.output);
+    assert.doesNotMatch(r.output, /not implemented: -ENOSYS/);
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+});
+
+test("kiln syscalls on a static musl binary finds its sites and numbers", { timeout: 600_000 }, async () => {
+  makeSqlite();
+  const rep = await reportElf(path.join(appDir("sqlite"), "out/sqlite3-native"), kernelRoot);
+  assert.ok(rep.sites.length > 50);
+  const names = new Map(rep.numbers.map((n) => [n.name, n.implementedBy]));
+  assert.equal(names.get("fcntl"), "posix-fd");
+  assert.ok(names.has("socket") && names.get("socket") === undefined, "socket is a site, and -ENOSYS");
+});
