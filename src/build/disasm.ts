@@ -63,25 +63,3 @@ export async function disassemble(file: string): Promise<Instruction[]> {
 export function mnemonic(text: string): string {
   return text.replace(/^((lock|rep[a-z]*|notrack|bnd|data16|addr32|cs|ds|es|ss|fs|gs|rex[.A-Z]*)\s+)+/, "").split(" ")[0]!;
 }
-
-/**
- * The syscall number at a `syscall` site when the code sets %eax/%rax to a constant before it
- * in the same function, with nothing in between that writes %eax/%rax or is a jump target we
- * cannot see past (a label, a call, a jump); undefined when it cannot be determined.
- */
-export function syscallNumber(insns: readonly Instruction[], at: number): number | undefined {
-  const site = insns[at]!;
-  for (let i = at - 1; i >= 0 && i >= at - 16; i--) {
-    const p = insns[i]!;
-    if (p.func !== site.func || p.sectionIndex !== site.sectionIndex) return undefined;
-    const m = /^mov[lq]? \$(0x[0-9a-f]+|\d+),%[er]ax$/.exec(p.text);
-    if (m) return Number(m[1]);
-    if (/^(j|call|ret|syscall)/.test(mnemonic(p.text))) return undefined;
-    // Anything else that writes rax/eax/ax/al (the destination is the last AT&T operand).
-    if (/,%(r|e)?ax$|,%al$|^(xchg|cltq|cqto|cwtl|mul|div|imul|idiv|cpuid|rdtsc|lods)/.test(p.text)) {
-      if (/^xor[lq]? %(e|r)ax,%(e|r)ax$/.test(p.text)) return 0;
-      return undefined;
-    }
-  }
-  return undefined;
-}

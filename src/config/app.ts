@@ -133,7 +133,7 @@ export function validateApp(file: string, data: unknown): AppManifest {
     return abs;
   });
   if (!a.sources?.length && !objects.length) {
-    throw configError(shown, "sources", "the app has no code", "List the app's C sources, e.g. sources: [main.c] (or, with libc: musl, objects: [...])");
+    throw configError(shown, "sources", "missing: the app has no code", "List the app's C sources, e.g. sources: [main.c] (or, with libc: musl, objects: [...])");
   }
   const sources = (a.sources ?? []).map((s, i) => {
     const key = `sources[${i}]`;
