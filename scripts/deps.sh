@@ -10,6 +10,7 @@ command -v ld >/dev/null || need_apt+=(binutils)
 command -v make >/dev/null || need_apt+=(make)
 command -v qemu-system-x86_64 >/dev/null || need_apt+=(qemu-system-x86)
 command -v musl-gcc >/dev/null || need_apt+=(musl-tools)
+[ -f /usr/share/duktape/duktape.c ] || need_apt+=(duktape-dev)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "deps: installing ${need_apt[*]} (apt)" >&2
   sudo=""

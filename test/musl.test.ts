@@ -76,3 +76,16 @@ test("kiln syscalls on a static musl binary finds its sites and numbers", { time
   assert.equal(names.get("fcntl"), "posix-fd");
   assert.ok(names.has("socket") && names.get("socket") === undefined, "socket is a site, and -ENOSYS");
 });
+
+test("apps/duktape runs its rootfs script and prints what the same engine prints natively on musl", { timeout: 600_000 }, async () => {
+  const mk = spawnSync("make", ["-C", appDir("duktape"), "-j2", "all", "native"], { encoding: "utf8" });
+  assert.equal(mk.status, 0, `make -C apps/duktape failed (needs Debian's duktape-dev):\n${mk.stdout}\n${mk.stderr}`);
+  const r = await boot("duktape", { timeoutMs: 120_000 });
+  assert.equal(r.status, 0, r.output);
+  const native = spawnSync(path.join(appDir("duktape"), "out/duktape-native"), ["main.js"], { cwd: path.join(appDir("duktape"), "rootfs"), encoding: "utf8" });
+  assert.equal(native.status, 0, native.stderr);
+  const expected = native.stdout.trim().split("\n");
+  assert.ok(expected.length >= 10, native.stdout);
+  assert.deepEqual(r.output.replace(/\r/g, "").split("\n").filter((l) => expected.includes(l)), expected, r.output);
+  assert.doesNotMatch(r.output, /not implemented: -ENOSYS/);
+});
