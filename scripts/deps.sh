@@ -11,6 +11,7 @@ command -v make >/dev/null || need_apt+=(make)
 command -v qemu-system-x86_64 >/dev/null || need_apt+=(qemu-system-x86)
 command -v musl-gcc >/dev/null || need_apt+=(musl-tools)
 [ -f /usr/share/duktape/duktape.c ] || need_apt+=(duktape-dev)
+[ -f /usr/src/linux-source-6.1.tar.xz ] || need_apt+=(linux-source-6.1)   # nolibc-test (apps/nolibc-test)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "deps: installing ${need_apt[*]} (apt)" >&2
   sudo=""

@@ -89,3 +89,37 @@ test("apps/duktape runs its rootfs script and prints what the same engine prints
   assert.deepEqual(r.output.replace(/\r/g, "").split("\n").filter((l) => expected.includes(l)), expected, r.output);
   assert.doesNotMatch(r.output, /not implemented: -ENOSYS/);
 });
+
+/** `NN name = ... [OK|FAIL|SKIPPED]` lines of nolibc-test: the first result of each name. */
+function nolibcResults(out: string): Map<string, string> {
+  const m = new Map<string, string>();
+  for (const l of out.split("\n")) {
+    const x = /^\s*\d+ (\S+) .*\[(OK|FAIL|SKIPPED)\]\s*$/.exec(l.replace(/\r/g, ""));
+    if (x && !m.has(x[1]!)) m.set(x[1]!, x[2]!);
+  }
+  return m;
+}
+
+// Each failure on Kiln and why (docs/porting-an-app.md, "nolibc-test"): a change in this list is
+// a regression or a fix, and the docs' table must change with it.
+const NOLIBC_KILN_FAILS = [
+  "sbrk", "brk", // musl: sbrk(n != 0) and brk() always fail (natively too)
+  "chmod_net", "chmod_self", "chown_self", // no /proc (the test creates the directory, mount is -ENOSYS)
+  "chroot_root", "chroot_blah", "chroot_exe", // chroot: -ENOSYS
+  "execve_root", // execve: -ENOSYS (no exec)
+  "ioctl_tiocinq", // TIOCINQ: -ENOTTY (natively too, stdin not a terminal)
+  "link_root1", "link_blah", "link_dir", "link_cross", // link: -ENOSYS (the VFS has no hard links)
+];
+
+test("Linux's nolibc-test built against musl: Kiln fails exactly the listed tests, natively the rest pass too", { timeout: 600_000 }, async () => {
+  const mk = spawnSync("make", ["-C", appDir("nolibc-test"), "all", "native"], { encoding: "utf8" });
+  assert.equal(mk.status, 0, `make -C apps/nolibc-test failed (needs linux-source-6.1):\n${mk.stdout}\n${mk.stderr}`);
+  const r = await boot("nolibc-test", { timeoutMs: 120_000 });
+  const kiln = nolibcResults(r.output);
+  assert.ok(kiln.size >= 60, r.output);
+  const fails = [...kiln].filter(([, v]) => v !== "OK").map(([k]) => k);
+  assert.deepEqual(fails.sort(), [...NOLIBC_KILN_FAILS].sort(), r.output);
+  const native = spawnSync(path.join(appDir("nolibc-test"), "out/nolibc-test-native"), [], { encoding: "utf8" });
+  const host = nolibcResults(native.stdout);
+  assert.deepEqual([...host.keys()].sort(), [...kiln.keys()].sort(), "the same tests ran");
+});

@@ -626,3 +626,43 @@ static long sys_ppoll(A6)
 	return do_poll(a1, a2);
 }
 SYSCALL_REGISTER(271, sys_ppoll);
+
+/* select/pselect6 over the same readiness as poll: an open descriptor is ready for what is
+ * asked, so select never waits; a closed one in any set is EBADF. */
+static long do_select(long n, long rfds, long wfds, long efds)
+{
+	if (n < 0 || n > 65536)
+		return -SYS_EINVAL;
+	size_t bytes = (((size_t)n + 63) / 64) * 8;
+	long sets[3] = {rfds, wfds, efds};
+	for (int s = 0; s < 3; s++)
+		if (sets[s])
+			BUF_OR_RETURN(sets[s], bytes, 1);
+	long ready = 0;
+	for (long fd = 0; fd < n; fd++) {
+		uint64_t bit = 1ull << (fd % 64);
+		int asked = 0;
+		for (int s = 0; s < 3; s++)
+			if (sets[s] && (((uint64_t *)sets[s])[fd / 64] & bit))
+				asked = 1;
+		if (!asked)
+			continue;
+		struct vfs_stat st;
+		if (vfs_fstat((int)fd, &st) < 0)
+			return -SYS_EBADF;
+		for (int s = 0; s < 2; s++)
+			if (sets[s] && (((uint64_t *)sets[s])[fd / 64] & bit))
+				ready++;
+		if (efds)
+			((uint64_t *)efds)[fd / 64] &= ~bit; /* no exceptional conditions */
+	}
+	return ready;
+}
+
+static long sys_select(A6)
+{
+	UNUSED6;
+	return do_select(a1, a2, a3, a4);
+}
+SYSCALL_REGISTER(23, sys_select);
+SYSCALL_REGISTER(270, sys_select); /* pselect6: the signal mask (a6) does not matter: select never waits */

@@ -284,3 +284,15 @@ static long sys_getrusage(A6)
 	return syscall_copy_out((void *)a2, ru, sizeof ru);
 }
 SYSCALL_REGISTER(98, sys_getrusage);
+
+/* The process never has children (no fork/clone): waiting is ECHILD, or ESRCH for a pid that
+ * cannot exist (as Linux answers for INT_MIN). */
+static long sys_wait4(A6)
+{
+	UNUSED6;
+	if (a1 == (long)(int)0x80000000)
+		return -SYS_ESRCH;
+	return -10; /* ECHILD */
+}
+SYSCALL_REGISTER(61, sys_wait4);  /* wait4 */
+SYSCALL_REGISTER(247, sys_wait4); /* waitid */
