@@ -5,7 +5,10 @@
 #include <console/console.h>
 #include <arch/cpu.h>
 
-extern const struct syscall_entry __start_kiln_syscalls[], __stop_kiln_syscalls[];
+/* ld defines these for the section's first and last byte, but only when some library registers a
+ * syscall: weak, an image with none gets an empty table (both 0). */
+extern const struct syscall_entry __start_kiln_syscalls[] __attribute__((weak));
+extern const struct syscall_entry __stop_kiln_syscalls[] __attribute__((weak));
 
 static syscall_fn table[SYSCALL_NR_COUNT];
 static uint64_t counts[SYSCALL_NR_COUNT];
