@@ -87,3 +87,12 @@ test("without RDSEED and RDRAND, /dev/urandom refuses and says why (QEMU TCG wit
   assert.match(out, /^fs-demo: FAILED urandom: .* \(-5\)$/m);
   assert.match(out, /^kiln: exit 1$/m);
 });
+
+test("console input reaches fd 0 through /dev/console, a line at a time, CR read as LF", async () => {
+  const { built, memory } = await buildFor("fs-demo");
+  const args = qemuArgs(built.image, { memory, cmdline: "-- read-line", accel: "tcg", initrd: built.initrd! });
+  const r = spawnSync(QEMU_BINARY, args, { encoding: "utf8", timeout: 60_000, input: "typed on the console\rnext line\r" });
+  const out = r.stdout.replace(/\r/g, "");
+  assert.match(out, /^fs-demo: read 21 bytes from the console: typed on the console$/m);
+  assert.match(out, /^kiln: exit 0$/m);
+});

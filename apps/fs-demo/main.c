@@ -72,8 +72,22 @@ static void put(const char *path, const char *text, int flags)
 	vfs_close(fd);
 }
 
-int main(void)
+/* `-- read-line`: one line from fd 0 (/dev/console), echoed back: console input through devfs. */
+static int read_line(void)
 {
+	char line[128];
+	long n = check("read fd 0", vfs_read(0, line, sizeof(line) - 1));
+	if (n < 0)
+		return 1;
+	line[n] = 0;
+	printf("fs-demo: read %ld bytes from the console: %s", n, line);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc > 1 && !strcmp(argv[1], "read-line"))
+		return read_line();
 	printf("== /etc/welcome (a symlink to motd, from the rootfs)\n");
 	cat("/etc/welcome");
 

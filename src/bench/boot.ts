@@ -54,6 +54,7 @@ export async function benchBoot(appDir: string, opts: BootBenchOptions): Promise
     const r = await runImage(built.image, {
       memory: opts.memory ?? cfg.app.memory,
       cmdline,
+      ...(built.initrd ? { initrd: built.initrd } : {}), // an app with a rootfs boots with it
       runner: opts.runner,
       timeoutMs: 60_000,
       notice: i === 0 ? opts.log : undefined,
@@ -85,7 +86,7 @@ export async function benchBoot(appDir: string, opts: BootBenchOptions): Promise
     result.cpl0_entries_before_main = summarize(cpl0Entries, 0).median;
   }
   if (opts.inProcess) {
-    result.in_process_ms = await inProcessBoots(built.image, opts.memory ?? cfg.app.memory, cmdline, opts.inProcess, opts.log);
+    result.in_process_ms = await inProcessBoots(built.image, opts.memory ?? cfg.app.memory, cmdline, opts.inProcess, opts.log, built.initrd);
   }
   return result;
 }
@@ -101,13 +102,14 @@ async function inProcessBoots(
   cmdline: string,
   n: number,
   log?: (line: string) => void,
+  initrd?: string,
 ): Promise<{ min: number; median: number; p99: number }> {
   const { Vm } = await import("../vmm/index.ts");
   const samples: number[] = [];
   for (let i = 0; i < n; i++) {
     await Vm.prewarm(1);
     const t0 = performance.now();
-    const vm = await Vm.boot(image, { memory, cmdline });
+    const vm = await Vm.boot(image, { memory, cmdline, ...(initrd ? { initrd } : {}) });
     const r = await vm.exited;
     samples.push(performance.now() - t0);
     if (r.reason !== "exit" || r.status !== 0) throw new KilnError(`in-process boot ${i + 1}: ${r.detail} (status ${r.status})`);

@@ -5,6 +5,7 @@ import { errColors as pc } from "../color.ts";
 import { KilnError } from "../errors.ts";
 import { parseRunner } from "../run/index.ts";
 import { parseMemorySize } from "../config/index.ts";
+import { quote } from "../quote.ts";
 
 interface Common {
   json?: boolean;
@@ -24,7 +25,7 @@ const log = (flags: Common) => (line: string) => {
 
 function positiveInt(value: string, flag: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new KilnError(`${flag}: "${value}" is not a positive whole number.`);
+  if (!Number.isInteger(n) || n < 1) throw new KilnError(`${flag}: ${quote(value)} is not a positive whole number.`);
   return n;
 }
 

@@ -1,6 +1,6 @@
 // `kiln run <app-dir|image> [-- args]`: build if needed, boot, stream the console, exit with the
 // guest's status.
-import { existsSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
 import { errColors as pc } from "../color.ts";
@@ -11,6 +11,7 @@ import { chooseRunner, parseRunner, runImage } from "../run/index.ts";
 import { composeCmdline } from "../run/cmdline.ts";
 import { parseMemorySize } from "../config/index.ts";
 import { KilnError } from "../errors.ts";
+import { quote, visible } from "../quote.ts";
 
 interface RunFlags {
   runner: string;
@@ -26,6 +27,7 @@ interface RunFlags {
 }
 
 const collect = (v: string, acc: string[]) => [...acc, v];
+const DEFAULT_IMAGE_MEMORY = 8 * 1024 * 1024;
 
 export function register(program: Command): void {
   program
@@ -42,7 +44,7 @@ export function register(program: Command): void {
     .option("--debug", "build with -O0 -g")
     .option("--timeout <seconds>", "kill the guest after this long")
     .option("-v, --verbose", "show protocol lines from the guest")
-    .option("-q, --quiet", "no build progress")
+    .option("-q, --quiet", "no build progress, no runner notice")
     .addHelpText("after", "\nExamples:\n  kiln run apps/helloworld -- one two\n  kiln run apps/helloworld --runner qemu --memory 2M")
     .action(async (target: string, args: string[], flags: RunFlags) => {
       process.exitCode = await runCommand(target, args, flags, program.args.includes("--"));
@@ -52,7 +54,7 @@ export function register(program: Command): void {
 async function runCommand(target: string, args: string[], flags: RunFlags, dashDash: boolean): Promise<number> {
   const runner = parseRunner(flags.runner);
   const timeoutMs = flags.timeout !== undefined ? Number(flags.timeout) * 1000 : undefined;
-  if (timeoutMs !== undefined && !(timeoutMs > 0)) throw new KilnError(`--timeout: "${flags.timeout}" is not a positive number of seconds.`);
+  if (timeoutMs !== undefined && !(timeoutMs > 0)) throw new KilnError(`--timeout: ${quote(flags.timeout ?? "")} is not a positive number of seconds.`);
   const memoryFlag = flags.memory !== undefined ? parseMemorySize(flags.memory, "--memory") : undefined;
   const appArgs = dashDash || args.length ? args : undefined;
 
@@ -65,21 +67,27 @@ async function runCommand(target: string, args: string[], flags: RunFlags, dashD
   try {
     isDir = statSync(target).isDirectory();
   } catch {
-    throw new KilnError(`${target}: no such app directory or image.`);
+    throw new KilnError(`${visible(target, 200)}: no such app directory or image.`);
   }
   if (!isDir) {
     const buildFlags = [flags.set.length && "--set", flags.test && "--test", flags.lto && "--lto", flags.debug && "--debug"].filter(Boolean);
     if (buildFlags.length) throw new KilnError(`${buildFlags.join(", ")}: these build an app; ${target} is an image. Pass the app directory instead.`);
   }
-  const notice = (line: string) => process.stderr.write(pc.yellow(line) + "\n");
+  // Every argument, kiln.yaml and --set is checked before the runner is chosen, so its notice
+  // (no KVM, falling back to QEMU) never comes before an error about them; -q silences it.
+  const cfg = isDir ? await resolveApp(target, { sets: flags.set, test: flags.test, lto: flags.lto, debug: flags.debug }) : undefined;
+  if (!isDir) {
+    const { inspectImage } = await import("../vmm/loader.ts");
+    inspectImage(readFileSync(target), target, memoryFlag ?? DEFAULT_IMAGE_MEMORY);
+  }
+  const notice = flags.quiet ? () => {} : (line: string) => process.stderr.write(pc.yellow(line) + "\n");
   const chosen = await chooseRunner(runner, notice);
   if (chosen === "vmm") {
-    // Load the vCPU thread while the app resolves and builds: it is most of a cold start.
+    // Load the vCPU thread while the app builds: it is most of a cold start.
     const { Vm } = await import("../vmm/index.ts");
     void Vm.prewarm(1);
   }
-  if (isDir) {
-    const cfg = await resolveApp(target, { sets: flags.set, test: flags.test, lto: flags.lto, debug: flags.debug });
+  if (cfg) {
     const log = flags.quiet ? () => {} : (line: string) => process.stderr.write(pc.dim(line) + "\n");
     const built = await build(cfg, { log });
     image = built.image;
@@ -94,7 +102,7 @@ async function runCommand(target: string, args: string[], flags: RunFlags, dashD
     // An image from a build directory boots with the rootfs built beside it.
     const cpio = path.join(path.dirname(target), INITRD);
     if (existsSync(cpio)) initrd = cpio;
-    memory = memoryFlag ?? 8 * 1024 * 1024;
+    memory = memoryFlag ?? DEFAULT_IMAGE_MEMORY;
   }
   const result = await runImage(image, {
     memory,

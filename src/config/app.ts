@@ -4,8 +4,9 @@ import { statSync } from "node:fs";
 import { z } from "zod";
 import type { AppManifest, OptionValue } from "./types.ts";
 import { KilnError } from "../errors.ts";
-import { checkFile, nameSchema, strict } from "./manifest.ts";
+import { checkFile, NAME_MAX, nameSchema, strict } from "./manifest.ts";
 import { configError, displayPath, fix, readYamlFile, schemaError } from "./yaml.ts";
+import { echo, quote } from "../quote.ts";
 
 export const TARGETS = ["kvm-x86_64"] as const;
 /** kiln.yaml `libc:` values: nolibc (Kiln's own, the default) or musl (docs/porting-an-app.md). */
@@ -36,7 +37,7 @@ const appSchema = strict({
   cflags: z.array(z.string()).optional(),
   // A directory whose contents become the guest's "/" (packed into the initrd by the build).
   rootfs: z.string().min(1, fix("Name a directory, e.g. rootfs: rootfs")).optional(),
-});
+}, "{ name: hello, sources: [main.c], libraries: { nolibc: {} } } (see docs/writing-an-app.md)");
 
 const UNITS: Record<string, number> = { "": 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 };
 
@@ -62,9 +63,9 @@ function memoryProblem(bytes: number): string | undefined {
  */
 export function parseMemorySize(text: string, what: string): number {
   const bytes = parseMemory(text);
-  if (bytes === undefined) throw new KilnError(`${what}: cannot read "${text}" as a size. Write bytes or a number with K, M or G, e.g. 8M.`);
+  if (bytes === undefined) throw new KilnError(`${what}: cannot read ${quote(text)} as a size. Write bytes or a number with K, M or G, e.g. 8M.`);
   const problem = memoryProblem(bytes);
-  if (problem) throw new KilnError(`${what}: "${text}" is ${problem}.`);
+  if (problem) throw new KilnError(`${what}: ${quote(text)} is ${problem}.`);
   return bytes;
 }
 
@@ -94,6 +95,24 @@ export async function loadApp(appDirOrFile: string): Promise<AppManifest> {
   return validateApp(file, data);
 }
 
+/** An app without `name:` is named after its directory, which must then pass the same rule. */
+function nameFromDirectory(shown: string, dir: string): string {
+  const base = path.basename(dir);
+  if (nameSchema.safeParse(base).success) return base;
+  throw configError(
+    shown,
+    "name",
+    `missing, and the directory name ${quote(base)} is not a valid app name`,
+    `Add e.g. name: ${suggestName(base)} (lowercase letters, digits, '-' and '_', at most ${NAME_MAX} characters), or rename the directory`,
+  );
+}
+
+/** `My App` -> `my-app`: a valid name close to an invalid one, for the fix text. */
+function suggestName(text: string): string {
+  const s = text.toLowerCase().replace(/[^a-z0-9_-]+/g, "-").replace(/^[-_]+|-+$/g, "").slice(0, NAME_MAX);
+  return s || "my-app";
+}
+
 /** Validates already-parsed kiln.yaml data; `file` is its absolute path. */
 export function validateApp(file: string, data: unknown): AppManifest {
   const parsed = appSchema.safeParse(data);
@@ -104,16 +123,16 @@ export function validateApp(file: string, data: unknown): AppManifest {
 
   const target = a.target ?? "kvm-x86_64";
   if (target !== "kvm-x86_64") {
-    throw configError(shown, "target", `unknown target "${target}"`, `Use one of: ${TARGETS.join(", ")} (or leave it out)`);
+    throw configError(shown, "target", `unknown target ${quote(target)}`, `Use one of: ${TARGETS.join(", ")} (or leave it out)`);
   }
   let memory = DEFAULT_MEMORY;
   if (a.memory !== undefined) {
     const m = parseMemory(a.memory);
-    if (m === undefined) throw configError(shown, "memory", `cannot read ${JSON.stringify(a.memory)} as a size`, "Write bytes or a number with K, M or G, e.g. 8M");
+    if (m === undefined) throw configError(shown, "memory", `cannot read ${echo(a.memory)} as a size`, "Write bytes or a number with K, M or G, e.g. 8M");
     const problem = memoryProblem(m);
     if (problem) {
       const [what, how] = problem.split(": ") as [string, string];
-      throw configError(shown, "memory", `${JSON.stringify(a.memory)} is ${what}`, how.charAt(0).toUpperCase() + how.slice(1));
+      throw configError(shown, "memory", `${echo(a.memory)} is ${what}`, how.charAt(0).toUpperCase() + how.slice(1));
     }
     memory = m;
   }
@@ -137,7 +156,7 @@ export function validateApp(file: string, data: unknown): AppManifest {
   }
   const sources = (a.sources ?? []).map((s, i) => {
     const key = `sources[${i}]`;
-    if (!/\.(c|S)$/.test(s)) throw configError(shown, key, `"${s}" is neither a .c nor a .S file`, "List only C (.c) and assembly (.S) sources");
+    if (!/\.(c|S)$/.test(s)) throw configError(shown, key, `${quote(s)} is neither a .c nor a .S file`, "List only C (.c) and assembly (.S) sources");
     return checkFile(shown, key, dir, s, "source");
   });
   const libraries: Record<string, Record<string, OptionValue>> = {};
@@ -146,7 +165,7 @@ export function validateApp(file: string, data: unknown): AppManifest {
   if (libc === "musl") libraries[MUSL_LIBRARY] ??= {};
 
   return {
-    name: a.name ?? path.basename(dir),
+    name: a.name ?? nameFromDirectory(shown, dir),
     dir,
     manifestPath: file,
     target,

@@ -14,6 +14,7 @@ import { didYouMean } from "./suggest.ts";
 import { checkValue, parseValue } from "./values.ts";
 import { evaluate, parseCondition } from "./condition.ts";
 import { KilnConfigError } from "../errors.ts";
+import { quote } from "../quote.ts";
 
 export interface ResolveOptions {
   /** `lib.option=value` overrides, later ones win. */
@@ -57,7 +58,7 @@ function parseSets(sets: readonly string[]): SetOverride[] {
       throw configError(
         "--set",
         text,
-        `cannot read "${text}" as library.option=value`,
+        `cannot read ${quote(text)} as library.option=value`,
         "Write e.g. --set print.float=false",
       );
     }
@@ -68,9 +69,9 @@ function parseSets(sets: readonly string[]): SetOverride[] {
 function unknownLibrary(site: Site, name: string, libs: ReadonlyMap<string, LibraryManifest>): KilnConfigError {
   const apiProviders = [...libs.values()].filter((l) => l.provides.includes(name)).map((l) => l.name);
   const fix = apiProviders.length
-    ? `"${name}" is an API (provided by ${apiProviders.join(", ")}): name one of those, or require it as { api: ${name}, default: ${apiProviders[0]} }.`
+    ? `${quote(name)} is an API (provided by ${apiProviders.join(", ")}): name one of those, or require it as { api: ${name}, default: ${apiProviders[0]} }.`
     : `${didYouMean(name, libs.keys()).trim()} Run 'kiln libs' to list libraries.`.trim();
-  return configError(site.file, site.key, `unknown library "${name}"`, fix);
+  return configError(site.file, site.key, `unknown library ${quote(name)}`, fix);
 }
 
 function unknownOption(site: Site, lib: LibraryManifest, option: string): KilnConfigError {
@@ -78,7 +79,7 @@ function unknownOption(site: Site, lib: LibraryManifest, option: string): KilnCo
   const fix = names.length
     ? `${didYouMean(option, names).trim()} Options of ${lib.name}: ${names.join(", ")} (see 'kiln libs').`.trim()
     : `Library "${lib.name}" has no options.`;
-  return configError(site.file, site.key, `library "${lib.name}" has no option "${option}"`, fix);
+  return configError(site.file, site.key, `library "${lib.name}" has no option ${quote(option)}`, fix);
 }
 
 /** Resolves the app's configuration; every problem is a KilnConfigError naming file, key and fix. */

@@ -4,6 +4,7 @@ import { KilnError } from "../errors.ts";
 import { elfSymbolizer } from "./symbolize.ts";
 import { runQemu } from "./qemu.ts";
 import type { RunOptions, RunResult, RunnerName } from "./types.ts";
+import { quote } from "../quote.ts";
 
 export type { RunOptions, RunResult, RunnerName } from "./types.ts";
 
@@ -19,7 +20,7 @@ export interface RunImageOptions extends Omit<RunOptions, "symbolize"> {
 /** A --runner value, checked. */
 export function parseRunner(value: string): RunnerName | "auto" {
   if (value === "vmm" || value === "qemu" || value === "auto") return value;
-  throw new KilnError(`--runner: unknown runner "${value}". Use vmm, qemu or auto.`);
+  throw new KilnError(`--runner: unknown runner ${quote(value)}. Use vmm, qemu or auto.`);
 }
 
 /**

@@ -6,6 +6,7 @@ import { KilnError } from "../errors.ts";
 import { ConsoleFilter } from "./console-filter.ts";
 import { decodeQemuExit } from "./exit-status.ts";
 import type { RunOptions, RunResult } from "./types.ts";
+import { quote } from "../quote.ts";
 
 export type Accel = "kvm" | "tcg";
 
@@ -51,7 +52,7 @@ export const QEMU_BINARY = process.env.KILN_QEMU ?? "qemu-system-x86_64";
 export function chooseAccel(asked: Accel | undefined, env: string | undefined = process.env.KILN_QEMU_ACCEL): Accel {
   if (asked) return asked;
   if (env === "kvm" || env === "tcg") return env;
-  if (env) throw new KilnError(`KILN_QEMU_ACCEL: unknown accelerator "${env}". Use kvm or tcg.`);
+  if (env) throw new KilnError(`KILN_QEMU_ACCEL: unknown accelerator ${quote(env)}. Use kvm or tcg.`);
   return kvmUsable() ? "kvm" : "tcg";
 }
 

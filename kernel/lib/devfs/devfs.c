@@ -75,16 +75,32 @@ static int refuse_create(struct vnode *d, const char *n, size_t l, uint32_t m, s
 
 static enum dev which(const struct vnode *vn) { return (enum dev)(vn - nodes); }
 
+/* A byte poll() took from the console to see whether input is waiting, or -1. */
+static int console_peeked = -1;
+
+static int console_next(void)
+{
+	int c = console_peeked;
+	if (c >= 0) {
+		console_peeked = -1;
+		return c;
+	}
+	return console_getc();
+}
+
+/* As a terminal in canonical mode: a read returns a whole line (or n bytes); with O_NONBLOCK
+ * it returns what is waiting, or -EAGAIN. */
 static long console_read(char *buf, size_t n, int flags)
 {
 	size_t got = 0;
 	while (got < n) {
-		int c = console_getc();
+		int c = console_next();
 		if (c < 0) {
-			if (got)
-				break;
-			if (flags & VFS_O_NONBLOCK)
+			if (flags & VFS_O_NONBLOCK) {
+				if (got)
+					break;
 				return -EAGAIN;
+			}
 #if CONFIG_LIB_SCHED
 			sched_sleep_ns(1000000);
 #else
@@ -138,6 +154,18 @@ static long dev_write(struct vnode *vn, const void *buf, size_t n, uint64_t off,
 	}
 }
 
+static int dev_poll(struct vnode *vn, int events)
+{
+	int ready = events & (VFS_POLLIN | VFS_POLLOUT);
+	if (which(vn) == DEV_CONSOLE && (events & VFS_POLLIN)) {
+		if (console_peeked < 0)
+			console_peeked = console_getc();
+		if (console_peeked < 0)
+			ready &= ~VFS_POLLIN;
+	}
+	return ready; /* the others never block: ready both ways, as on Linux */
+}
+
 static int dev_getattr(struct vnode *vn, struct vfs_stat *st)
 {
 	enum dev d = which(vn);
@@ -159,6 +187,7 @@ static const struct vnode_ops dev_ops = {
 	.read = dev_read,
 	.write = dev_write,
 	.getattr = dev_getattr,
+	.poll = dev_poll,
 };
 
 static int devfs_mount(const struct vfs_fstype *type, const void *data, struct vnode **out)

@@ -27,7 +27,7 @@ struct ramfs_node {
 	struct ramfs *fs;
 	uint32_t perm; /* permission bits */
 	uint32_t nlink;
-	struct vfs_timespec atime, mtime, ctime;
+	uint64_t atime, mtime, ctime; /* vfs_stamp() values */
 	union {
 		struct {
 			/* Pages of RPAGE bytes, NULL for a hole (reads as zeros); page 0 may be
@@ -72,8 +72,7 @@ static void uncharge(struct ramfs *fs, uint64_t bytes) { fs->used_bytes -= bytes
 
 static void touch(struct ramfs_node *n, int what) /* 1 atime, 2 mtime, 4 ctime */
 {
-	struct vfs_timespec t;
-	vfs_now(&t);
+	uint64_t t = vfs_stamp();
 	if (what & 1)
 		n->atime = t;
 	if (what & 2)
@@ -562,9 +561,9 @@ static int ramfs_getattr(struct vnode *vn, struct vfs_stat *st)
 		st->st_blocks = (int64_t)((n->u.file.charged + 511) / 512); /* what the data holds, holes excluded */
 	else
 		st->st_blocks = (st->st_size + 511) / 512;
-	st->st_atim = n->atime;
-	st->st_mtim = n->mtime;
-	st->st_ctim = n->ctime;
+	vfs_stamp_time(n->atime, &st->st_atim);
+	vfs_stamp_time(n->mtime, &st->st_mtim);
+	vfs_stamp_time(n->ctime, &st->st_ctim);
 	return 0;
 }
 

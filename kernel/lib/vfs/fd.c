@@ -373,6 +373,16 @@ int vfs_fsync(int fd)
 	return r;
 }
 
+int vfs_poll(int fd, int events)
+{
+	struct vfs_file *f = fget(fd);
+	if (!f)
+		return -EBADF;
+	int r = f->vn->ops->poll ? f->vn->ops->poll(f->vn, events) : events & (VFS_POLLIN | VFS_POLLOUT);
+	vfs_file_put(f);
+	return r;
+}
+
 struct dents_ctx {
 	uint8_t *buf;
 	size_t n, used;

@@ -54,7 +54,12 @@ KTEST(devfs, console_and_stdio)
 	int fd = vfs_open("/dev/console", VFS_O_RDONLY | VFS_O_NONBLOCK, 0);
 	char c;
 	KT_ASSERT_EQ(vfs_read(fd, &c, 1), -EAGAIN); /* the tests run without console input */
+	KT_ASSERT_EQ(vfs_poll(fd, VFS_POLLIN | VFS_POLLOUT), VFS_POLLOUT);
 	vfs_close(fd);
+	fd = vfs_open("/dev/zero", VFS_O_RDONLY, 0);
+	KT_ASSERT_EQ(vfs_poll(fd, VFS_POLLIN | VFS_POLLOUT), VFS_POLLIN | VFS_POLLOUT);
+	vfs_close(fd);
+	KT_ASSERT_EQ(vfs_poll(fd, VFS_POLLIN), -EBADF);
 }
 
 KTEST(devfs, directory)

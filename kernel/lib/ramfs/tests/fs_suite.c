@@ -139,6 +139,7 @@ void fs_t_create_write_read(struct fs_t *t)
 	STREQ(b, "world");
 	EQ(vfs_pwrite(fd, "W", 1, 6), 1);
 	EQ(vfs_lseek(fd, 0, VFS_SEEK_CUR), 11); /* pread/pwrite leave the offset alone */
+	EQ(vfs_poll(fd, VFS_POLLIN | VFS_POLLOUT | VFS_POLLPRI), VFS_POLLIN | VFS_POLLOUT); /* a file is always ready */
 	EQ(vfs_close(fd), 0);
 	STREQ(get("a.txt"), "hello World");
 	EQ(vfs_close(fd), -EBADF);

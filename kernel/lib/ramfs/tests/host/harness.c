@@ -10,12 +10,17 @@
 
 #include "../fs_suite.h"
 
-void vfs_now(struct vfs_timespec *ts)
+uint64_t vfs_stamp(void)
 {
 	struct timespec t;
 	clock_gettime(CLOCK_MONOTONIC, &t);
-	ts->sec = t.tv_sec;
-	ts->nsec = t.tv_nsec;
+	return (uint64_t)t.tv_sec * 1000000000u + (uint64_t)t.tv_nsec;
+}
+
+void vfs_stamp_time(uint64_t stamp, struct vfs_timespec *ts)
+{
+	ts->sec = (int64_t)(stamp / 1000000000u);
+	ts->nsec = (int64_t)(stamp % 1000000000u);
 }
 
 int main(int argc, char **argv)

@@ -17,9 +17,11 @@
 #include <vfs/vfs.h>
 #include <vfs/vnode.h>
 
-void vfs_now(struct vfs_timespec *ts)
+uint64_t vfs_stamp(void) { return 0; }
+
+void vfs_stamp_time(uint64_t stamp, struct vfs_timespec *ts)
 {
-	ts->sec = 0;
+	ts->sec = (int64_t)stamp;
 	ts->nsec = 0;
 }
 

@@ -75,6 +75,13 @@
 #define VFS_F_DUPFD_CLOEXEC 1030
 #define VFS_FD_CLOEXEC 1
 
+/* poll events (Linux values) */
+#define VFS_POLLIN 0x001
+#define VFS_POLLPRI 0x002
+#define VFS_POLLOUT 0x004
+#define VFS_POLLERR 0x008
+#define VFS_POLLHUP 0x010
+
 /* file types in st_mode */
 #define VFS_S_IFMT 0170000
 #define VFS_S_IFSOCK 0140000
@@ -152,6 +159,10 @@ int vfs_dup2(int oldfd, int newfd);
 int vfs_dup3(int oldfd, int newfd, int flags); /* flags: 0 or VFS_O_CLOEXEC */
 int vfs_fcntl(int fd, int cmd, long arg);     /* F_DUPFD(_CLOEXEC), F_GETFD/SETFD, F_GETFL/SETFL */
 int vfs_fchdir(int fd);
+/* Which of `events` (VFS_POLLIN, VFS_POLLOUT ...) fd is ready for now, never blocking (plus
+ * VFS_POLLERR/VFS_POLLHUP when they apply); -EBADF. Files and directories are always ready;
+ * devices say (the console: input waiting). The syscall layer builds poll/ppoll on this. */
+int vfs_poll(int fd, int events);
 
 /* ---- files by name (dirfd is an open directory or VFS_AT_FDCWD) ---- */
 int vfs_fstatat(int dirfd, const char *path, struct vfs_stat *st, int flags);

@@ -57,6 +57,8 @@ struct vnode_ops {
 	/* Copies at most n bytes of the target, returns its full length. */
 	long (*readlink)(struct vnode *vn, char *buf, size_t n);
 	int (*fsync)(struct vnode *vn);
+	/* Optional, never blocks: which of events are ready (NULL: always ready to read and write). */
+	int (*poll)(struct vnode *vn, int events);
 	/* The last reference went away. */
 	void (*inactive)(struct vnode *vn);
 };
@@ -104,8 +106,11 @@ static inline struct vnode *vfs_vnode_ref(struct vnode *vn)
 }
 void vfs_vnode_put(struct vnode *vn);
 
-/* The VFS's clock for timestamps (guest: nanoseconds since boot; there is no wall clock). */
-void vfs_now(struct vfs_timespec *ts);
+/* Timestamps: a cheap stamp when something changes (guest: the TSC), turned into time only
+ * when someone asks (stat), so keeping them costs no clock calibration at boot. Guest time is
+ * nanoseconds since boot: there is no wall clock. */
+uint64_t vfs_stamp(void);
+void vfs_stamp_time(uint64_t stamp, struct vfs_timespec *ts);
 
 /* An open file: what a descriptor refers to. Other libraries (pipes, sockets) make files of
  * their own vnodes with vfs_file_open_vnode and install them with vfs_fd_install. */
