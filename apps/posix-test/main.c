@@ -14,6 +14,7 @@
 #include <sys/syscall.h>
 #include <sys/utsname.h>
 #include <sys/ioctl.h>
+#include <poll.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -218,6 +219,15 @@ static void test_process(void)
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	long ns = (b.tv_sec - a.tv_sec) * 1000000000L + (b.tv_nsec - a.tv_nsec);
 	CHECK("time.nanosleep", ns >= 2000000, "slept %ld ns", ns);
+	/* The console has no input waiting (or some, then it says so): poll waits out its timeout. */
+	struct pollfd pf = {0, POLLIN, 0};
+	clock_gettime(CLOCK_MONOTONIC, &a);
+	int pr = poll(&pf, 1, 20);
+	clock_gettime(CLOCK_MONOTONIC, &b);
+	ns = (b.tv_sec - a.tv_sec) * 1000000000L + (b.tv_nsec - a.tv_nsec);
+	CHECK("poll.timeout", (pr == 0 && ns >= 20000000) || (pr == 1 && (pf.revents & POLLIN)), "poll gave %d after %ld ns", pr, ns);
+	struct pollfd bad = {1000, POLLIN, 0};
+	CHECK("poll.nval", poll(&bad, 1, 0) == 1 && bad.revents == POLLNVAL, "closed descriptor");
 	signal(SIGUSR1, on_usr1);
 	raise(SIGUSR1);
 	CHECK("signal.raise", got_signal == SIGUSR1, "handler ran");

@@ -2,6 +2,7 @@
  * pointer is checked here (the VFS trusts its callers, see <vfs/vfs.h>). */
 #include <syscall/syscall.h>
 #include <vfs/vfs.h>
+#include <time/time.h>
 
 #define A6 long a1, long a2, long a3, long a4, long a5, long a6
 #define UNUSED6 (void)a1, (void)a2, (void)a3, (void)a4, (void)a5, (void)a6
@@ -581,55 +582,88 @@ static long sys_ioctl(A6)
 }
 SYSCALL_REGISTER(16, sys_ioctl);
 
-/* poll: every open descriptor is ready (files always are; the console read returns what it
- * has), so poll never waits; a closed descriptor reports POLLNVAL. */
+/* poll/ppoll/select/pselect6 over vfs_poll (files are always ready, the console when input
+ * waits). Nothing can become ready behind the app's back except console input, so waiting is a
+ * check every 100 us until the deadline (-1: none). */
 struct pollfd_k {
 	int fd;
 	short events, revents;
 };
-#define POLLIN_K 0x1
-#define POLLOUT_K 0x4
 #define POLLNVAL_K 0x20
+#define NO_DEADLINE UINT64_MAX
 
-static long do_poll(long fds, long n)
+static uint64_t deadline_ms(long ms)
+{
+	return ms < 0 ? NO_DEADLINE : time_now_ns() + (uint64_t)ms * 1000000u;
+}
+
+/* From a struct timespec pointer (NULL: none); 0 or -EFAULT/-EINVAL. */
+static long deadline_ts(long ts, uint64_t *out)
+{
+	if (!ts) {
+		*out = NO_DEADLINE;
+		return 0;
+	}
+	int64_t t[2];
+	if (syscall_copy_in(t, (const void *)ts, sizeof t))
+		return -SYS_EFAULT;
+	if (t[0] < 0 || t[1] < 0 || t[1] >= 1000000000)
+		return -SYS_EINVAL;
+	*out = time_now_ns() + (uint64_t)t[0] * 1000000000u + (uint64_t)t[1];
+	return 0;
+}
+
+static int expired(uint64_t deadline)
+{
+	if (deadline != NO_DEADLINE && time_now_ns() >= deadline)
+		return 1;
+	time_delay_us(100);
+	return 0;
+}
+
+static long do_poll(long fds, long n, uint64_t deadline)
 {
 	if (n < 0 || n > 65536)
 		return -SYS_EINVAL;
 	BUF_OR_RETURN(fds, (size_t)n * sizeof(struct pollfd_k), 1);
 	struct pollfd_k *p = (struct pollfd_k *)fds;
-	long ready = 0;
-	for (long i = 0; i < n; i++) {
-		p[i].revents = 0;
-		if (p[i].fd < 0)
-			continue;
-		struct vfs_stat st;
-		if (vfs_fstat(p[i].fd, &st) < 0)
-			p[i].revents = POLLNVAL_K;
-		else
-			p[i].revents = p[i].events & (POLLIN_K | POLLOUT_K);
-		if (p[i].revents)
-			ready++;
+	for (;;) {
+		long ready = 0;
+		for (long i = 0; i < n; i++) {
+			p[i].revents = 0;
+			if (p[i].fd < 0)
+				continue;
+			int r = vfs_poll(p[i].fd, p[i].events);
+			p[i].revents = (short)(r < 0 ? POLLNVAL_K : r);
+			if (p[i].revents)
+				ready++;
+		}
+		if (ready || deadline == 0 || expired(deadline))
+			return ready;
 	}
-	return ready;
 }
 
 static long sys_poll(A6)
 {
 	UNUSED6;
-	return do_poll(a1, a2);
+	return do_poll(a1, a2, a3 == 0 ? 0 : deadline_ms((int)a3));
 }
 SYSCALL_REGISTER(7, sys_poll);
 
 static long sys_ppoll(A6)
 {
 	UNUSED6;
-	return do_poll(a1, a2);
+	uint64_t deadline;
+	long r = deadline_ts(a3, &deadline);
+	if (r)
+		return r;
+	/* The signal mask (a4) does not matter: no signal arrives while the app waits. */
+	return do_poll(a1, a2, a3 && deadline <= time_now_ns() ? 0 : deadline);
 }
 SYSCALL_REGISTER(271, sys_ppoll);
 
-/* select/pselect6 over the same readiness as poll: an open descriptor is ready for what is
- * asked, so select never waits; a closed one in any set is EBADF. */
-static long do_select(long n, long rfds, long wfds, long efds)
+/* select/pselect6: the same readiness as poll; a closed descriptor in any set is EBADF. */
+static long do_select(long n, long rfds, long wfds, long efds, uint64_t deadline)
 {
 	if (n < 0 || n > 65536)
 		return -SYS_EINVAL;
@@ -638,31 +672,76 @@ static long do_select(long n, long rfds, long wfds, long efds)
 	for (int s = 0; s < 3; s++)
 		if (sets[s])
 			BUF_OR_RETURN(sets[s], bytes, 1);
-	long ready = 0;
-	for (long fd = 0; fd < n; fd++) {
-		uint64_t bit = 1ull << (fd % 64);
-		int asked = 0;
-		for (int s = 0; s < 3; s++)
-			if (sets[s] && (((uint64_t *)sets[s])[fd / 64] & bit))
-				asked = 1;
-		if (!asked)
-			continue;
-		struct vfs_stat st;
-		if (vfs_fstat((int)fd, &st) < 0)
-			return -SYS_EBADF;
-		for (int s = 0; s < 2; s++)
-			if (sets[s] && (((uint64_t *)sets[s])[fd / 64] & bit))
-				ready++;
-		if (efds)
-			((uint64_t *)efds)[fd / 64] &= ~bit; /* no exceptional conditions */
+	uint64_t in[3][1024 / 64 + 1];
+	size_t words = bytes / 8 > sizeof in[0] / 8 ? sizeof in[0] / 8 : bytes / 8;
+	if ((size_t)n > words * 64)
+		return -SYS_EINVAL; /* more than FD_SETSIZE (1024) */
+	for (int s = 0; s < 3; s++)
+		for (size_t w = 0; w < words; w++)
+			in[s][w] = sets[s] ? ((uint64_t *)sets[s])[w] : 0;
+	static const int want[3] = {VFS_POLLIN, VFS_POLLOUT, VFS_POLLPRI};
+	for (;;) {
+		long ready = 0;
+		for (long fd = 0; fd < n; fd++) {
+			uint64_t bit = 1ull << (fd % 64);
+			int events = 0;
+			for (int s = 0; s < 3; s++)
+				if (in[s][fd / 64] & bit)
+					events |= want[s];
+			if (!events)
+				continue;
+			int r = vfs_poll((int)fd, events);
+			if (r < 0)
+				return -SYS_EBADF;
+			for (int s = 0; s < 3; s++) {
+				if (!sets[s])
+					continue;
+				uint64_t *out = (uint64_t *)sets[s];
+				if ((in[s][fd / 64] & bit) && (r & want[s])) {
+					out[fd / 64] |= bit;
+					ready++;
+				} else {
+					out[fd / 64] &= ~bit;
+				}
+			}
+		}
+		if (ready || deadline == 0 || expired(deadline))
+			return ready;
 	}
-	return ready;
+}
+
+/* struct timeval (select) as a deadline; 0 when it is zero (just check). */
+static long deadline_tv(long tv, uint64_t *out)
+{
+	if (!tv) {
+		*out = NO_DEADLINE;
+		return 0;
+	}
+	int64_t t[2];
+	if (syscall_copy_in(t, (const void *)tv, sizeof t))
+		return -SYS_EFAULT;
+	if (t[0] < 0 || t[1] < 0 || t[1] >= 1000000)
+		return -SYS_EINVAL;
+	*out = (t[0] == 0 && t[1] == 0) ? 0 : time_now_ns() + (uint64_t)t[0] * 1000000000u + (uint64_t)t[1] * 1000u;
+	return 0;
 }
 
 static long sys_select(A6)
 {
 	UNUSED6;
-	return do_select(a1, a2, a3, a4);
+	uint64_t deadline;
+	long r = deadline_tv(a5, &deadline);
+	return r ? r : do_select(a1, a2, a3, a4, deadline);
 }
 SYSCALL_REGISTER(23, sys_select);
-SYSCALL_REGISTER(270, sys_select); /* pselect6: the signal mask (a6) does not matter: select never waits */
+
+static long sys_pselect6(A6)
+{
+	UNUSED6;
+	uint64_t deadline;
+	long r = deadline_ts(a5, &deadline);
+	if (r)
+		return r;
+	return do_select(a1, a2, a3, a4, a5 && deadline <= time_now_ns() ? 0 : deadline);
+}
+SYSCALL_REGISTER(270, sys_pselect6);
