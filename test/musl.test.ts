@@ -22,6 +22,12 @@ test("posix-test: every check of the syscall layer passes, and an unknown syscal
   }
   const logged = r.output.split("\n").filter((l) => l.includes("syscall io_setup (206) is not implemented: -ENOSYS"));
   assert.equal(logged.length, 1, "called twice, logged once");
+  // fastpath.abi tested the rewritten call, not the syscall instruction.
+  assert.match(r.output, /^ok fastpath\.abi$/m);
+  const cfg = await resolveApp(appDir("posix-test"), { sets: [], test: false });
+  const sources = cfg.libraries.flatMap((l) => l.sources.map((file) => ({ library: l.manifest.name, file })));
+  const rep = await reportImage(r.built.debugImage, r.built.mapFile, sources);
+  assert.deepEqual(rep.sites.filter((s) => s.func === "fast_path_abi").map((s) => [s.path, s.nr]), [["fast", 110]]);
 });
 
 test("a musl app gets its arguments, files, heap and exit status", async () => {

@@ -40,6 +40,44 @@ static long raw3(long nr, long a, long b, long c)
 	return r;
 }
 
+/* A `movl $N, %eax; syscall` the build rewrites into a call of the dispatcher (the fast path):
+ * every register the instruction keeps must survive, xmm included. Returns a mask of the
+ * registers that changed (0: none), and the result in *ret. */
+__attribute__((noinline)) static long fast_path_abi(long *ret)
+{
+	long r, changed;
+	__asm__ volatile(
+		"movq $0x1111, %%rdi\n\tmovq $0x2222, %%rsi\n\tmovq $0x3333, %%rdx\n\t"
+		"movq $0x4444, %%r10\n\tmovq $0x5555, %%r8\n\tmovq $0x6666, %%r9\n\t"
+		"movq $0x7777, %%rbx\n\tmovq $0x8888, %%r12\n\tmovq %%rdi, %%xmm0\n\tmovq %%rsi, %%xmm7\n\tmovq %%rdx, %%xmm15\n\t"
+		"movl $110, %%eax\n\t"
+		"syscall\n\t"
+		"xorl %%ecx, %%ecx\n\t"
+		"cmpq $0x1111, %%rdi\n\tsetne %%cl\n\tmovq %%rcx, %1\n\t"
+		"cmpq $0x2222, %%rsi\n\tsetne %%cl\n\tshlq $1, %%rcx\n\torq %%rcx, %1\n\t"
+		"cmpq $0x3333, %%rdx\n\tsetne %%cl\n\tshlq $2, %%rcx\n\torq %%rcx, %1\n\t"
+		"cmpq $0x4444, %%r10\n\tsetne %%cl\n\tshlq $3, %%rcx\n\torq %%rcx, %1\n\t"
+		"cmpq $0x5555, %%r8\n\tsetne %%cl\n\tshlq $4, %%rcx\n\torq %%rcx, %1\n\t"
+		"cmpq $0x6666, %%r9\n\tsetne %%cl\n\tshlq $5, %%rcx\n\torq %%rcx, %1\n\t"
+		"cmpq $0x7777, %%rbx\n\tsetne %%cl\n\tshlq $6, %%rcx\n\torq %%rcx, %1\n\t"
+		"cmpq $0x8888, %%r12\n\tsetne %%cl\n\tshlq $7, %%rcx\n\torq %%rcx, %1\n\t"
+		"movq %%xmm0, %%rcx\n\tcmpq $0x1111, %%rcx\n\tsetne %%cl\n\tmovzbq %%cl, %%rcx\n\tshlq $8, %%rcx\n\torq %%rcx, %1\n\t"
+		"movq %%xmm7, %%rcx\n\tcmpq $0x2222, %%rcx\n\tsetne %%cl\n\tmovzbq %%cl, %%rcx\n\tshlq $9, %%rcx\n\torq %%rcx, %1\n\t"
+		"movq %%xmm15, %%rcx\n\tcmpq $0x3333, %%rcx\n\tsetne %%cl\n\tmovzbq %%cl, %%rcx\n\tshlq $10, %%rcx\n\torq %%rcx, %1\n\t"
+		: "=a"(r), "=&r"(changed)
+		:
+		: "rcx", "rdi", "rsi", "rdx", "r8", "r9", "r10", "r11", "rbx", "r12", "xmm0", "xmm7", "xmm15", "memory", "cc");
+	*ret = r;
+	return changed;
+}
+
+static void test_fast_path(void)
+{
+	long ret;
+	long changed = fast_path_abi(&ret);
+	CHECK("fastpath.abi", changed == 0 && ret == 0, "registers changed: mask 0x%lx, getppid %ld", changed, ret);
+}
+
 static void test_efault(void)
 {
 	int fd = open("/f", O_CREAT | O_RDWR, 0644);
@@ -245,6 +283,7 @@ static void test_process(void)
 int main(void)
 {
 	setvbuf(stdout, NULL, _IONBF, 0);
+	test_fast_path();
 	test_efault();
 	test_enosys();
 	test_emfile();
