@@ -15,6 +15,8 @@ command -v objdump >/dev/null || need_apt+=(binutils)
 command -v ip >/dev/null || need_apt+=(iproute2)
 command -v python3 >/dev/null || need_apt+=(python3)
 command -v curl >/dev/null || need_apt+=(curl)
+[ -f /usr/share/duktape/duktape.c ] || need_apt+=(duktape-dev)
+[ -f /usr/src/linux-source-6.1.tar.xz ] || need_apt+=(linux-source-6.1)   # nolibc-test (apps/nolibc-test)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "deps: installing ${need_apt[*]} (apt)" >&2
   sudo=""

@@ -3,6 +3,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { ResolvedConfig } from "../config/types.ts";
 import type { BuildUnit } from "./unit.ts";
+import { muslCompileFlags } from "./musl.ts";
 
 /** Always on. `-O2` is separate so `--debug` can replace it. */
 export const BASE_CFLAGS: readonly string[] = [
@@ -42,6 +43,8 @@ export function includeDirs(cfg: ResolvedConfig): string[] {
 
 /** Full flag list for compiling one source of `unit` (without -c, -o or dependency flags). */
 export function compileFlags(cfg: ResolvedConfig, unit: BuildUnit, ctx: FlagContext): string[] {
+  // A musl app's own code: musl's headers and nothing of the kernel's (it talks to it by syscalls).
+  if (unit.musl) return [...flavourFlags(cfg), ...muslCompileFlags(ctx.gccInclude), ...unit.cflags];
   return [
     ...BASE_CFLAGS,
     ...flavourFlags(cfg),

@@ -8,6 +8,7 @@ import { exec, execOrFail } from "./exec.ts";
 import { patchPageTables } from "./pagetables.ts";
 import { checkCpl3Image, EXEMPT_RANGES } from "./cpl3-check.ts";
 import { parseElf } from "./elf.ts";
+import { applyFastPath } from "./fastpath.ts";
 import type { PortRange } from "../config/ports.ts";
 import type { BuildState } from "./state.ts";
 import type { BuildUnit } from "./unit.ts";
@@ -49,7 +50,7 @@ export interface LinkOptions {
 
 export function linkKey(opts: LinkOptions): string {
   const h = crypto.createHash("sha256");
-  h.update(JSON.stringify({ v: 2, objects: opts.objects, keys: opts.inputKeys, script: opts.script, libgcc: opts.libgcc, ports: opts.ports ?? [] }));
+  h.update(JSON.stringify({ v: 3, objects: opts.objects, keys: opts.inputKeys, script: opts.script, libgcc: opts.libgcc, ports: opts.ports ?? [] }));
   h.update(fs.readFileSync(opts.script));
   return h.digest("hex").slice(0, 20);
 }
@@ -83,6 +84,7 @@ export async function linkImage(opts: LinkOptions, state: BuildState): Promise<b
       if (s) marks.set(name, s.value);
     }
   }
+  await applyFastPath(dbg, path.join(opts.outDir, MAP), opts.log);
   opts.log(`CHECK ${DEBUG_IMAGE} (CPL-3 rules)`);
   await checkCpl3Image(dbg, marks, opts.ports ?? []);
   const patched = patchPageTables(dbg);

@@ -21,6 +21,7 @@ import { loadState, saveState, writeIfChanged } from "./state.ts";
 import { packInitrd } from "./initrd.ts";
 import { toolchain } from "./toolchain.ts";
 import { APP_UNIT, unitsOf } from "./unit.ts";
+import { checkMuslInstalled } from "./musl.ts";
 import { CONFIG_DIR, configHeaderPath, unitConfigHeaders } from "./unit-config.ts";
 
 export interface BuildOptions {
@@ -95,6 +96,7 @@ export async function runBuild(cfg: ResolvedConfig, gen: GeneratedConfig, opts: 
     const cache = new FileCache();
     const headers = writeConfigHeaders(outDir, unitConfigHeaders(units, gen.macros, includeDirs(cfg), cache));
     const tc = await toolchain();
+    if (cfg.app.libc === "musl") checkMuslInstalled();
     const state = loadState(outDir);
     const configDir = path.join(outDir, CONFIG_DIR);
     const jobs = planJobs(units, (u) => compileFlags(cfg, u, { gccInclude: tc.gccInclude, configDir }), state, cache, (u) => headers.get(u.name)!, tc.id);
@@ -125,8 +127,8 @@ export async function runBuild(cfg: ResolvedConfig, gen: GeneratedConfig, opts: 
     const keys: string[] = [];
     let prelinked = 0;
     for (const unit of units) {
-      const objects = compiled.objects.get(unit.name);
-      if (!objects?.length) continue; // header-only library
+      const objects = compiled.objects.get(unit.name) ?? [];
+      if (!objects.length && !unit.musl) continue; // header-only library
       if (await prelinkUnit(unit, objects, state, { outDir, lto: cfg.lto, flavour, toolId: tc.id, log })) prelinked++;
       linked.push(prelinkedPath(unit.name));
       keys.push(state.prelink[unit.name]!);

@@ -8,6 +8,7 @@ import { execOrFail } from "./exec.ts";
 import { BASE_CFLAGS } from "./flags.ts";
 import type { BuildState } from "./state.ts";
 import type { BuildUnit } from "./unit.ts";
+import { rewriteMuslObject } from "./rewrite.ts";
 
 export interface PrelinkOptions {
   outDir: string;
@@ -28,7 +29,12 @@ export const NO_EXPORTS_SENTINEL = "__kiln_no_exports__";
 export function prelinkKey(unit: BuildUnit, objects: readonly string[], opts: Pick<PrelinkOptions, "lto" | "flavour" | "toolId">): string {
   const h = crypto.createHash("sha256");
   // Object names already carry the content hash of their inputs.
-  h.update(JSON.stringify({ v: 1, objects, exports: [...unit.exports].sort(), cflags: unit.cflags, lto: opts.lto, flavour: opts.flavour, tool: opts.toolId ?? "" }));
+  // Outside inputs (a musl app's objects, libc.a) are keyed by size and mtime.
+  const inputs = (unit.musl?.inputs ?? []).map((f) => {
+    const st = fs.statSync(f);
+    return [f, st.size, st.mtimeMs];
+  });
+  h.update(JSON.stringify({ v: 1, objects, exports: [...unit.exports].sort(), cflags: unit.cflags, lto: opts.lto, flavour: opts.flavour, tool: opts.toolId ?? "", musl: unit.musl ? { ...unit.musl, inputs } : undefined }));
   return h.digest("hex").slice(0, 20);
 }
 
@@ -61,8 +67,17 @@ export async function prelinkUnit(unit: BuildUnit, objects: readonly string[], s
       merged,
       ...objs,
     ]);
+  } else if (unit.musl) {
+    // libc.a's members are pulled in as a link would (ld -r searches archives too).
+    const m = unit.musl;
+    await execOrFail(`prelink (ld -r) of the app with musl`, "ld", ["-r", "-o", merged, ...m.undefined.flatMap((u) => ["-u", u]), ...objs, "--start-group", ...m.inputs, "--end-group"]);
   } else {
     await execOrFail(`prelink (ld -r) of library ${unit.name}`, "ld", ["-r", "-o", merged, ...objs]);
+  }
+  if (unit.musl) {
+    const renames = Object.entries(unit.musl.renames).flatMap(([from, to]) => ["--redefine-sym", `${from}=${to}`]);
+    await execOrFail(`renaming the musl app's entry points`, "objcopy", [...renames, merged]);
+    await rewriteMuslObject(merged, opts.log);
   }
   const keepFile = `${out}.exports`;
   const keep = unit.exports.length ? unit.exports : [NO_EXPORTS_SENTINEL];

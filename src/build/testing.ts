@@ -138,6 +138,8 @@ int main(void) { return util_add(PLAT_MAGIC, 2); }
         sources: ["main.c"],
         libraries: {},
         cflags: [],
+        libc: "nolibc",
+        objects: [],
       },
       libraries: [
         lib(manifest(root, "plat", { linkerScript: "kiln.ld", exports: ["_start"] }), ["start.S"]),

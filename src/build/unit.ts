@@ -1,6 +1,7 @@
 // A build unit: one library, or the app compiled as a library named `app` that exports `main`.
 import * as path from "node:path";
 import type { ResolvedConfig } from "../config/types.ts";
+import { MUSL_LIBC, MUSL_RENAMES } from "./musl.ts";
 
 export interface BuildUnit {
   /** Library name; `app` for the app. */
@@ -17,6 +18,17 @@ export interface BuildUnit {
   linkerScript?: string;
   /** The manifest that declares the unit (for error messages). */
   manifestPath: string;
+  /** musl apps: compiled against musl's headers, prelinked with these objects and libc.a. */
+  musl?: MuslUnit;
+}
+
+export interface MuslUnit {
+  /** Objects and archives (absolute) linked into the unit after its own objects, then libc.a. */
+  inputs: string[];
+  /** Symbols pulled in even though nothing in the unit references them (musl's entry). */
+  undefined: string[];
+  /** Renames applied before hiding (main -> kiln_musl_main ...). */
+  renames: Readonly<Record<string, string>>;
 }
 
 /** The app's name as a unit; library manifests cannot use it since `app` would clash in lib/. */
@@ -33,13 +45,15 @@ export function unitsOf(cfg: ResolvedConfig): BuildUnit[] {
     linkerScript: lib.manifest.linkerScript ? path.resolve(lib.manifest.dir, lib.manifest.linkerScript) : undefined,
     manifestPath: lib.manifest.manifestPath,
   }));
+  const musl = cfg.app.libc === "musl";
   units.push({
     name: APP_UNIT,
     dir: cfg.app.dir,
     sources: cfg.app.sources.map((s) => path.resolve(cfg.app.dir, s)),
-    exports: ["main"],
+    exports: musl ? Object.values(MUSL_RENAMES) : ["main"],
     cflags: cfg.app.cflags,
     manifestPath: cfg.app.manifestPath,
+    ...(musl ? { musl: { inputs: [...cfg.app.objects, MUSL_LIBC], undefined: ["__libc_start_main"], renames: MUSL_RENAMES } } : {}),
   });
   return units;
 }

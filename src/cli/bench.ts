@@ -124,5 +124,31 @@ export function register(program: Command): void {
       });
       emit(r, formatSchedTable(r), flags);
     });
+
+  bench
+    .command("syscall")
+    .description("Cycles per getppid(): syscall instruction, rewritten site, musl, plain call; Linux on the host")
+    .option("--iters <n>", "calls per round", "100000")
+    .option("--runner <name>", "vmm | qemu | auto", "auto")
+    .option("--json", "print one JSON object")
+    .option("--out <file>", "also write the JSON to a file")
+    .action(async (flags: Common & { iters: string; runner: string }) => {
+      const { benchSyscall, formatSyscallTable } = await import("../bench/syscall.ts");
+      const r = await benchSyscall({ iters: positiveInt(flags.iters, "--iters"), runner: parseRunner(flags.runner), log: log(flags) });
+      emit(r, formatSyscallTable(r), flags);
+    });
+
+  bench
+    .command("sqlite")
+    .description("60,000 SQLite INSERTs: apps/sqlite on Kiln against the same SQLite built natively on musl")
+    .option("--inserts <n>", "rows inserted", "60000")
+    .option("--runner <name>", "vmm | qemu | auto", "auto")
+    .option("--json", "print one JSON object")
+    .option("--out <file>", "also write the JSON to a file")
+    .action(async (flags: Common & { inserts: string; runner: string }) => {
+      const { benchSqlite, formatSqliteTable } = await import("../bench/sqlite.ts");
+      const r = await benchSqlite({ inserts: positiveInt(flags.inserts, "--inserts"), runner: parseRunner(flags.runner), log: log(flags) });
+      emit(r, formatSqliteTable(r), flags);
+    });
 }
 

@@ -15,6 +15,7 @@ const commands: Array<() => Promise<{ register: Registrar }>> = [
   () => import("./config.ts"),
   () => import("./libs.ts"),
   () => import("./bench.ts"),
+  () => import("./syscalls.ts"),
 ];
 
 /** The toolchain's version: package.json's. */
@@ -35,6 +36,18 @@ function hintHelp(cmd: Command, name: string): void {
 
 /** Runs the CLI and returns the process exit status. */
 export async function main(argv: string[]): Promise<number> {
+  // `kiln cc` passes every argument to gcc untouched, so it bypasses the option parser.
+  if (argv[2] === "cc") {
+    try {
+      return await (await import("./cc.ts")).runCc(argv.slice(3));
+    } catch (err) {
+      if (err instanceof KilnError) {
+        process.stderr.write(`${pc.red("error:")} ${err.message}\n`);
+        return err.exitStatus;
+      }
+      throw err;
+    }
+  }
   const program = new Command("kiln")
     .description("Build, run and measure Kiln unikernels")
     .version(kilnVersion(), "-V, --version", "print kiln's version")
@@ -42,6 +55,7 @@ export async function main(argv: string[]): Promise<number> {
     .configureOutput({ outputError: (text, write) => write(text.replace(/[^\n]+/g, (line) => visible(line, 200))) })
     .exitOverride();
   for (const load of commands) (await load()).register(program);
+  program.command("cc").description("compile C against musl like kiln build does for libc: musl apps (use as CC=); kiln cc --help").allowUnknownOption();
   hintHelp(program, "kiln");
   try {
     await program.parseAsync(argv);

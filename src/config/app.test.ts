@@ -159,3 +159,21 @@ test("rootfs: a directory relative to the app, kept absolute; absent by default"
   const e = await fails({ sources: ["main.c"], rootfs: "" });
   assert.match(e.message, /rootfs/);
 });
+
+test("libc: musl brings the musl library; objects must exist and are musl-only", async () => {
+  const t = makeTree();
+  const dir = t.app("m", { libc: "musl", objects: ["out/a.o"] });
+  await assert.rejects(loadApp(dir), /objects\[0\]: out\/a\.o does not exist.*kiln cc/s);
+  t.file("apps/m/out/a.o", "");
+  const app = await loadApp(dir);
+  assert.equal(app.libc, "musl");
+  assert.deepEqual(app.objects, [path.join(dir, "out/a.o")]);
+  assert.deepEqual(app.libraries.musl, {});
+  assert.deepEqual(app.sources, []);
+  const plain = t.app("p", { sources: ["main.c"], objects: ["x.o"] });
+  await assert.rejects(loadApp(plain), /objects are only linked into musl apps.*libc: musl/s);
+  const bad = t.app("b", { libc: "glibc", sources: ["main.c"] });
+  await assert.rejects(loadApp(bad), /libc/);
+  const none = t.app("n", { libc: "musl" });
+  await assert.rejects(loadApp(none), /the app has no code/);
+});

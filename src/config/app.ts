@@ -9,6 +9,10 @@ import { configError, displayPath, fix, readYamlFile, schemaError } from "./yaml
 import { echo, quote } from "../quote.ts";
 
 export const TARGETS = ["kvm-x86_64"] as const;
+/** kiln.yaml `libc:` values: nolibc (Kiln's own, the default) or musl (docs/porting-an-app.md). */
+export const LIBCS = ["nolibc", "musl"] as const;
+/** The library a `libc: musl` app gets: the process start and the POSIX libraries. */
+export const MUSL_LIBRARY = "musl";
 export const DEFAULT_MEMORY = 8 * 1024 * 1024;
 const MIN_MEMORY = 2 * 1024 * 1024; // the image is loaded at 1 MiB and may reach 2 MiB
 const MAX_MEMORY = 1024 * 1024 * 1024; // the page tables map guest RAM up to 1 GiB
@@ -19,9 +23,9 @@ const appSchema = strict({
   target: z.string().optional(),
   memory: z.union([z.number(), z.string()]).optional(),
   cmdline: z.string().optional(),
-  sources: z
-    .array(z.string().min(1), fix("List the app's C sources, e.g. sources: [main.c]"))
-    .min(1, fix("List the app's C sources, e.g. sources: [main.c]")),
+  sources: z.array(z.string().min(1), fix("List the app's C sources, e.g. sources: [main.c]")).optional(),
+  libc: z.enum(LIBCS, fix(`Write one of: ${LIBCS.join(", ")}`)).optional(),
+  objects: z.array(z.string().min(1), fix("List objects or archives, e.g. objects: [out/app.a]")).optional(),
   // `nolibc:` with nothing after it parses as null: the library with default options.
   libraries: z
     .record(
@@ -132,13 +136,33 @@ export function validateApp(file: string, data: unknown): AppManifest {
     }
     memory = m;
   }
-  const sources = a.sources.map((s, i) => {
+  const libc = a.libc ?? "nolibc";
+  if (a.objects?.length && libc !== "musl") {
+    throw configError(shown, "objects", "objects are only linked into musl apps", "Add libc: musl (objects built with `kiln cc` expect musl), or list C sources instead");
+  }
+  const objects = (a.objects ?? []).map((o, i) => {
+    const key = `objects[${i}]`;
+    if (!/\.(o|a)$/.test(o)) throw configError(shown, key, `"${o}" is neither an object (.o) nor an archive (.a)`, "List objects or archives built with `kiln cc`");
+    const abs = path.resolve(dir, o);
+    try {
+      statSync(abs);
+    } catch {
+      throw configError(shown, key, `${o} does not exist`, "Build it first (with `kiln cc`; see the app's README or docs/porting-an-app.md)");
+    }
+    return abs;
+  });
+  if (!a.sources?.length && !objects.length) {
+    throw configError(shown, "sources", "missing: the app has no code", "List the app's C sources, e.g. sources: [main.c] (or, with libc: musl, objects: [...])");
+  }
+  const sources = (a.sources ?? []).map((s, i) => {
     const key = `sources[${i}]`;
     if (!/\.(c|S)$/.test(s)) throw configError(shown, key, `${quote(s)} is neither a .c nor a .S file`, "List only C (.c) and assembly (.S) sources");
     return checkFile(shown, key, dir, s, "source");
   });
   const libraries: Record<string, Record<string, OptionValue>> = {};
   for (const [lib, opts] of Object.entries(a.libraries ?? {})) libraries[lib] = { ...(opts ?? {}) };
+  // A musl app runs as a process: the musl library brings its start and the POSIX libraries.
+  if (libc === "musl") libraries[MUSL_LIBRARY] ??= {};
 
   return {
     name: a.name ?? nameFromDirectory(shown, dir),
@@ -150,6 +174,8 @@ export function validateApp(file: string, data: unknown): AppManifest {
     sources,
     libraries,
     cflags: a.cflags ?? [],
+    libc,
+    objects,
     // Checked when the build packs it (it may be created after the manifest is read).
     ...(a.rootfs !== undefined ? { rootfs: path.resolve(dir, a.rootfs) } : {}),
   };

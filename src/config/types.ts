@@ -81,9 +81,15 @@ export interface AppManifest {
   /** Libraries the app selects, each with option values. */
   libraries: Record<string, Record<string, OptionValue>>;
   cflags: string[];
+  /** The app's C library: Kiln's nolibc (default) or Debian's musl over the syscall layer. */
+  libc: AppLibc;
+  /** Objects and archives built outside kiln (e.g. with `kiln cc`), absolute; musl apps only. */
+  objects: string[];
   /** `rootfs:`, absolute: a directory packed into the initrd (the guest's "/"); library initrd unpacks it. */
   rootfs?: string;
 }
+
+export type AppLibc = "nolibc" | "musl";
 
 export interface ResolvedOption extends OptionSpec {
   value: OptionValue;

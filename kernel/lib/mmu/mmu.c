@@ -108,3 +108,40 @@ int mmu_is_guard_page(uintptr_t va)
 	uint64_t *pte = pte_of(va & ~(uintptr_t)(MMU_PAGE_SIZE - 1), 0, &err);
 	return pte && !(*pte & PTE_P) && (*pte & PTE_GUARD);
 }
+
+/* Walks the tables for each page of [va, va+len): 1 GiB, 2 MiB and 4 KiB leaves. */
+int mmu_range_mapped(uintptr_t va, size_t len, int write)
+{
+	if (len == 0)
+		return 1;
+	uintptr_t end = va + len;
+	if (end < va || (end - 1) >> 47)
+		return 0;
+	uint64_t need = PTE_P | (write ? 2ull : 0); /* RW is bit 1 at every level */
+	while (va < end) {
+		uint64_t e = kiln_pml4[(va >> 39) & 511];
+		if ((e & need) != need)
+			return 0;
+		e = table_at(e)[(va >> 30) & 511];
+		if ((e & need) != need)
+			return 0;
+		uintptr_t size = 1ull << 30;
+		if (!(e & PTE_PS)) {
+			e = table_at(e)[(va >> 21) & 511];
+			if ((e & need) != need)
+				return 0;
+			size = 1ull << 21;
+			if (!(e & PTE_PS)) {
+				e = table_at(e)[(va >> 12) & 511];
+				if ((e & need) != need)
+					return 0;
+				size = MMU_PAGE_SIZE;
+			}
+		}
+		uintptr_t next = (va & ~(size - 1)) + size;
+		if (next <= va)
+			break;
+		va = next;
+	}
+	return 1;
+}

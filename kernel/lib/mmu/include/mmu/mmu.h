@@ -10,6 +10,7 @@
 #ifndef MMU_MMU_H
 #define MMU_MMU_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #define MMU_PAGE_SIZE 4096u
@@ -21,5 +22,9 @@ int mmu_guard_page(uintptr_t va);
 int mmu_unguard_page(uintptr_t va);
 /* Nonzero when va lies in a page that mmu_guard_page made not-present. */
 int mmu_is_guard_page(uintptr_t va);
+
+/* 1 when every byte of [va, va+len) is mapped (present; writable too when `write`), else 0;
+ * len 0 is always mapped. For checking pointers handed in from outside (the syscall layer). */
+int mmu_range_mapped(uintptr_t va, size_t len, int write);
 
 #endif

@@ -1,0 +1,298 @@
+/* The process: one, pid 1, running as root, with one thread (clone is -ENOSYS). Identity,
+ * exit, uname, limits, the FS base (arch_prctl), the thread bookkeeping musl does at start
+ * (set_tid_address, set_robust_list), futex for one thread, getrandom. */
+#include <syscall/syscall.h>
+#include <arch/cpu.h>
+#include <alloc/alloc.h>
+#include <boot/boot.h>
+#include <console/console.h>
+#include <random/random.h>
+#include <time/time.h>
+
+#define A6 long a1, long a2, long a3, long a4, long a5, long a6
+#define UNUSED6 (void)a1, (void)a2, (void)a3, (void)a4, (void)a5, (void)a6
+#define PID 1
+
+static long sys_getpid(A6)
+{
+	UNUSED6;
+	return PID;
+}
+SYSCALL_REGISTER(39, sys_getpid);  /* getpid */
+SYSCALL_REGISTER(186, sys_getpid); /* gettid: the one thread is the process */
+SYSCALL_REGISTER(109, sys_getpid); /* setpgid(0, 0) of the only process: itself */
+
+static long sys_zero(A6)
+{
+	UNUSED6;
+	return 0;
+}
+SYSCALL_REGISTER(110, sys_zero); /* getppid: no parent */
+SYSCALL_REGISTER(102, sys_zero); /* getuid: root */
+SYSCALL_REGISTER(104, sys_zero); /* getgid */
+SYSCALL_REGISTER(107, sys_zero); /* geteuid */
+SYSCALL_REGISTER(108, sys_zero); /* getegid */
+SYSCALL_REGISTER(24, sys_zero);  /* sched_yield: nothing else to run */
+
+static long sys_getpgid(A6)
+{
+	UNUSED6;
+	return (a1 == 0 || a1 == PID) ? PID : -SYS_ESRCH;
+}
+SYSCALL_REGISTER(121, sys_getpgid); /* getpgid */
+SYSCALL_REGISTER(124, sys_getpgid); /* getsid */
+SYSCALL_REGISTER(111, sys_getpid);  /* getpgrp */
+
+static long sys_setid(A6)
+{
+	UNUSED6;
+	return a1 == 0 ? 0 : -SYS_EPERM; /* already root; nothing else exists */
+}
+SYSCALL_REGISTER(105, sys_setid); /* setuid */
+SYSCALL_REGISTER(106, sys_setid); /* setgid */
+
+static long sys_exit_group(A6)
+{
+	UNUSED6;
+	kiln_exit((int)(a1 & 0xff));
+}
+SYSCALL_REGISTER(231, sys_exit_group);
+SYSCALL_REGISTER(60, sys_exit_group); /* exit of the only thread ends the process */
+
+struct utsname_k {
+	char sysname[65], nodename[65], release[65], version[65], machine[65], domainname[65];
+};
+
+static void put(char *dst, const char *s)
+{
+	size_t i = 0;
+	for (; s[i] && i < 64; i++)
+		dst[i] = s[i];
+	dst[i] = '\0';
+}
+
+static long sys_uname(A6)
+{
+	UNUSED6;
+	if (!syscall_user_ok((void *)a1, sizeof(struct utsname_k), 1))
+		return -SYS_EFAULT;
+	struct utsname_k *u = (struct utsname_k *)a1;
+	__builtin_memset(u, 0, sizeof *u);
+	put(u->sysname, "Kiln");
+	put(u->nodename, "kiln");
+	put(u->release, "6.1.0-kiln"); /* a Linux release string: apps parse it for features */
+	put(u->version, "#1 Kiln unikernel");
+	put(u->machine, "x86_64");
+	put(u->domainname, "(none)");
+	return 0;
+}
+SYSCALL_REGISTER(63, sys_uname);
+
+struct sysinfo_k {
+	int64_t uptime;
+	uint64_t loads[3], totalram, freeram, sharedram, bufferram, totalswap, freeswap;
+	uint16_t procs, pad;
+	uint64_t totalhigh, freehigh;
+	uint32_t mem_unit;
+	char f[0];
+};
+
+static long sys_sysinfo(A6)
+{
+	UNUSED6;
+	struct sysinfo_k s;
+	__builtin_memset(&s, 0, sizeof s);
+	s.uptime = (int64_t)(time_now_ns() / 1000000000u);
+	struct alloc *a = alloc_default();
+	s.freeram = a ? alloc_availmem(a) : 0;
+	s.totalram = a ? a->stats.total_bytes : 0;
+	s.procs = 1;
+	s.mem_unit = 1;
+	return syscall_copy_out((void *)a1, &s, sizeof s);
+}
+SYSCALL_REGISTER(99, sys_sysinfo);
+
+#define RLIMIT_STACK_K 3
+#define RLIMIT_NOFILE_K 7
+#define RLIM_INFINITY_K (~0ull)
+#ifndef CONFIG_VFS_MAX_FDS
+#define CONFIG_VFS_MAX_FDS 64
+#endif
+
+static long sys_prlimit64(A6)
+{
+	UNUSED6;
+	if (a1 != 0 && a1 != PID)
+		return -SYS_ESRCH;
+	if (a2 < 0 || a2 >= 16)
+		return -SYS_EINVAL;
+	uint64_t lim[2] = {RLIM_INFINITY_K, RLIM_INFINITY_K};
+	if (a2 == RLIMIT_NOFILE_K)
+		lim[0] = lim[1] = CONFIG_VFS_MAX_FDS;
+	if (a2 == RLIMIT_STACK_K)
+		lim[0] = lim[1] = 8u << 20;
+	if (a4 && syscall_copy_out((void *)a4, lim, sizeof lim))
+		return -SYS_EFAULT;
+	if (a3) {
+		uint64_t want[2];
+		if (syscall_copy_in(want, (const void *)a3, sizeof want))
+			return -SYS_EFAULT;
+		if (want[0] > want[1])
+			return -SYS_EINVAL;
+		if (want[1] > lim[1])
+			return -SYS_EPERM; /* limits are fixed by the image's configuration */
+	}
+	return 0;
+}
+SYSCALL_REGISTER(302, sys_prlimit64);
+
+static long sys_getrlimit(A6)
+{
+	UNUSED6;
+	return sys_prlimit64(0, a1, 0, a2, 0, 0);
+}
+SYSCALL_REGISTER(97, sys_getrlimit);
+
+#define ARCH_SET_GS_K 0x1001
+#define ARCH_SET_FS_K 0x1002
+#define ARCH_GET_FS_K 0x1003
+#define ARCH_GET_GS_K 0x1004
+
+static long sys_arch_prctl(A6)
+{
+	UNUSED6;
+	switch (a1) {
+	case ARCH_SET_FS_K:
+		if ((uint64_t)a2 >> 47)
+			return -SYS_EPERM; /* non-canonical: wrfsbase would #GP */
+		arch_set_fsbase((uint64_t)a2);
+		return 0;
+	case ARCH_GET_FS_K: {
+		uint64_t b = arch_get_fsbase();
+		return syscall_copy_out((void *)a2, &b, sizeof b);
+	}
+	default:
+		return -SYS_EINVAL; /* GS is the kernel's (not given to apps) */
+	}
+}
+SYSCALL_REGISTER(158, sys_arch_prctl);
+
+static long sys_set_tid_address(A6)
+{
+	UNUSED6;
+	/* Cleared on thread exit: the only thread's exit is the process's, so nothing to do. */
+	return PID;
+}
+SYSCALL_REGISTER(218, sys_set_tid_address);
+
+static long sys_set_robust_list(A6)
+{
+	UNUSED6;
+	return a2 == 24 ? 0 : -SYS_EINVAL; /* sizeof(struct robust_list_head) */
+}
+SYSCALL_REGISTER(273, sys_set_robust_list);
+
+#define FUTEX_WAIT_K 0
+#define FUTEX_WAKE_K 1
+#define FUTEX_WAIT_BITSET_K 9
+#define FUTEX_WAKE_BITSET_K 10
+#define FUTEX_CMD_MASK_K 0x7f /* without PRIVATE (128) and CLOCK_REALTIME (256) */
+#define SYS_ETIMEDOUT 110
+
+static long sys_futex(A6)
+{
+	UNUSED6;
+	int op = (int)a2 & FUTEX_CMD_MASK_K;
+	if (!syscall_user_ok((void *)a1, 4, 0) || (a1 & 3))
+		return (a1 & 3) ? -SYS_EINVAL : -SYS_EFAULT;
+	switch (op) {
+	case FUTEX_WAKE_K:
+	case FUTEX_WAKE_BITSET_K:
+		return 0; /* one thread: nobody waits */
+	case FUTEX_WAIT_K:
+	case FUTEX_WAIT_BITSET_K:
+		if (*(volatile int *)a1 != (int)a3)
+			return -SYS_EAGAIN;
+		if (a4) {
+			/* Only a timeout can end the wait: sleep it, then time out (relative for WAIT). */
+			int64_t t[2];
+			if (syscall_copy_in(t, (const void *)a4, sizeof t))
+				return -SYS_EFAULT;
+			uint64_t end = op == FUTEX_WAIT_K ? time_now_ns() + (uint64_t)t[0] * 1000000000u + (uint64_t)t[1]
+							  : (uint64_t)t[0] * 1000000000u + (uint64_t)t[1];
+			while (time_now_ns() < end)
+				time_delay_us(10);
+			return -SYS_ETIMEDOUT;
+		}
+		console_puts("kiln: fatal: futex wait with no timeout and no other thread to wake it (deadlock)\n");
+		kiln_exit(255);
+	default:
+		return -SYS_ENOSYS;
+	}
+}
+SYSCALL_REGISTER(202, sys_futex);
+
+#define GRND_NONBLOCK_K 1
+#define GRND_RANDOM_K 2
+#define GRND_INSECURE_K 4
+
+static long sys_getrandom(A6)
+{
+	UNUSED6;
+	if (a3 & ~(long)(GRND_NONBLOCK_K | GRND_RANDOM_K | GRND_INSECURE_K))
+		return -SYS_EINVAL;
+	size_t n = (size_t)a2 > 33554431u ? 33554431u : (size_t)a2; /* Linux's per-call cap */
+	if (!syscall_user_ok((void *)a1, n, 1))
+		return -SYS_EFAULT;
+	int r = random_bytes((void *)a1, n);
+	return r < 0 ? r : (long)n;
+}
+SYSCALL_REGISTER(318, sys_getrandom);
+
+static long sys_sched_getaffinity(A6)
+{
+	UNUSED6;
+	if (a2 < 8)
+		return -SYS_EINVAL;
+	uint64_t one = 1; /* CPU 0 */
+	if (syscall_copy_out((void *)a3, &one, sizeof one))
+		return -SYS_EFAULT;
+	return 8;
+}
+SYSCALL_REGISTER(204, sys_sched_getaffinity);
+
+static long sys_setsid(A6)
+{
+	UNUSED6;
+	return -SYS_EPERM; /* pid 1 already leads its session and group (as Linux says for a leader) */
+}
+SYSCALL_REGISTER(112, sys_setsid);
+
+/* getrusage: all time the app has run is user time (the kernel's share is not separated). */
+static long sys_getrusage(A6)
+{
+	UNUSED6;
+	if (a1 != 0 && a1 != -1 && a1 != 1) /* RUSAGE_SELF, CHILDREN, THREAD */
+		return -SYS_EINVAL;
+	int64_t ru[18];
+	__builtin_memset(ru, 0, sizeof ru);
+	if (a1 != -1) {
+		uint64_t ns = time_now_ns();
+		ru[0] = (int64_t)(ns / 1000000000u);
+		ru[1] = (int64_t)(ns % 1000000000u / 1000u);
+	}
+	return syscall_copy_out((void *)a2, ru, sizeof ru);
+}
+SYSCALL_REGISTER(98, sys_getrusage);
+
+/* The process never has children (no fork/clone): waiting is ECHILD, or ESRCH for a pid that
+ * cannot exist (as Linux answers for INT_MIN). */
+static long sys_wait4(A6)
+{
+	UNUSED6;
+	if (a1 == (long)(int)0x80000000)
+		return -SYS_ESRCH;
+	return -10; /* ECHILD */
+}
+SYSCALL_REGISTER(61, sys_wait4);  /* wait4 */
+SYSCALL_REGISTER(247, sys_wait4); /* waitid */
