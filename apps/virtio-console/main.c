@@ -49,8 +49,9 @@ int main(int argc, char **argv)
 		       s->active ? "virtio" : "serial", n, bytes, (unsigned long long)cycles,
 		       (unsigned long long)time_tsc_khz());
 	}
-	printf("virtio-console: active=%d writes=%llu bytes=%llu chains=%llu notifies=%llu waits=%llu\n", s->active,
-	       (unsigned long long)s->writes, (unsigned long long)s->bytes, (unsigned long long)s->chains,
-	       (unsigned long long)s->notifies, (unsigned long long)s->waits);
+	printf("virtio-console: active=%d writes=%llu bytes=%llu chains=%llu notifies=%llu waits=%llu renotifies=%llu\n",
+	       s->active, (unsigned long long)s->writes, (unsigned long long)s->bytes,
+	       (unsigned long long)s->chains, (unsigned long long)s->notifies, (unsigned long long)s->waits,
+	       (unsigned long long)s->renotifies);
 	return 0;
 }

@@ -98,6 +98,7 @@ static int wait_for(int (*done)(void))
 		if (txq.last_used == seen) {
 			virtio_mmio_notify(dev, TXQ);
 			stats.notifies++;
+			stats.renotifies++;
 		}
 	}
 	give_up("the device stopped taking output");

@@ -15,6 +15,7 @@ struct virtio_console_stats {
 	uint64_t chains;    /* buffers handed to the device */
 	uint64_t notifies;  /* QueueNotify writes (VM exits, or ioeventfd signals) */
 	uint64_t waits;     /* writes that had to wait for a free buffer */
+	uint64_t renotifies; /* of the notifies: sent again while waiting, after a round without progress */
 };
 
 const struct virtio_console_stats *virtio_console_stats(void);
