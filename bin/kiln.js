@@ -3,12 +3,15 @@
 // makes in well under a second, kept in node_modules/.cache/kiln and made again whenever a source
 // file is newer; if that cannot be done, it runs the sources through tsx (slower to start, same
 // behaviour). KILN_NO_BUNDLE=1 forces tsx.
+import { createHash } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import path from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const bundleDir = path.join(root, "node_modules", ".cache", "kiln");
+// One bundle directory per checkout: git worktrees may share one node_modules, and a bundle made
+// from another checkout's sources would otherwise count as fresh here.
+const bundleDir = path.join(root, "node_modules", ".cache", "kiln", createHash("sha256").update(root).digest("hex").slice(0, 12));
 const bundle = path.join(bundleDir, "kiln.mjs");
 // The VMM's vCPU thread, bundled too: loading it through tsx costs ~0.3 s per cold worker.
 const workerBundle = path.join(bundleDir, "vcpu-worker.mjs");
@@ -55,6 +58,9 @@ async function freshBundle() {
   }
 }
 
+// The bundle's own location says nothing about the checkout (node_modules may be a symlink into
+// another one): tell src/paths.ts where this checkout is.
+process.env.KILN_ROOT = root;
 const entry = await freshBundle();
 let main;
 if (entry) {
