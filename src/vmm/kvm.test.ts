@@ -121,7 +121,7 @@ async function bootMany(n: number): Promise<void> {
   });
   assert.equal(Vm.live.size, 0);
   // Threads take a moment to go (over a second for 100 under emulation): wait for them.
-  await Vm.threadsEnded();
+  await Vm.settled();
 }
 
 test("KVM: 100 VMs booted at once in one process all finish with their own output, and leave nothing open", { skip: noKvm }, async () => {

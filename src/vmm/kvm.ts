@@ -111,6 +111,13 @@ export interface KvmMachine {
   irqLine(irq: number, level: boolean): void;
 }
 
+/** A KVM machine with the handles a pooled shell needs to save and reset it (shell.ts). */
+export interface KvmHandles extends KvmMachine {
+  vcpu: KvmVcpu;
+  vmFd: number;
+  ramAddr: bigint;
+}
+
 /** Opens /dev/kvm and checks the API version and the capabilities the VMM relies on. */
 export function openKvm(sys: Sys, ledger: ResourceLedger): number {
   const fd = sys.open("/dev/kvm", O_RDWR | O_CLOEXEC);
@@ -145,7 +152,7 @@ export function supportedCpuid(sys: Sys, kvmFd: number): Uint8Array {
  * in-kernel irqchip (PIC, IOAPIC, per-vCPU LAPIC) and PIT, guest RAM as one anonymous mapping
  * in slot 0 at guest-physical 0, and vCPU 0 with the host's supported CPUID.
  */
-export function createMachine(sys: Sys, ledger: ResourceLedger, memoryBytes: number): KvmMachine {
+export function createMachine(sys: Sys, ledger: ResourceLedger, memoryBytes: number): KvmHandles {
   const kvmFd = openKvm(sys, ledger);
   const check = (call: string, rc: number): number => {
     if (rc < 0) throw sysError(sys, call);
@@ -192,6 +199,8 @@ export function createMachine(sys: Sys, ledger: ResourceLedger, memoryBytes: num
   return {
     memory: new Uint8Array(sys.view(ramAddr, memoryBytes)),
     vcpu,
+    vmFd,
+    ramAddr,
     irqLine(irq: number, level: boolean): void {
       irqView.setUint32(IRQ_LEVEL.irq, irq, true);
       irqView.setUint32(IRQ_LEVEL.level, level ? 1 : 0, true);

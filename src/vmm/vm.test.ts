@@ -95,17 +95,22 @@ test("a triple fault ends the VM with a report", async () => {
   assert.match(r.registers!.join("\n"), /rip=0x0000000000100010 +rflags=0x0000000000000002|rip=0x0000000000100010/);
 });
 
-test("prewarmed workers: boot takes a spare; idle spares do not keep the process alive", async () => {
-  const ready = Vm.prewarm(2);
-  assert.equal(Vm.spareWorkers, 2);
+test("threads are reused: boot takes a spare, which is a spare again after its VM; idle spares do not keep the process alive", async () => {
+  await Vm.settled();
+  const kept = Vm.spareWorkers;
+  assert.ok(kept >= 1, "the threads of the VMs of earlier tests were kept");
+  const ready = Vm.prewarm(kept + 2);
+  assert.equal(Vm.spareWorkers, kept + 2);
   await ready;
   const t0 = performance.now();
   const vm = await Vm.boot(image, { memory: 2 * MiB, cmdline: "fake=hello", machineModule: fake });
   const bootMs = performance.now() - t0;
-  assert.equal(Vm.spareWorkers, 1);
+  assert.equal(Vm.spareWorkers, kept + 1);
   const r = await vm.exited;
   assert.equal(r.status, 7);
   assert.deepEqual(r.resources.outstanding, []);
+  await Vm.settled();
+  assert.equal(Vm.spareWorkers, kept + 2, "the thread came back");
   // A cold worker needs hundreds of ms to load tsx and the modules; a warm one only the fake
   // machine module import. Loose bound: this machine is shared.
   assert.ok(bootMs < 400, `warm boot took ${bootMs.toFixed(1)} ms`);

@@ -2,11 +2,7 @@
 //   const vm = await Vm.boot("build/hello/image.elf", { memory: 8 << 20, cmdline: "", console: process.stdout });
 //   const { status, reason } = await vm.exited;
 // Each VM runs its vCPU in its own worker thread; many VMs can run in one process.
-import { existsSync, readFileSync } from "node:fs";
-import path from "node:path";
-import { pathToFileURL } from "node:url";
-import { Worker } from "node:worker_threads";
-import { repoRoot } from "../paths.ts";
+import { readFileSync } from "node:fs";
 import { VcpuControl } from "./control.ts";
 import type { UnknownPortCount } from "./devices/io-bus.ts";
 import { VmConfigError, VmImageError } from "./errors.ts";
@@ -20,6 +16,7 @@ import { FAILURE_STATUS, KILLED_STATUS, type LoopStats, type VmExit } from "./ru
 import { encodeCmdline } from "./start-info.ts";
 import { kvmAvailable } from "./available.ts";
 import { loadSys } from "./sys.ts";
+import { threads, type VcpuThread } from "./vcpu-threads.ts";
 
 export type ConsoleSink = NodeJS.WritableStream | ((bytes: Uint8Array) => void);
 
@@ -59,40 +56,6 @@ function checkMemory(memory: number): void {
   if (memory % PAGE_SIZE !== 0) throw new VmConfigError("memory", `${memory} bytes is not a multiple of 4 KiB`, "Round it to whole pages");
 }
 
-interface Spare {
-  worker: Worker;
-  detach: () => void;
-}
-const spares: Spare[] = [];
-/** Workers that ran a VM and have not ended yet: each ends on its own after its VM exits. */
-const ending = new Set<Promise<void>>();
-
-function spawnWorker(): Worker {
-  const w = new Worker(workerBootstrap(), { eval: true, execArgv: [] });
-  return w;
-}
-
-/** A started vCPU worker: a prewarmed one if there is one, else a new one. */
-function takeWorker(): Worker {
-  const spare = spares.shift();
-  if (!spare) return spawnWorker();
-  spare.detach();
-  spare.worker.ref();
-  return spare.worker;
-}
-
-function workerBootstrap(): string {
-  // bin/kiln.js bundles the worker with the CLI and says where; it loads in a fraction of the
-  // time tsx needs. Everything else (tests, programs using the API) runs the TypeScript.
-  const bundled = process.env.KILN_VCPU_WORKER_BUNDLE;
-  if (bundled && existsSync(bundled)) return `import(${JSON.stringify(pathToFileURL(bundled).href)});`;
-  // The worker runs TypeScript: register tsx in it explicitly, whatever the parent's loader.
-  const tsx = import.meta.resolve("tsx/esm/api");
-  // From the package root, not import.meta.url: the CLI may run this module bundled elsewhere.
-  const entry = pathToFileURL(path.join(repoRoot, "src", "vmm", "vcpu-worker.ts")).href;
-  return `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
-}
-
 export class Vm {
   /** VMs whose worker has not yet reported its exit. */
   static get live(): ReadonlySet<Vm> {
@@ -100,59 +63,60 @@ export class Vm {
   }
 
   /**
-   * Starts vCPU workers ahead of need until `count` are spare (a worker takes a while to load
-   * the TypeScript and koffi; booting on a prewarmed one skips that). Resolves when they are
-   * loaded. Idle spares do not keep the process alive.
+   * Starts vCPU threads ahead of need until `count` are spare (a thread takes a while to load
+   * the TypeScript and koffi; booting on a spare skips that). Resolves when they are loaded.
+   * Idle threads do not keep the process alive.
    */
-  static prewarm(count = 1): Promise<void> {
-    const waits: Array<Promise<void>> = [];
-    while (spares.length < count) {
-      const w = spawnWorker();
-      const spare: Spare = { worker: w, detach: () => {} };
-      waits.push(
-        new Promise<void>((resolve) => {
-          const onMessage = (m: WorkerMessage): void => {
-            if (m.type !== "ready") return;
-            w.unref(); // loaded: an idle spare must not keep the process alive
-            resolve();
-          };
-          const drop = (): void => {
-            const i = spares.indexOf(spare);
-            if (i >= 0) spares.splice(i, 1);
-            resolve();
-          };
-          w.on("message", onMessage);
-          w.on("error", drop);
-          w.on("exit", drop);
-          // Only our own listeners: Worker keeps internal ones that manage its message port.
-          spare.detach = () => {
-            w.off("message", onMessage);
-            w.off("error", drop);
-            w.off("exit", drop);
-          };
-        }),
-      );
-      spares.push(spare);
-    }
-    return Promise.all(waits).then(() => undefined);
+  static async prewarm(count = 1): Promise<void> {
+    for (let n = threads.spares; n < count; n++) threads.spawn();
+    while ([...threads.all].some((t) => t.phase === "loading")) await threads.next();
   }
 
-  /** Idle prewarmed workers. */
+  /** Idle (or loading) vCPU threads holding no shell. */
   static get spareWorkers(): number {
-    return spares.length;
+    return threads.spares;
   }
 
   /**
-   * Resolves once the thread of every VM started so far has ended (spares aside). A VM's
-   * `exited` comes first: the thread then winds down, which takes a moment on a busy host.
+   * Keeps `size` VM shells of `memory` bytes ready (see docs/vmm.md, "Warm pool"): `Vm.boot` with
+   * that memory size takes one, and after its guest exits the shell is reset in the background
+   * and ready again. Resolves when all are ready; rejects (and drops the pool) if KVM refuses to
+   * make one. Calling it again for the same size changes the size.
    */
-  static async threadsEnded(): Promise<void> {
-    while (ending.size) await Promise.all([...ending]);
+  static async pool(opts: PoolOptions): Promise<VmPool> {
+    checkMemory(opts.memory);
+    if (!Number.isInteger(opts.size) || opts.size < 0) throw new VmConfigError("size", `${opts.size} is not a whole number of shells`, "Pass size: 0 or more");
+    if (!opts.machineModule) {
+      const avail = kvmAvailable();
+      if (!avail.ok) throw new KilnError(`cannot make a VM pool: ${avail.reason}`);
+    }
+    const failuresBefore = threads.shellFailures.length;
+    threads.pools.set(opts.memory, { size: opts.size, ...(opts.machineModule ? { machineModule: opts.machineModule } : {}) });
+    threads.changed();
+    const pool = new VmPool(opts.memory);
+    while (threads.readyShells(opts.memory) < opts.size) {
+      if (threads.shellFailures.length > failuresBefore) {
+        await pool.close();
+        throw new KilnError(threads.shellFailures.at(-1)!);
+      }
+      await threads.next();
+    }
+    return pool;
+  }
+
+  /**
+   * Resolves once every vCPU thread is idle: each VM's teardown done (a cold VM's destruction,
+   * a pooled shell's reset) and the pools made. A VM's `exited` comes first.
+   */
+  static async settled(): Promise<void> {
+    while (!threads.quiet) await threads.next();
   }
 
   readonly exited: Promise<VmResult>;
   private readonly control: VcpuControl;
-  private readonly worker: Worker;
+  private readonly thread: VcpuThread;
+  /** Whether it runs in a pooled shell. */
+  readonly warm: boolean;
   private done = false;
   private killTimer: NodeJS.Timeout | undefined;
   private outputTimer: NodeJS.Timeout | undefined;
@@ -160,9 +124,10 @@ export class Vm {
 
   private readonly abandon: (detail: string) => void;
 
-  private constructor(worker: Worker, control: VcpuControl, exited: Promise<VmResult>, killGraceMs: number, abandon: (detail: string) => void) {
+  private constructor(thread: VcpuThread, warm: boolean, control: VcpuControl, exited: Promise<VmResult>, killGraceMs: number, abandon: (detail: string) => void) {
     this.abandon = abandon;
-    this.worker = worker;
+    this.thread = thread;
+    this.warm = warm;
     this.control = control;
     this.exited = exited;
     this.killGraceMs = killGraceMs;
@@ -193,10 +158,13 @@ export class Vm {
     const input = ByteRing.create(4096);
     const init: WorkerInit = { image, file: imagePath, memory: opts.memory, cmdline, control: control.sab, input: input.sab };
     if (opts.machineModule) init.machineModule = opts.machineModule;
-    const worker = takeWorker();
-    const ended = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
-    ending.add(ended);
-    void ended.then(() => ending.delete(ended));
+    // A pooled shell of this size if one is ready, or soon will be (being reset); else cold.
+    let taken = threads.take(opts.memory);
+    while (!taken.warm && threads.pools.has(opts.memory) && threads.shellsComing(opts.memory)) {
+      await threads.next();
+      taken = threads.take(opts.memory);
+    }
+    const { thread, warm } = taken;
 
     const write = sinkWriter(opts.console);
     let running!: () => void;
@@ -218,15 +186,6 @@ export class Vm {
         if (phase === "setup") failedToStart(new KilnError(`cannot start the VM: ${r.detail}`));
         resolve(r);
       };
-      worker.on("message", (m: WorkerMessage) => {
-        if (process.env.KILN_VMM_DEBUG) process.stderr.write(`vmm: worker message ${m.type}\n`);
-        if (m.type === "output") write(m.bytes);
-        else if (m.type === "running") {
-          isRunning = true;
-          running();
-        }
-        else if (m.type === "exit") finish({ ...m.exit, resources: m.resources, stats: m.stats, unknownPorts: new Map(m.unknownPorts) }, m.phase);
-      });
       const lost = (detail: string, reason: "vmm-error" | "killed" = "vmm-error"): void =>
         finish(
           {
@@ -239,20 +198,31 @@ export class Vm {
           },
           isRunning ? "run" : "setup",
         );
-      worker.on("error", (e) => lost(`vCPU worker failed: ${e.message}`));
-      worker.on("exit", (code) => lost(`vCPU worker exited (code ${code}) without reporting`));
+      thread.run(
+        {
+          message: (m: WorkerMessage) => {
+            if (process.env.KILN_VMM_DEBUG) process.stderr.write(`vmm: worker message ${m.type}\n`);
+            if (m.type === "output") write(m.bytes);
+            else if (m.type === "running") {
+              isRunning = true;
+              running();
+            } else if (m.type === "exit") finish({ ...m.exit, resources: m.resources, stats: m.stats, unknownPorts: new Map(m.unknownPorts) }, m.phase);
+          },
+          lost: (detail) => lost(detail),
+        },
+        { type: "run", init, warm },
+      );
       abandon = (detail) => lost(detail, "killed");
     });
 
-    worker.postMessage(init);
     const stopInput = pipeInput(opts.input, input, () => vm?.kick());
-    vm = new Vm(worker, control, exited, opts.killGraceMs ?? 5000, (d) => abandon(d));
+    vm = new Vm(thread, warm, control, exited, opts.killGraceMs ?? 5000, (d) => abandon(d));
     liveVms.add(vm);
     vm.watchOutput();
     const onAbort = (): void => {
       if (isRunning) vm?.kill();
       else {
-        void worker.terminate();
+        thread.terminate();
         abandon("aborted before the guest started; vCPU thread terminated");
       }
     };
@@ -298,11 +268,37 @@ export class Vm {
       // A vCPU that ignores the kick (it should not happen) must not hang the host: terminate
       // the thread and settle `exited` anyway, saying what may have leaked.
       this.killTimer = setTimeout(() => {
-        void this.worker.terminate();
+        this.thread.terminate();
         this.abandon(`the vCPU thread did not stop within ${this.killGraceMs} ms of kill(); thread terminated`);
       }, this.killGraceMs);
       this.killTimer.unref();
     }
+  }
+}
+
+export interface PoolOptions {
+  /** How many shells to keep ready. */
+  size: number;
+  /** Their guest RAM in bytes (a VM takes a shell only of exactly its memory size). */
+  memory: number;
+  /** Tests only: module URL whose `createShell` replaces KVM's. */
+  machineModule?: string;
+}
+
+/** A pool made by Vm.pool: how many of its shells are ready, and close() to destroy them. */
+export class VmPool {
+  readonly memory: number;
+  constructor(memory: number) {
+    this.memory = memory;
+  }
+  get ready(): number {
+    return threads.readyShells(this.memory);
+  }
+  /** Stops keeping shells of this size and destroys them (a busy one once its VM is done). */
+  async close(): Promise<void> {
+    threads.pools.delete(this.memory);
+    threads.changed();
+    while ([...threads.all].some((t) => t.shell === this.memory)) await threads.next();
   }
 }
 
