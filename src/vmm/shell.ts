@@ -27,7 +27,7 @@ export interface Shell {
 export type ShellFactory = (sys: Sys, memory: number) => Shell;
 
 /** The RAM reset used unless KILN_VMM_RAM_RESET says otherwise (see docs/vmm.md for the figures). */
-export const DEFAULT_RAM_RESET: RamReset = "fill";
+export const DEFAULT_RAM_RESET: RamReset = "madvise";
 
 export class KvmShell implements Shell {
   readonly memory: number;
