@@ -35,8 +35,9 @@ async function freshBundle() {
     if (built > newest && existsSync(workerBundle)) return bundle;
     const { build } = await import("esbuild");
     mkdirSync(bundleDir, { recursive: true });
-    // Written aside and renamed, so a kiln running at the same time never loads half a file;
-    // the worker first, since the CLI bundle's date is what says both are fresh.
+    // Written aside and renamed, so a kiln running at the same time never loads half a file:
+    // the shared chunks first (content-hashed names, so an older bundle's stay valid), then the
+    // worker, then the CLI, whose date is what says all are fresh.
     const tmp = path.join(bundleDir, `.tmp-${process.pid}`);
     await build({
       entryPoints: { kiln: path.join(root, "src", "cli", "main.ts"), "vcpu-worker": path.join(root, "src", "vmm", "vcpu-worker.ts") },
@@ -47,8 +48,13 @@ async function freshBundle() {
       packages: "external",
       outdir: tmp,
       outExtension: { ".js": ".mjs" },
+      // Each dynamic import() its own chunk, loaded when reached: `kiln run <image>` then never
+      // loads the config schema (zod), YAML or the build.
+      splitting: true,
+      chunkNames: "chunk-[hash]",
       logLevel: "silent",
     });
+    for (const f of readdirSync(tmp)) if (f.startsWith("chunk-")) renameSync(path.join(tmp, f), path.join(bundleDir, f));
     renameSync(path.join(tmp, "vcpu-worker.mjs"), workerBundle);
     renameSync(path.join(tmp, "kiln.mjs"), bundle);
     rmSync(tmp, { recursive: true, force: true });

@@ -5,13 +5,24 @@ import { KilnError } from "../errors.ts";
 
 type Registrar = (program: Command) => void;
 
-const commands: Array<() => Promise<{ register: Registrar }>> = [
-  () => import("./build.ts"),
-  () => import("./run.ts"),
-  () => import("./config.ts"),
-  () => import("./libs.ts"),
-  () => import("./bench.ts"),
-];
+const commands: Record<string, () => Promise<{ register: Registrar }>> = {
+  build: () => import("./build.ts"),
+  run: () => import("./run.ts"),
+  config: () => import("./config.ts"),
+  libs: () => import("./libs.ts"),
+  bench: () => import("./bench.ts"),
+};
+
+/**
+ * The command modules to load: only the one named when the first argument is a command (each
+ * pulls in its own dependencies: `kiln run <image>` needs neither the config schema nor the
+ * build), all of them for help, options or an unknown command.
+ */
+function needed(argv: string[]): Array<() => Promise<{ register: Registrar }>> {
+  const first = argv[2];
+  if (first !== undefined && Object.hasOwn(commands, first) && !argv.includes("--help") && !argv.includes("-h")) return [commands[first]!];
+  return Object.values(commands);
+}
 
 /** Runs the CLI and returns the process exit status. */
 export async function main(argv: string[]): Promise<number> {
@@ -19,7 +30,7 @@ export async function main(argv: string[]): Promise<number> {
     .description("Build, run and measure Kiln unikernels")
     .exitOverride()
     .showHelpAfterError();
-  for (const load of commands) (await load()).register(program);
+  for (const load of needed(argv)) (await load()).register(program);
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === "number" ? process.exitCode : 0;

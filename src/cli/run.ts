@@ -4,11 +4,8 @@ import { statSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
 import { errColors as pc } from "../color.ts";
-import { resolveApp } from "../config/index.ts";
-import { build } from "../build/index.ts";
 import { chooseRunner, parseRunner, runImage } from "../run/index.ts";
 import { composeCmdline } from "../run/cmdline.ts";
-import { parseMemorySize } from "../config/index.ts";
 import { KilnError } from "../errors.ts";
 
 interface RunFlags {
@@ -52,7 +49,9 @@ async function runCommand(target: string, args: string[], flags: RunFlags, dashD
   const runner = parseRunner(flags.runner);
   const timeoutMs = flags.timeout !== undefined ? Number(flags.timeout) * 1000 : undefined;
   if (timeoutMs !== undefined && !(timeoutMs > 0)) throw new KilnError(`--timeout: "${flags.timeout}" is not a positive number of seconds.`);
-  const memoryFlag = flags.memory !== undefined ? parseMemorySize(flags.memory, "--memory") : undefined;
+  // The config layer (its schema, YAML) and the build load only for what needs them: an app
+  // directory, or a --memory value to check.
+  const memoryFlag = flags.memory !== undefined ? (await import("../config/memory.ts")).parseMemorySize(flags.memory, "--memory") : undefined;
   const appArgs = dashDash || args.length ? args : undefined;
 
   let image: string;
@@ -77,6 +76,7 @@ async function runCommand(target: string, args: string[], flags: RunFlags, dashD
     void Vm.prewarm(1);
   }
   if (isDir) {
+    const [{ resolveApp }, { build }] = await Promise.all([import("../config/index.ts"), import("../build/index.ts")]);
     const cfg = await resolveApp(target, { sets: flags.set, test: flags.test, lto: flags.lto, debug: flags.debug });
     const log = flags.quiet ? () => {} : (line: string) => process.stderr.write(pc.dim(line) + "\n");
     const built = await build(cfg, { log });

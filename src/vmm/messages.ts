@@ -21,7 +21,9 @@ export type WorkerRequest =
   /** Make a shell of this size ahead of need (replacing any other). */
   | { type: "shell"; memory: number; machineModule?: string }
   /** Destroy the shell (the worker stays, idle). */
-  | { type: "drop-shell" };
+  | { type: "drop-shell" }
+  /** Run a full garbage collection (leak checks: V8's heap pages otherwise come and go). */
+  | { type: "collect" };
 
 export type WorkerMessage =
   | { type: "ready" } // modules and koffi loaded; waiting for a request

@@ -20,7 +20,7 @@ export interface ThreadClient {
   lost(detail: string): void;
 }
 
-type Phase = "loading" | "idle" | "vm" | "resetting" | "making-shell" | "dropping-shell" | "dead";
+type Phase = "loading" | "idle" | "vm" | "resetting" | "making-shell" | "dropping-shell" | "collecting" | "dead";
 
 export class VcpuThread {
   readonly worker: Worker;
@@ -47,7 +47,7 @@ export class VcpuThread {
   }
 
   request(req: Exclude<WorkerRequest, { type: "run" }>): void {
-    this.phase = req.type === "shell" ? "making-shell" : "dropping-shell";
+    this.phase = req.type === "shell" ? "making-shell" : req.type === "drop-shell" ? "dropping-shell" : "collecting";
     if (req.type === "shell") this.shell = req.memory;
     this.worker.ref(); // until it is idle again: whoever waits for the pool needs the process alive
     this.worker.postMessage(req);
@@ -98,6 +98,12 @@ export class VcpuThread {
   }
 }
 
+/**
+ * A vCPU thread needs little heap: a small young generation makes V8 collect often, so the
+ * heaps of many idle threads stay small and steady (fewer mappings, less RSS).
+ */
+const VCPU_HEAP_LIMITS = { maxYoungGenerationSizeMb: Number(process.env.KILN_VCPU_YOUNG_MB ?? 1), maxOldGenerationSizeMb: 256 };
+
 export interface PoolTarget {
   size: number;
   machineModule?: string;
@@ -112,7 +118,7 @@ class ThreadRegistry {
   private waiters: Array<() => void> = [];
 
   spawn(): VcpuThread {
-    const t = new VcpuThread(new Worker(workerBootstrap(), { eval: true, execArgv: [] }));
+    const t = new VcpuThread(new Worker(workerBootstrap(), { eval: true, execArgv: [], resourceLimits: VCPU_HEAP_LIMITS }));
     this.all.add(t);
     return t;
   }

@@ -3,6 +3,8 @@
 // VM after another. It may hold a shell (shell.ts), a VM made ahead of need: a warm run uses it,
 // and after the guest exits the shell is reset here, after the exit was reported, so neither the
 // reset nor a VM's destruction is on anyone's boot path.
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { parentPort } from "node:worker_threads";
 import { createMachine } from "./kvm.ts";
 import type { WorkerMessage, WorkerRequest } from "./messages.ts";
@@ -39,6 +41,10 @@ async function serve(req: WorkerRequest): Promise<void> {
   if (req.type === "drop-shell") {
     dropShell();
     post({ type: "idle" });
+  } else if (req.type === "collect") {
+    setFlagsFromString("--expose-gc");
+    (runInNewContext("gc") as () => void)();
+    post({ type: "idle", ...(shell ? { shell: shell.memory } : {}) });
   } else if (req.type === "shell") {
     dropShell();
     try {

@@ -105,6 +105,18 @@ export class Vm {
   }
 
   /**
+   * Waits for every thread to be idle, then runs a full garbage collection in each (and in this
+   * thread, when started with --expose-gc). For leak checks: V8's heap pages come and go with
+   * its collections, which would hide or fake a leak of a few mappings per VM.
+   */
+  static async collectGarbage(): Promise<void> {
+    await Vm.settled();
+    for (const t of threads.all) if (t.phase === "idle") t.request({ type: "collect" });
+    await Vm.settled();
+    (globalThis as { gc?: () => void }).gc?.();
+  }
+
+  /**
    * Resolves once every vCPU thread is idle: each VM's teardown done (a cold VM's destruction,
    * a pooled shell's reset) and the pools made. A VM's `exited` comes first.
    */
