@@ -71,6 +71,15 @@ const entry = await freshBundle();
 let main;
 if (entry) {
   process.env.KILN_VCPU_WORKER_BUNDLE = workerBundle;
+  // `kiln run` on KVM needs a vCPU thread, whose loading (~80 ms) is most of a cold start: begin
+  // it now, alongside the CLI's own loading. src/vmm/vcpu-threads.ts adopts it; unused (QEMU, a
+  // bad argument) it is unref'd and never holds the process.
+  if (process.argv[2] === "run" && !process.argv.includes("qemu") && existsSync("/dev/kvm")) {
+    const { Worker } = await import("node:worker_threads");
+    const early = new Worker(`import(${JSON.stringify(pathToFileURL(workerBundle).href)});`, { eval: true, execArgv: [] });
+    early.unref();
+    globalThis[Symbol.for("kiln.vcpu-worker")] = { worker: early, bundle: workerBundle };
+  }
   ({ main } = await import(pathToFileURL(entry).href));
 } else {
   const { register } = await import("tsx/esm/api");

@@ -118,7 +118,7 @@ class ThreadRegistry {
   private waiters: Array<() => void> = [];
 
   spawn(): VcpuThread {
-    const t = new VcpuThread(new Worker(workerBootstrap(), { eval: true, execArgv: [], resourceLimits: VCPU_HEAP_LIMITS }));
+    const t = new VcpuThread(adoptEarlyWorker() ?? new Worker(workerBootstrap(), { eval: true, execArgv: [], resourceLimits: VCPU_HEAP_LIMITS }));
     this.all.add(t);
     return t;
   }
@@ -191,6 +191,23 @@ class ThreadRegistry {
 }
 
 export const threads = new ThreadRegistry();
+
+/**
+ * The worker bin/kiln.js started before loading the CLI (see there), if it is for the worker
+ * bundle this process uses; taken once.
+ */
+function adoptEarlyWorker(): Worker | undefined {
+  const key = Symbol.for("kiln.vcpu-worker");
+  const early = (globalThis as Record<symbol, { worker: Worker; bundle: string } | undefined>)[key];
+  if (!early) return undefined;
+  delete (globalThis as Record<symbol, unknown>)[key];
+  if (early.bundle !== process.env.KILN_VCPU_WORKER_BUNDLE) {
+    void early.worker.terminate();
+    return undefined;
+  }
+  early.worker.ref();
+  return early.worker;
+}
 
 function workerBootstrap(): string {
   // bin/kiln.js bundles the worker with the CLI and says where; it loads in a fraction of the
