@@ -166,3 +166,31 @@ test("an abort signal stops a VM whose setup hangs (boot rejects), and kills a r
   assert.equal(r.reason, "killed");
   assert.deepEqual(r.resources.outstanding, []);
 });
+
+test("a pool keeps shells of its memory size: boots take them warm, reuse them after a reset, and close() destroys them", async () => {
+  const pool = await Vm.pool({ size: 1, memory: 4 * MiB, machineModule: fake });
+  assert.equal(pool.ready, 1);
+  const outs: string[] = [];
+  for (let i = 0; i < 3; i++) {
+    const out = collect();
+    const vm = await Vm.boot(image, { memory: 4 * MiB, cmdline: `fake=hello n=${i}`, console: out.sink, machineModule: fake });
+    assert.equal(vm.warm, true, `boot ${i} took the pooled shell (waiting for its reset)`);
+    const r = await vm.exited;
+    assert.equal(r.status, 7);
+    assert.equal(r.resources.opened, 0, "a warm VM opens nothing: the shell holds its fds and mappings");
+    outs.push(out.text());
+  }
+  assert.deepEqual(outs, [0, 1, 2].map((i) => `magic=336ec578 cmdline=fake=hello n=${i}\nkiln: exit 7\n`));
+  const other = await Vm.boot(image, { memory: 2 * MiB, cmdline: "fake=hello", machineModule: fake });
+  assert.equal(other.warm, false, "another memory size boots cold");
+  assert.equal((await other.exited).resources.opened, 2);
+  await pool.close();
+  assert.equal(pool.ready, 0);
+  await Vm.settled();
+  assert.equal(Vm.live.size, 0);
+});
+
+test("Vm.pool refuses a bad size or memory before making anything", async () => {
+  await assert.rejects(Vm.pool({ size: -1, memory: 2 * MiB, machineModule: fake }), VmConfigError);
+  await assert.rejects(Vm.pool({ size: 1, memory: 1 * MiB, machineModule: fake }), VmConfigError);
+});
