@@ -59,6 +59,9 @@ export class VcpuThread {
       return;
     }
     if (m.type === "idle") {
+      // KVM refusing to make a shell will refuse again: stop that pool rather than retry forever
+      // (a shell lost to a failed reset is made again once).
+      if (m.shellFailure && this.phase === "making-shell" && this.shell !== undefined) threads.pools.delete(this.shell);
       this.shell = m.shell;
       if (m.shellFailure) threads.shellFailures.push(m.shellFailure);
       this.becomeIdle();

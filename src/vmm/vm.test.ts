@@ -194,3 +194,12 @@ test("Vm.pool refuses a bad size or memory before making anything", async () => 
   await assert.rejects(Vm.pool({ size: -1, memory: 2 * MiB, machineModule: fake }), VmConfigError);
   await assert.rejects(Vm.pool({ size: 1, memory: 1 * MiB, machineModule: fake }), VmConfigError);
 });
+
+test("a pool whose shells cannot be made rejects with the reason, and does not retry forever", async () => {
+  await assert.rejects(Vm.pool({ size: 2, memory: 6 * MiB, machineModule: fake }), /^Error: cannot make a VM shell of 6291456 bytes: fake KVM refuses shells of this size$|cannot make a VM shell of 6291456 bytes: fake KVM refuses shells of this size/);
+  await Vm.settled();
+  const vm = await Vm.boot(image, { memory: 6 * MiB, cmdline: "fake=hello", machineModule: fake });
+  assert.equal(vm.warm, false);
+  assert.equal((await vm.exited).status, 7);
+  await Vm.settled();
+});

@@ -139,8 +139,12 @@ export function createMachine(sys: Sys, ledger: ResourceLedger, memory: number):
   return { memory: mem, vcpu: new FakeVcpu(sys, mem), irqLine: (irq, level) => void irqs.push(`${irq}:${level}`) };
 }
 
+/** A memory size for which making a shell fails (as KVM refusing a call would). */
+export const REFUSED_SHELL_MEMORY = 6 * 1024 * 1024;
+
 /** A fake shell for the pool tests: its machine is the fake one; reset zeroes RAM and the vCPU. */
 export function createShell(sys: Sys, memory: number): Shell {
+  if (memory === REFUSED_SHELL_MEMORY) throw new Error("fake KVM refuses shells of this size");
   const ledger = new ResourceLedger(sys);
   const machine = createMachine(sys, ledger, memory);
   return {
