@@ -32,7 +32,7 @@ async function freshBundle() {
     const built = existsSync(bundle) ? statSync(bundle).mtimeMs : 0;
     const lock = path.join(root, "package-lock.json");
     const newest = Math.max(newestSource(path.join(root, "src")), existsSync(lock) ? statSync(lock).mtimeMs : 0);
-    if (built > newest && existsSync(workerBundle)) return bundle;
+    if (built > newest && existsSync(workerBundle) && existsSync(path.join(bundleDir, "virtio-devices.mjs"))) return bundle;
     const { build } = await import("esbuild");
     mkdirSync(bundleDir, { recursive: true });
     // Written aside and renamed, so a kiln running at the same time never loads half a file:
@@ -40,7 +40,11 @@ async function freshBundle() {
     // worker, then the CLI, whose date is what says all are fresh.
     const tmp = path.join(bundleDir, `.tmp-${process.pid}`);
     await build({
-      entryPoints: { kiln: path.join(root, "src", "cli", "main.ts"), "vcpu-worker": path.join(root, "src", "vmm", "vcpu-worker.ts") },
+      entryPoints: {
+        kiln: path.join(root, "src", "cli", "main.ts"),
+        "vcpu-worker": path.join(root, "src", "vmm", "vcpu-worker.ts"),
+        "virtio-devices": path.join(root, "src", "vmm", "devices", "virtio", "device-worker.ts"),
+      },
       bundle: true,
       platform: "node",
       format: "esm",
@@ -55,6 +59,7 @@ async function freshBundle() {
       logLevel: "silent",
     });
     for (const f of readdirSync(tmp)) if (f.startsWith("chunk-")) renameSync(path.join(tmp, f), path.join(bundleDir, f));
+    renameSync(path.join(tmp, "virtio-devices.mjs"), path.join(bundleDir, "virtio-devices.mjs"));
     renameSync(path.join(tmp, "vcpu-worker.mjs"), workerBundle);
     renameSync(path.join(tmp, "kiln.mjs"), bundle);
     rmSync(tmp, { recursive: true, force: true });

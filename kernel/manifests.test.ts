@@ -14,7 +14,8 @@ writeFileSync(path.join(dir, "main.c"), "");
 const libs = await loadLibraries();
 const opts = { sets: [], lto: false, debug: false, test: false };
 const resolveWith = (libraries: Record<string, object>): ResolvedConfig =>
-  resolve(validateApp(path.join(dir, "kiln.yaml"), { sources: ["main.c"], libraries }), libs, opts);
+  // Named: the temp directory's random suffix has capitals, which no app name may have.
+  resolve(validateApp(path.join(dir, "kiln.yaml"), { name: "manifests", sources: ["main.c"], libraries }), libs, opts);
 const selected = (cfg: ResolvedConfig) => cfg.libraries.map((l) => l.manifest.name);
 
 test("every library resolves when an app selects it alone, with a provider for every API it needs", () => {

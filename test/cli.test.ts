@@ -3,7 +3,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { repoRoot } from "../src/paths.ts";
@@ -61,7 +62,8 @@ test("kiln run on a file that is not an image says so before starting any runner
 
 test("the bundled vCPU worker loads and reports ready; a broken one is dropped", async () => {
   assert.equal(kiln(["--help"]).status, 0, "makes the bundles");
-  const workerBundle = path.join(repoRoot, "node_modules", ".cache", "kiln", "vcpu-worker.mjs");
+  const checkout = createHash("sha256").update(repoRoot).digest("hex").slice(0, 12); // as bin/kiln.js names it
+  const workerBundle = path.join(repoRoot, "node_modules", ".cache", "kiln", checkout, "vcpu-worker.mjs");
   assert.ok(existsSync(workerBundle));
   const { Vm } = await import("../src/vmm/index.ts");
   const broken = path.join(mkdtempSync(path.join(tmpdir(), "kiln-worker-")), "broken.mjs");
@@ -83,4 +85,77 @@ test("build flags with an image path are refused, not ignored", () => {
   const r = kiln(["run", path.join(repoRoot, "package.json"), "--set", "print.float=false"]);
   assert.equal(r.status, 1);
   assert.match(r.stderr, /--set: these build an app; .* is an image/);
+});
+
+test("kiln --version and -V print the package's version", () => {
+  const { version } = JSON.parse(readFileSync(path.join(repoRoot, "package.json"), "utf8")) as { version: string };
+  for (const flag of ["--version", "-V"]) {
+    const r = kiln([flag]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.equal(r.stdout, `${version}\n`);
+  }
+});
+
+test("a bad --jobs is an error: line with build's help hint, not the top-level help", () => {
+  for (const jobs of ["0", "abc", "-2", "1.5"]) {
+    const r = kiln(["build", path.join(repoRoot, "apps", "helloworld"), "--jobs", jobs]);
+    assert.equal(r.status, 1, jobs);
+    assert.equal(r.stderr, `error: --jobs: "${jobs}" is not a positive whole number. Use e.g. -j 4.\n(see 'kiln build --help')\n`);
+  }
+  const unknown = kiln(["build", "--bogus"]);
+  assert.match(unknown.stderr, /^error: unknown option '--bogus'\n\(see 'kiln build --help'\)\n$/);
+  const odd = kiln([`bu\u0001ild${"x".repeat(3000)}`]);
+  assert.match(odd.stderr, /^error: unknown command 'bu\\x01ildx+… \(\d+ characters\)\n\(see 'kiln --help'\)\n$/, "commander's echo is escaped and cut too");
+});
+
+test("kiln build -o: each bad build directory is one error line naming it, and nothing hangs", () => {
+  const app = path.join(repoRoot, "apps", "helloworld");
+  const cases: Array<[string, RegExp]> = [
+    [path.join(repoRoot, "package.json"), /^error: build directory ".*package\.json": it exists and is not a directory\. Remove or rename the file/],
+    ["/sys/x", /^error: build directory "\/sys\/x": it is on sys, a kernel virtual filesystem/],
+    ["/proc/x", /^error: build directory "\/proc\/x": it is on proc, a kernel virtual filesystem/],
+    ["", /^error: build directory "": the path is empty\. Name a directory/],
+  ];
+  for (const [out, want] of cases) {
+    const r = kiln(["build", app, "-o", out, "-q"]);
+    assert.equal(r.status, 1, `${out}: ${r.stderr}`);
+    assert.match(r.stderr, want);
+    assert.equal(r.stderr.trimEnd().split("\n").length, 1, `one line: ${r.stderr}`);
+  }
+});
+
+// Without KVM, `kiln run` says once that it falls back to QEMU. Root can open /dev/kvm here, so
+// the CLI runs as nobody, which cannot: the fallback path is taken on any machine.
+const asNobody = (args: string[]) =>
+  process.getuid?.() === 0
+    ? spawnSync("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, path.join(repoRoot, "bin/kiln.js"), ...args], { encoding: "utf8", timeout: 120_000 })
+    : kiln(args);
+const nobodyOk = process.getuid?.() !== 0 || spawnSync("setpriv", ["--version"]).status === 0;
+const FALLBACK = /running on QEMU instead/;
+
+test("the no-KVM notice comes after argument checks, and -q silences it", { skip: !nobodyOk || (process.getuid?.() !== 0 && kvm.ok) ? "needs a user without KVM" : false }, () => {
+  const bad = asNobody(["run", path.join(repoRoot, "apps", "helloworld"), "--set", "print.nope=1"]);
+  assert.equal(bad.status, 1);
+  assert.match(bad.stderr, /^error: --set: print\.nope: library "print" has no option "nope"/);
+  assert.doesNotMatch(bad.stderr, FALLBACK, "no notice before an argument error");
+  const notImage = asNobody(["run", path.join(repoRoot, "package.json")]);
+  assert.match(notImage.stderr, /not an ELF file/);
+  assert.doesNotMatch(notImage.stderr, FALLBACK);
+
+  const out = mkdtempSync(path.join(tmpdir(), "kiln-notice-"));
+  chmodSync(out, 0o755); // nobody reads the image
+  try {
+    const built = kiln(["build", path.join(repoRoot, "apps", "helloworld"), "-o", out, "-q"]);
+    assert.equal(built.status, 0, built.stderr);
+    const image = path.join(out, "image.elf");
+    const loud = asNobody(["run", image, "--timeout", "60"]);
+    assert.equal(loud.status, 0, loud.stderr);
+    assert.match(loud.stderr, FALLBACK, "the notice, when not quiet");
+    const quiet = asNobody(["run", image, "--timeout", "60", "-q"]);
+    assert.equal(quiet.status, 0, quiet.stderr);
+    assert.match(quiet.stdout, /Hello, world!/);
+    assert.doesNotMatch(quiet.stderr, FALLBACK, "-q silences it");
+  } finally {
+    rmSync(out, { recursive: true, force: true });
+  }
 });

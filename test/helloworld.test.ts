@@ -72,3 +72,25 @@ test("helloworld reaches main within the CPL-0 budget: <= 60 instructions, <= 2 
   assert.ok(c.instructions <= 60, `${c.instructions} CPL-0 instructions before main`);
   assert.ok(c.entries <= 2, `${c.entries} CPL-0 entries before main`);
 });
+
+test("changing print.bufsize recompiles only print and the library that reads it (nolibc), and the image still boots", async () => {
+  const { mkdtempSync, rmSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const outDir = mkdtempSync(path.join(tmpdir(), "kiln-hw-config-"));
+  try {
+    const cfgOf = (bufsize: number) => resolveApp(appDir("helloworld"), { sets: [`print.bufsize=${bufsize}`] });
+    const first = await build(await cfgOf(256), { outDir });
+    const lines: string[] = [];
+    const second = await build(await cfgOf(512), { outDir, log: (l) => lines.push(l) });
+    const units = (prefix: RegExp) => new Set(lines.filter((l) => prefix.test(l)).map((l) => l.replace(prefix, "").split(/[/.]/)[0]!));
+    // print's own objects, and nolibc's: its stdio.c sizes a buffer with CONFIG_PRINT_BUFSIZE.
+    assert.deepEqual([...units(/^\[\d+\/\d+\] CC /)].sort(), ["nolibc", "print"]);
+    assert.deepEqual([...units(/^LD -r lib\//)].sort(), ["nolibc", "print"], "only they are prelinked again");
+    assert.ok(second.compiled < first.compiled, `${second.compiled} of ${first.compiled}`);
+    const r = await runImage(second.image, { memory: 2 * 1024 * 1024, runner: testRunner(), cmdline: "", debugImage: second.debugImage });
+    assert.equal(r.status, 0, r.output);
+    assert.match(r.output, /Hello, world!/);
+  } finally {
+    rmSync(outDir, { recursive: true, force: true });
+  }
+});

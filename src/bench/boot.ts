@@ -68,7 +68,7 @@ export async function benchBoot(appDir: string, opts: BootBenchOptions): Promise
   for (let i = 0; i < opts.runs; i++) {
     // The runners in turn, so a busy moment of the host hits both alike.
     for (const which of runners) {
-      const r = which === "vmm" ? await kilnRunProcess(built.image, memory, cmdline) : await qemuProcess(built.image, memory, cmdline, i === 0 ? opts.log : undefined);
+      const r = which === "vmm" ? await kilnRunProcess(built.image, memory, cmdline) : await qemuProcess(built.image, memory, cmdline, built.initrd, i === 0 ? opts.log : undefined);
       if (r.status !== 0) throw new KilnError(`run ${i + 1} (${which}): the guest exited with status ${r.status}:\n${r.output}`);
       processMs.get(which)!.push(r.wallMs);
       if (which === "qemu") accel = r.accel;
@@ -98,11 +98,11 @@ export async function benchBoot(appDir: string, opts: BootBenchOptions): Promise
   }
   if (opts.inProcess) {
     const { Vm } = await import("../vmm/index.ts");
-    result.in_process_cold_ms = await inProcessBoots(built.image, memory, cmdline, opts.inProcess, "cold", opts.log);
+    result.in_process_cold_ms = await inProcessBoots(built.image, memory, cmdline, opts.inProcess, "cold", opts.log, built.initrd);
     // Two shells: one boots while the other is being reset.
     const pool = await Vm.pool({ size: 2, memory });
     try {
-      result.in_process_ms = await inProcessBoots(built.image, memory, cmdline, opts.inProcess, "warm", opts.log);
+      result.in_process_ms = await inProcessBoots(built.image, memory, cmdline, opts.inProcess, "warm", opts.log, built.initrd);
     } finally {
       await pool.close();
     }
@@ -135,8 +135,9 @@ function kilnRunProcess(image: string, memory: number, cmdline: string): Promise
 }
 
 /** A real QEMU process booting the image (the qemu runner's own timing: spawn to exit). */
-async function qemuProcess(image: string, memory: number, cmdline: string, notice?: (line: string) => void): Promise<ProcessRun> {
-  const r = await runImage(image, { memory, cmdline, runner: "qemu", timeoutMs: 60_000, notice });
+async function qemuProcess(image: string, memory: number, cmdline: string, initrd: string | undefined, notice?: (line: string) => void): Promise<ProcessRun> {
+  // An app with a rootfs boots with it (kiln run finds it beside the image by itself).
+  const r = await runImage(image, { memory, cmdline, ...(initrd ? { initrd } : {}), runner: "qemu", timeoutMs: 60_000, notice });
   return { status: r.status, output: r.output, wallMs: r.wallMs, accel: r.accel };
 }
 
@@ -153,13 +154,14 @@ async function inProcessBoots(
   n: number,
   kind: "warm" | "cold",
   log?: (line: string) => void,
+  initrd?: string,
 ): Promise<{ min: number; median: number; p99: number }> {
   const { Vm } = await import("../vmm/index.ts");
   const samples: number[] = [];
   await Vm.prewarm(1);
   for (let i = 0; i < n; i++) {
     const t0 = performance.now();
-    const vm = await Vm.boot(image, { memory, cmdline });
+    const vm = await Vm.boot(image, { memory, cmdline, ...(initrd ? { initrd } : {}) });
     const r = await vm.exited;
     samples.push(performance.now() - t0);
     if (r.reason !== "exit" || r.status !== 0) throw new KilnError(`in-process boot ${i + 1}: ${r.detail} (status ${r.status})`);

@@ -27,32 +27,32 @@ function nm(file: string): Map<string, string> {
   return new Map(out.split("\n").filter(Boolean).map((l) => [l.split(" ")[0]!, l.split(" ")[1]!]));
 }
 
-test("incremental: full build, then nothing, then only dependents of a touched header, then all on a config change", async () => {
+test("incremental: full build, then nothing, then only dependents of a changed header, then only the owner of a changed option", async () => {
   const outDir = path.join(fx.root, "out-incr");
   const cfg = fx.cfg();
   const a = quiet();
-  const first = await runBuild(cfg, { configH: fx.configH(), lock: { v: 1 } }, { ...a.opts, outDir });
+  const first = await runBuild(cfg, { macros: fx.macros(), lock: { v: 1 } }, { ...a.opts, outDir });
   assert.equal(first.compiled, 4);
   assert.equal(first.upToDate, false);
   assert.deepEqual(compiledNames(a.lines), ["app/main.c", "plat/start.S", "util/other.c", "util/util.c"]);
-  for (const f of [first.image, first.debugImage, first.mapFile, path.join(outDir, "size.json"), path.join(outDir, "config.h"), path.join(outDir, "kiln.lock.json")]) {
+  for (const f of [first.image, first.debugImage, first.mapFile, path.join(outDir, "size.json"), path.join(outDir, "config", "util.h"), path.join(outDir, "config", "app.h"), path.join(outDir, "kiln.lock.json")]) {
     assert.ok(fs.existsSync(f), f);
   }
-  const configMtime = fs.statSync(path.join(outDir, "config.h")).mtimeMs;
+  const configMtime = fs.statSync(path.join(outDir, "config", "util.h")).mtimeMs;
   const imageMtime = fs.statSync(first.image).mtimeMs;
 
   const b = quiet();
-  const second = await runBuild(cfg, { configH: fx.configH(), lock: { v: 1 } }, { ...b.opts, outDir });
+  const second = await runBuild(cfg, { macros: fx.macros(), lock: { v: 1 } }, { ...b.opts, outDir });
   assert.equal(second.compiled, 0);
   assert.equal(second.upToDate, true);
   assert.deepEqual(b.lines, ["up to date"], "no compile, prelink or link step");
-  assert.equal(fs.statSync(path.join(outDir, "config.h")).mtimeMs, configMtime, "config.h not rewritten");
+  assert.equal(fs.statSync(path.join(outDir, "config", "util.h")).mtimeMs, configMtime, "config headers not rewritten");
   assert.equal(fs.statSync(first.image).mtimeMs, imageMtime, "image not relinked");
 
   // detail.h is included (through util.h) by util.c and the app, not by other.c or start.S.
   fx.write("kernel/util/include/util/detail.h", "#define UTIL_DETAIL 2\n");
   const c = quiet();
-  const third = await runBuild(cfg, { configH: fx.configH(), lock: { v: 1 } }, { ...c.opts, outDir });
+  const third = await runBuild(cfg, { macros: fx.macros(), lock: { v: 1 } }, { ...c.opts, outDir });
   assert.equal(third.compiled, 2);
   assert.deepEqual(compiledNames(c.lines), ["app/main.c", "util/util.c"]);
   assert.equal(third.upToDate, false);
@@ -60,41 +60,85 @@ test("incremental: full build, then nothing, then only dependents of a touched h
   assert.equal(fs.readdirSync(path.join(outDir, "obj", "util")).filter((f) => f.startsWith("util-")).length, 1);
 
   const d = quiet();
-  const fourth = await runBuild(cfg, { configH: fx.configH(5), lock: { v: 2 } }, { ...d.opts, outDir });
-  assert.equal(fourth.compiled, 4, "an option change (config.h) recompiles everything");
+  const fourth = await runBuild(cfg, { macros: fx.macros(5), lock: { v: 2 } }, { ...d.opts, outDir });
+  assert.deepEqual(compiledNames(d.lines), ["util/other.c", "util/util.c"], "an option change recompiles only its library's objects");
+  assert.deepEqual(d.lines.filter((l) => l.startsWith("LD -r")), ["LD -r lib/util.o"], "and re-prelinks only it");
+  assert.equal(fourth.compiled, 2);
 
   // Reverting the header gives back the first objects' names (content addressed).
   fx.write("kernel/util/include/util/detail.h", "#define UTIL_DETAIL 1\n");
-  const again = await runBuild(cfg, { configH: fx.configH(5), lock: { v: 2 } }, { ...quiet().opts, outDir });
+  const again = await runBuild(cfg, { macros: fx.macros(5), lock: { v: 2 } }, { ...quiet().opts, outDir });
   assert.equal(again.compiled, 2);
-  const fifth = await runBuild(cfg, { configH: fx.configH(5), lock: { v: 2 } }, { ...quiet().opts, outDir });
+  assert.equal(fs.existsSync(path.join(outDir, "config.h")), false, "no shared config.h");
+  const fifth = await runBuild(cfg, { macros: fx.macros(5), lock: { v: 2 } }, { ...quiet().opts, outDir });
   assert.equal(fifth.upToDate, true);
+});
+
+test("per-library config headers: a library's option reaches the units that name it, not the others", async () => {
+  const outDir = path.join(fx.root, "out-config");
+  const cfg = fx.cfg();
+  const headerOf = (unit: string) => fs.readFileSync(path.join(outDir, "config", `${unit}.h`), "utf8");
+  const main = fs.readFileSync(path.join(fx.root, "app/main.c"), "utf8");
+  const detail = fs.readFileSync(path.join(fx.root, "kernel/util/include/util/detail.h"), "utf8");
+  try {
+    // A mention in a comment or a string is not a read.
+    fx.write("app/main.c", `/* CONFIG_UTIL_BIAS */\nconst char *app_name(void) { return "CONFIG_UTIL_BIAS"; }\n${main}`);
+    await runBuild(cfg, { macros: fx.macros(), lock: {} }, { ...quiet().opts, outDir });
+    assert.match(headerOf("util"), /#define CONFIG_LIB_UTIL 1\n#define CONFIG_UTIL_BIAS 0\n/);
+    assert.doesNotMatch(headerOf("util"), /CONFIG_LIB_PLAT/, "plat's macros are not util's");
+    assert.doesNotMatch(headerOf("app"), /#define CONFIG_/);
+    assert.match(headerOf("plat"), /#define CONFIG_LIB_PLAT 1\n#endif/);
+
+    // The app names util's option in code: its header carries it, and a change recompiles it too.
+    fx.write("app/main.c", `${main}int app_bias(void) { return CONFIG_UTIL_BIAS; }\n`);
+    const a = quiet();
+    await runBuild(cfg, { macros: fx.macros(1), lock: {} }, { ...a.opts, outDir });
+    assert.match(headerOf("app"), /#define CONFIG_UTIL_BIAS 1\n/);
+    assert.deepEqual(compiledNames(a.lines), ["app/main.c", "util/other.c", "util/util.c"]);
+    assert.deepEqual(compiledNames((await build(cfg, 2)).lines), ["app/main.c", "util/other.c", "util/util.c"]);
+
+    // A public header of util that uses the option in code makes every unit read it (any may include it).
+    fx.write("app/main.c", main);
+    fx.write("kernel/util/include/util/detail.h", `${detail}#define UTIL_BIASED(x) ((x) + CONFIG_UTIL_BIAS)\n`);
+    await build(cfg, 2);
+    assert.match(headerOf("plat"), /CONFIG_UTIL_BIAS 2/);
+    assert.deepEqual(compiledNames((await build(cfg, 3)).lines), ["app/main.c", "plat/start.S", "util/other.c", "util/util.c"]);
+  } finally {
+    fx.write("app/main.c", main);
+    fx.write("kernel/util/include/util/detail.h", detail);
+  }
+
+  async function build(c: typeof cfg, bias: number) {
+    const q = quiet();
+    await runBuild(c, { macros: fx.macros(bias), lock: {} }, { ...q.opts, outDir });
+    return q;
+  }
 });
 
 test("a new header that shadows an included one (same name, earlier include dir) recompiles its users", async () => {
   const outDir = path.join(fx.root, "out-shadow");
   const cfg = fx.cfg();
-  await runBuild(cfg, { configH: fx.configH(), lock: {} }, { ...quiet().opts, outDir });
+  await runBuild(cfg, { macros: fx.macros(), lock: {} }, { ...quiet().opts, outDir });
   // plat's include dir comes before util's, so <util/detail.h> would now be found under plat.
   const shadow = fx.write("kernel/plat/include/util/detail.h", "#define UTIL_DETAIL 3\n");
   try {
     const a = quiet();
-    const r = await runBuild(cfg, { configH: fx.configH(), lock: {} }, { ...a.opts, outDir });
+    const r = await runBuild(cfg, { macros: fx.macros(), lock: {} }, { ...a.opts, outDir });
     assert.deepEqual(compiledNames(a.lines), ["app/main.c", "util/util.c"]);
     assert.equal(r.upToDate, false);
-    const again = await runBuild(cfg, { configH: fx.configH(), lock: {} }, { ...quiet().opts, outDir });
+    const again = await runBuild(cfg, { macros: fx.macros(), lock: {} }, { ...quiet().opts, outDir });
     assert.equal(again.upToDate, true, "and then it is up to date");
   } finally {
     fs.rmSync(shadow);
   }
   const b = quiet();
-  await runBuild(cfg, { configH: fx.configH(), lock: {} }, { ...b.opts, outDir });
+  await runBuild(cfg, { macros: fx.macros(), lock: {} }, { ...b.opts, outDir });
   assert.deepEqual(compiledNames(b.lines), ["app/main.c", "util/util.c"], "removing it goes back to the old header");
 });
 
 test("prelink hides every non-exported global and keeps exports and undefined references", async () => {
   const outDir = path.join(fx.root, "out-hide");
-  await runBuild(fx.cfg(), { configH: fx.configH(), lock: {} }, { ...quiet().opts, outDir });
+  await runBuild(fx.cfg(), { macros: fx.macros(), lock: {} }, { ...quiet().opts, outDir });
   const util = nm(path.join(outDir, "lib", "util.o"));
   assert.equal(util.get("util_add"), "T", "exported stays global");
   assert.equal(util.get("util_private"), "t", "non-exported global becomes local");
@@ -115,7 +159,7 @@ __attribute__((used, section(".kiln_tests"))) static const int test_rec = 42;
   const cfg = fx.cfg();
   cfg.libraries[1]!.sources.push(path.join(fx.root, "kernel/util/init.c"));
   const outDir = path.join(fx.root, "out-sections");
-  await runBuild(cfg, { configH: fx.configH(), lock: {} }, { ...quiet().opts, outDir });
+  await runBuild(cfg, { macros: fx.macros(), lock: {} }, { ...quiet().opts, outDir });
   const sections = execFileSync("readelf", ["-SW", path.join(outDir, "lib", "util.o")], { encoding: "utf8" });
   assert.match(sections, /\.kiln_init\.2\.050/);
   assert.match(sections, /\.kiln_tests/);
@@ -127,7 +171,7 @@ __attribute__((used, section(".kiln_tests"))) static const int test_rec = 42;
 
 test("page tables are patched into both images, the note survives stripping, the stripped image has no symbols", async () => {
   const outDir = path.join(fx.root, "out-pt");
-  const r = await runBuild(fx.cfg(), { configH: fx.configH(), lock: {} }, { ...quiet().opts, outDir });
+  const r = await runBuild(fx.cfg(), { macros: fx.macros(), lock: {} }, { ...quiet().opts, outDir });
   const dbgBuf = fs.readFileSync(r.debugImage);
   const imgBuf = fs.readFileSync(r.image);
   const dbg = parseElf(dbgBuf, r.debugImage);
@@ -155,19 +199,19 @@ test("page tables are patched into both images, the note survives stripping, the
 
 test("--debug keeps debug info in the unstripped image only; --lto prelinks per library and still hides", async () => {
   const dbgOut = path.join(fx.root, "out-debug");
-  const d = await runBuild(fx.cfg({ debug: true }), { configH: fx.configH(), lock: {} }, { ...quiet().opts, outDir: dbgOut });
+  const d = await runBuild(fx.cfg({ debug: true }), { macros: fx.macros(), lock: {} }, { ...quiet().opts, outDir: dbgOut });
   assert.ok(parseElf(fs.readFileSync(d.debugImage), "d").section(".debug_info"));
   assert.equal(parseElf(fs.readFileSync(d.image), "i").section(".debug_info"), undefined);
 
   const ltoOut = path.join(fx.root, "out-lto");
-  const l = await runBuild(fx.cfg({ lto: true }), { configH: fx.configH(), lock: {} }, { ...quiet().opts, outDir: ltoOut });
+  const l = await runBuild(fx.cfg({ lto: true }), { macros: fx.macros(), lock: {} }, { ...quiet().opts, outDir: ltoOut });
   const util = nm(path.join(ltoOut, "lib", "util.o"));
   assert.equal(util.get("util_add"), "T");
   assert.notEqual(util.get("util_private"), "T");
   const sections = execFileSync("readelf", ["-SW", path.join(ltoOut, "lib", "util.o")], { encoding: "utf8" });
   assert.doesNotMatch(sections, /\.gnu\.lto_/, "no LTO bytecode left for the final ld");
   assert.ok(fs.statSync(l.image).size > 0);
-  const again = await runBuild(fx.cfg({ lto: true }), { configH: fx.configH(), lock: {} }, { ...quiet().opts, outDir: ltoOut });
+  const again = await runBuild(fx.cfg({ lto: true }), { macros: fx.macros(), lock: {} }, { ...quiet().opts, outDir: ltoOut });
   assert.equal(again.upToDate, true);
 });
 
@@ -177,12 +221,12 @@ test("a compile error fails the build naming the library and the file, and keeps
   const cfg = fx.cfg();
   cfg.libraries[1]!.sources.push(path.join(fx.root, "kernel/util/broken.c"));
   await assert.rejects(
-    runBuild(cfg, { configH: fx.configH(), lock: {} }, { ...quiet().opts, outDir, jobs: 1 }),
+    runBuild(cfg, { macros: fx.macros(), lock: {} }, { ...quiet().opts, outDir, jobs: 1 }),
     (e: unknown) => e instanceof KilnError && /library util: util\/broken\.c/.test(e.message) && /undeclared_thing/.test(e.message),
   );
   fx.write("kernel/util/broken.c", "int broken(void) { return 0; }\n");
   const lines = quiet();
-  const r = await runBuild(cfg, { configH: fx.configH(), lock: {} }, { ...lines.opts, outDir, jobs: 1 });
+  const r = await runBuild(cfg, { macros: fx.macros(), lock: {} }, { ...lines.opts, outDir, jobs: 1 });
   assert.ok(r.compiled >= 1 && r.compiled < 5, `only what failed or never ran is compiled again (${r.compiled})`);
   assert.ok(compiledNames(lines.lines).includes("util/broken.c"));
 });
@@ -196,7 +240,7 @@ test("a link with undefined symbols says which library exports them, or that one
   cfg.app.sources.push("undef.c");
   const extra = { name: "extra", exports: ["extra_fn"] } as LibraryManifest;
   await assert.rejects(
-    runBuild(cfg, { configH: fx.configH(), lock: {} }, { ...quiet().opts, outDir, knownLibraries: async () => new Map([["extra", extra]]) }),
+    runBuild(cfg, { macros: fx.macros(), lock: {} }, { ...quiet().opts, outDir, knownLibraries: async () => new Map([["extra", extra]]) }),
     (e: unknown) => {
       assert.ok(e instanceof KilnError);
       const m = e.message;
@@ -217,7 +261,7 @@ test("a source including the header of an unselected library is told which libra
   cfg.app.sources.push("needs_extra.c");
   const extra = { name: "extra", dir: path.join(fx.root, "kernel/extra"), exports: ["extra_fn"] } as LibraryManifest;
   await assert.rejects(
-    runBuild(cfg, { configH: fx.configH(), lock: {} }, { ...quiet().opts, outDir, knownLibraries: async () => new Map([["extra", extra]]) }),
+    runBuild(cfg, { macros: fx.macros(), lock: {} }, { ...quiet().opts, outDir, knownLibraries: async () => new Map([["extra", extra]]) }),
     (e: unknown) => {
       assert.ok(e instanceof KilnError);
       assert.match(e.message, /<extra\/extra\.h> is the header of library extra, which this image does not select: add it under libraries in .*kiln\.yaml \(extra: \{\}\)/);
@@ -230,16 +274,16 @@ test("a source including the header of an unselected library is told which libra
 test("zero or two linker scripts, a missing source and a library named app are errors that say what to do", async () => {
   const none = fx.cfg();
   none.libraries[0]!.manifest.linkerScript = undefined;
-  await assert.rejects(runBuild(none, { configH: "", lock: {} }, quiet().opts), /no selected library has a linker_script/);
+  await assert.rejects(runBuild(none, { macros: [], lock: {} }, quiet().opts), /no selected library has a linker_script/);
   const two = fx.cfg();
   two.libraries[1]!.manifest.linkerScript = "kiln.ld";
-  await assert.rejects(runBuild(two, { configH: "", lock: {} }, quiet().opts), /plat .* and util .* each have a linker_script/);
+  await assert.rejects(runBuild(two, { macros: [], lock: {} }, quiet().opts), /plat .* and util .* each have a linker_script/);
   const missing = fx.cfg();
   missing.libraries[1]!.sources.push(path.join(fx.root, "kernel/util/nope.c"));
-  await assert.rejects(runBuild(missing, { configH: "", lock: {} }, { ...quiet().opts, outDir: path.join(fx.root, "out-missing") }), /library\.yaml: sources: nope\.c does not exist/);
+  await assert.rejects(runBuild(missing, { macros: [], lock: {} }, { ...quiet().opts, outDir: path.join(fx.root, "out-missing") }), /library\.yaml: sources: nope\.c does not exist/);
   const clash = fx.cfg();
   clash.libraries[1]!.manifest.name = "app";
-  await assert.rejects(runBuild(clash, { configH: "", lock: {} }, quiet().opts), /"app" is reserved/);
+  await assert.rejects(runBuild(clash, { macros: [], lock: {} }, quiet().opts), /"app" is reserved/);
 });
 
 test("a library --gc-sections removed entirely is listed with 0 bytes", async () => {
@@ -249,7 +293,7 @@ test("a library --gc-sections removed entirely is listed with 0 bytes", async ()
   dead.manifest = { ...dead.manifest, name: "dead", dir: path.join(fx.root, "kernel/dead"), exports: ["dead_fn"] };
   dead.sources = [path.join(fx.root, "kernel/dead/dead.c")];
   cfg.libraries.push(dead);
-  const r = await runBuild(cfg, { configH: fx.configH(), lock: {} }, { ...quiet().opts, outDir: path.join(fx.root, "out-dead") });
+  const r = await runBuild(cfg, { macros: fx.macros(), lock: {} }, { ...quiet().opts, outDir: path.join(fx.root, "out-dead") });
   assert.equal(r.sizes.byLibrary.dead, 0);
   assert.ok(r.sizes.byLibrary.util! > 0);
 });
@@ -258,7 +302,7 @@ test("an export the library does not define is reported as a warning", async () 
   const cfg = fx.cfg();
   cfg.libraries[1]!.manifest.exports = ["util_add", "util_gone"];
   const q = quiet();
-  await runBuild(cfg, { configH: fx.configH(), lock: {} }, { ...q.opts, outDir: path.join(fx.root, "out-warn") });
+  await runBuild(cfg, { macros: fx.macros(), lock: {} }, { ...q.opts, outDir: path.join(fx.root, "out-warn") });
   assert.ok(q.lines.some((l) => /warning: library util exports util_gone but does not define it/.test(l)), q.lines.join("\n"));
 });
 
@@ -268,7 +312,7 @@ test("compiler warnings that are not errors are shown, naming the library", asyn
   cfg.libraries[1]!.sources.push(path.join(fx.root, "kernel/util/warn.c"));
   cfg.libraries[1]!.manifest.cflags = ["-Wno-error"];
   const q = quiet();
-  await runBuild(cfg, { configH: fx.configH(), lock: {} }, { ...q.opts, outDir: path.join(fx.root, "out-warncc") });
+  await runBuild(cfg, { macros: fx.macros(), lock: {} }, { ...q.opts, outDir: path.join(fx.root, "out-warncc") });
   assert.ok(q.lines.some((l) => /^warning: library util: util\/warn\.c:\n.*unused_local/s.test(l)), q.lines.join("\n"));
 });
 
@@ -276,8 +320,8 @@ test("two builds of one directory at once take turns (the lock) and the second f
   const outDir = path.join(fx.root, "out-lock");
   const cfg = fx.cfg();
   const [a, b] = await Promise.all([
-    runBuild(cfg, { configH: fx.configH(), lock: {} }, { ...quiet().opts, outDir }),
-    runBuild(cfg, { configH: fx.configH(), lock: {} }, { ...quiet().opts, outDir }),
+    runBuild(cfg, { macros: fx.macros(), lock: {} }, { ...quiet().opts, outDir }),
+    runBuild(cfg, { macros: fx.macros(), lock: {} }, { ...quiet().opts, outDir }),
   ]);
   assert.deepEqual([a.compiled, b.compiled].sort(), [0, 4]);
   assert.ok(a.upToDate !== b.upToDate);

@@ -9,8 +9,6 @@ import type { BuildUnit } from "./unit.ts";
 
 export interface CompileOptions {
   outDir: string;
-  /** config.h content (part of every hash). */
-  configH: string;
   jobs: number;
   log: (line: string) => void;
   /** Advice lines for a failed compile of `unit` from gcc's output (which library to add, ...). */
@@ -54,7 +52,7 @@ async function compileOne(job: CompileJob, opts: CompileOptions, cache: FileCach
   // (which hashes the recorded list) finds the object under the same name.
   for (const d of deps) cache.forget(d);
   cache.forget(job.source);
-  const hash = hashInputs(cache, job.hashFlags, opts.configH, job.source, deps);
+  const hash = hashInputs(cache, job.hashFlags, job.config, job.source, deps);
   if (!hash) {
     fs.rmSync(tmpObj, { force: true });
     return `library ${job.unit.name}: ${job.display}: a file it includes vanished during the build; build again`;

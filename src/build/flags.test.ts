@@ -7,9 +7,9 @@ import { unitsOf } from "./unit.ts";
 
 const fx = makeFixture();
 after(() => fx.cleanup());
-const ctx = { gccInclude: "/gcc/include", configH: "/out/config.h" };
+const ctx = { gccInclude: "/gcc/include", configDir: "/out/config" };
 
-test("compile flags: the freestanding set, gcc's headers only, config.h first, every library's include dir", () => {
+test("compile flags: the freestanding set, gcc's headers only, the unit's own config header first, every library's include dir", () => {
   const cfg = fx.cfg();
   const [plat] = unitsOf(cfg);
   const f = compileFlags(cfg, plat!, ctx);
@@ -19,7 +19,9 @@ test("compile flags: the freestanding set, gcc's headers only, config.h first, e
   }
   assert.ok(f.includes("-nostdinc"));
   assert.equal(f[f.indexOf("-isystem") + 1], "/gcc/include");
-  assert.equal(f[f.indexOf("-include") + 1], "/out/config.h");
+  assert.equal(f[f.indexOf("-include") + 1], "/out/config/plat.h");
+  const app = compileFlags(cfg, unitsOf(cfg).at(-1)!, ctx);
+  assert.equal(app[app.indexOf("-include") + 1], "/out/config/app.h");
   const incs = f.flatMap((x, i) => (x === "-I" ? [f[i + 1]] : []));
   assert.deepEqual(incs, [path.join(fx.root, "kernel/plat/include"), path.join(fx.root, "kernel/util/include")]);
   assert.ok(!f.some((x) => x.startsWith("/usr/include")));

@@ -31,8 +31,8 @@ export function flavourFlags(cfg: Pick<ResolvedConfig, "debug" | "lto">): string
 export interface FlagContext {
   /** gcc's freestanding header dir (`gcc -print-file-name=include`). */
   gccInclude: string;
-  /** Absolute path of the generated config.h. */
-  configH: string;
+  /** Absolute path of the directory of generated configuration headers (`<unit>.h` each). */
+  configDir: string;
 }
 
 /** The include dir of every selected library that has one: the only headers units may see. */
@@ -50,7 +50,7 @@ export function compileFlags(cfg: ResolvedConfig, unit: BuildUnit, ctx: FlagCont
     "-isystem",
     ctx.gccInclude,
     "-include",
-    ctx.configH,
+    path.join(ctx.configDir, `${unit.name}.h`),
     ...includeDirs(cfg).flatMap((d) => ["-I", d]),
     ...unit.cflags,
   ];

@@ -20,7 +20,7 @@ test("parseDepfile: continuations, escaped spaces and $$", () => {
   assert.deepEqual(parseDepfile("garbage"), []);
 });
 
-test("hashInputs changes with the source, a header, the flags and config.h, and not otherwise", () => {
+test("hashInputs changes with the source, a header, the flags and the config header, and not otherwise", () => {
   const src = put("a.c", "int a;");
   const hdr = put("a.h", "#define A 1");
   const h = () => hashInputs(new FileCache(), ["-O2"], "#define X 1", src, [hdr]);
@@ -29,7 +29,7 @@ test("hashInputs changes with the source, a header, the flags and config.h, and 
   assert.equal(h(), base, "deterministic");
   assert.equal(hashInputs(new FileCache(), ["-O2"], "#define X 1", src, [hdr, hdr].slice(0, 1)), base);
   assert.notEqual(hashInputs(new FileCache(), ["-O0"], "#define X 1", src, [hdr]), base, "flags");
-  assert.notEqual(hashInputs(new FileCache(), ["-O2"], "#define X 2", src, [hdr]), base, "config.h");
+  assert.notEqual(hashInputs(new FileCache(), ["-O2"], "#define X 2", src, [hdr]), base, "config header");
   assert.notEqual(hashInputs(new FileCache(), ["-O2", "-g"], "#define X 1", src, [hdr]), hashInputs(new FileCache(), ["-O2-g"], "#define X 1", src, [hdr]), "flag boundaries");
   put("a.h", "#define A 2");
   assert.notEqual(h(), base, "header bytes");

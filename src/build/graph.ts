@@ -1,5 +1,6 @@
 // The compile graph: one job per source, named by a content hash of everything that affects the
-// object (source bytes, the bytes of every header it included last time, flags, config.h).
+// object (source bytes, the bytes of every header it included last time, flags, and the unit's
+// generated configuration header).
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
@@ -19,6 +20,8 @@ export interface CompileJob {
   /** Object file stem (before `-<hash>.o`). */
   stem: string;
   flags: string[];
+  /** The text of the unit's generated configuration header (part of the hash). */
+  config: string;
   /** What the hash covers besides files: the compiler's identity, then the flags. */
   hashFlags: string[];
   /** Hash from the recorded header list; undefined when unknown (never built, or a header vanished). */
@@ -50,7 +53,7 @@ export class FileCache {
  * Hash of a compilation's inputs; undefined if the source or a dependency cannot be read
  * (then the job must run, and gcc reports the problem).
  */
-export function hashInputs(cache: FileCache, flags: readonly string[], configH: string, source: string, deps: readonly string[]): string | undefined {
+export function hashInputs(cache: FileCache, flags: readonly string[], config: string, source: string, deps: readonly string[]): string | undefined {
   const h = crypto.createHash("sha256");
   const field = (s: string | Buffer) => {
     h.update(String(s.length));
@@ -59,7 +62,7 @@ export function hashInputs(cache: FileCache, flags: readonly string[], configH: 
   };
   field("kiln-obj-v1");
   for (const f of flags) field(f);
-  field(configH);
+  field(config);
   const src = cache.read(source);
   if (!src) return undefined;
   field(source);
@@ -123,13 +126,15 @@ export function objectPath(job: Pick<CompileJob, "objDir" | "stem">, hash: strin
 }
 
 /**
- * Builds the job list; `flagsOf` gives each unit's compile flags, `toolId` names the compiler
- * (path and version) so a compiler upgrade rebuilds everything.
+ * Builds the job list; `flagsOf` gives each unit's compile flags, `configOf` the text of its
+ * configuration header, `toolId` names the compiler (path and version) so a compiler upgrade
+ * rebuilds everything.
  */
-export function planJobs(units: readonly BuildUnit[], flagsOf: (u: BuildUnit) => string[], state: BuildState, cache: FileCache, configH: string, toolId = ""): CompileJob[] {
+export function planJobs(units: readonly BuildUnit[], flagsOf: (u: BuildUnit) => string[], state: BuildState, cache: FileCache, configOf: (u: BuildUnit) => string, toolId = ""): CompileJob[] {
   const jobs: CompileJob[] = [];
   for (const unit of units) {
     const flags = flagsOf(unit);
+    const config = configOf(unit);
     const hashFlags = [`tool:${toolId}`, ...flags];
     const stems = new Set<string>();
     for (const source of unit.sources) {
@@ -148,10 +153,11 @@ export function planJobs(units: readonly BuildUnit[], flagsOf: (u: BuildUnit) =>
         objDir: path.join("obj", unit.name),
         stem,
         flags,
+        config,
         hashFlags,
       };
       // A header newly created where it shadows a recorded one makes the object stale.
-      if (rec && !rec.absent?.some((f) => fs.existsSync(f))) job.hash = hashInputs(cache, hashFlags, configH, source, rec.deps);
+      if (rec && !rec.absent?.some((f) => fs.existsSync(f))) job.hash = hashInputs(cache, hashFlags, config, source, rec.deps);
       jobs.push(job);
     }
   }

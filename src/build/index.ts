@@ -1,6 +1,6 @@
 // The build's public face: build(cfg) for a resolved configuration, buildApp(dir) from kiln.yaml.
 import type { ResolvedConfig } from "../config/types.ts";
-import { emitConfigH, emitLock, loadLibraries, resolveApp } from "../config/index.ts";
+import { configMacros, emitLock, loadLibraries, resolveApp } from "../config/index.ts";
 import { runBuild, type BuildOptions, type BuildResult } from "./pipeline.ts";
 
 export type { BuildOptions, BuildResult, GeneratedConfig } from "./pipeline.ts";
@@ -9,7 +9,7 @@ export type { SizeReport } from "./size.ts";
 
 /** Builds the image of a resolved configuration (incrementally, in its build directory). */
 export function build(cfg: ResolvedConfig, opts: BuildOptions = {}): Promise<BuildResult> {
-  return runBuild(cfg, { configH: emitConfigH(cfg), lock: emitLock(cfg) }, { knownLibraries: () => loadLibraries(), ...opts });
+  return runBuild(cfg, { macros: configMacros(cfg), lock: emitLock(cfg) }, { knownLibraries: () => loadLibraries(), ...opts });
 }
 
 export interface BuildAppOptions extends BuildOptions {

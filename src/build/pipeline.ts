@@ -1,23 +1,27 @@
 // The build pipeline over a resolved configuration: config files, compile, prelink, link, sizes.
-// It takes the generated config.h and lock as inputs so it can be tested without the resolver.
+// It takes the configuration macros and the lock as inputs so it can be tested without the resolver.
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { LibraryManifest, ResolvedConfig } from "../config/types.ts";
+import type { ConfigMacro } from "../config/index.ts";
 import { KilnError } from "../errors.ts";
 import { declaredPorts } from "../config/ports.ts";
 import { defaultBuildRoot } from "../paths.ts";
 import { compileAll } from "./compile.ts";
-import { compileFlags, flavourFlags } from "./flags.ts";
+import { compileFlags, flavourFlags, includeDirs } from "./flags.ts";
 import { FileCache, planJobs } from "./graph.ts";
 import { DEBUG_IMAGE, IMAGE, linkImage, MAP, selectLinkerScript } from "./link.ts";
 import { lockBuildDir } from "./lock.ts";
+import { prepareOutDir } from "./outdir.ts";
 import { definedGlobals, prelinkedPath, prelinkUnit } from "./prelink.ts";
 import { explainMissingHeaders, explainUndefined, parseMissingHeaders, parseUndefined } from "./missing.ts";
 import { sizeReport, type SizeReport } from "./size.ts";
 import { loadState, saveState, writeIfChanged } from "./state.ts";
+import { packInitrd } from "./initrd.ts";
 import { toolchain } from "./toolchain.ts";
 import { APP_UNIT, unitsOf } from "./unit.ts";
+import { CONFIG_DIR, configHeaderPath, unitConfigHeaders } from "./unit-config.ts";
 
 export interface BuildOptions {
   /** Build directory; default `<build root>/<app>[-test][-lto][-debug]`. */
@@ -42,11 +46,13 @@ export interface BuildResult {
   /** Sources compiled by this build. */
   compiled: number;
   sizes: SizeReport;
+  /** The app's `rootfs:` packed as a cpio newc archive (the PVH boot module), if it has one. */
+  initrd?: string;
 }
 
-/** The generated configuration files, written into the build dir when their content changes. */
+/** What the configuration gives the build: its CONFIG_ macros (one header per unit is made from them) and the lock. */
 export interface GeneratedConfig {
-  configH: string;
+  macros: readonly ConfigMacro[];
   lock: unknown;
 }
 
@@ -59,8 +65,22 @@ export function defaultOutDir(cfg: Pick<ResolvedConfig, "app" | "test" | "lto" |
   return path.join(defaultBuildRoot(), buildDirName(cfg));
 }
 
+/**
+ * Writes `config/<unit>.h` for every unit (only those whose text changed) and removes the headers
+ * of units no longer built, and the single config.h of older builds. Returns the texts.
+ */
+function writeConfigHeaders(outDir: string, headers: Map<string, string>): Map<string, string> {
+  for (const [unit, text] of headers) writeIfChanged(path.join(outDir, configHeaderPath(unit)), text);
+  const dir = path.join(outDir, CONFIG_DIR);
+  for (const f of fs.readdirSync(dir)) {
+    if (!headers.has(f.replace(/\.h$/, ""))) fs.rmSync(path.join(dir, f), { force: true });
+  }
+  fs.rmSync(path.join(outDir, "config.h"), { force: true });
+  return headers;
+}
+
 export async function runBuild(cfg: ResolvedConfig, gen: GeneratedConfig, opts: BuildOptions = {}): Promise<BuildResult> {
-  const outDir = path.resolve(opts.outDir ?? defaultOutDir(cfg));
+  let outDir = opts.outDir ?? defaultOutDir(cfg);
   const log = opts.log ?? (() => {});
   const clash = cfg.libraries.find((l) => l.manifest.name === APP_UNIT);
   if (clash) {
@@ -68,16 +88,16 @@ export async function runBuild(cfg: ResolvedConfig, gen: GeneratedConfig, opts: 
   }
   const units = unitsOf(cfg);
   const script = selectLinkerScript(units);
-  fs.mkdirSync(outDir, { recursive: true });
+  outDir = prepareOutDir(outDir);
   const release = await lockBuildDir(outDir);
   try {
-    const configHPath = path.join(outDir, "config.h");
-    writeIfChanged(configHPath, gen.configH);
     writeIfChanged(path.join(outDir, "kiln.lock.json"), JSON.stringify(gen.lock, null, 2) + "\n");
+    const cache = new FileCache();
+    const headers = writeConfigHeaders(outDir, unitConfigHeaders(units, gen.macros, includeDirs(cfg), cache));
     const tc = await toolchain();
     const state = loadState(outDir);
-    const cache = new FileCache();
-    const jobs = planJobs(units, (u) => compileFlags(cfg, u, { gccInclude: tc.gccInclude, configH: configHPath }), state, cache, gen.configH, tc.id);
+    const configDir = path.join(outDir, CONFIG_DIR);
+    const jobs = planJobs(units, (u) => compileFlags(cfg, u, { gccInclude: tc.gccInclude, configDir }), state, cache, (u) => headers.get(u.name)!, tc.id);
 
     // Read at most once, and only if something fails: several compiles may fail at once.
     let knownOnce: Promise<ReadonlyMap<string, LibraryManifest>> | undefined;
@@ -88,7 +108,6 @@ export async function runBuild(cfg: ResolvedConfig, gen: GeneratedConfig, opts: 
     try {
       compiled = await compileAll(jobs, state, cache, {
         outDir,
-        configH: gen.configH,
         jobs: Math.max(1, opts.jobs ?? os.availableParallelism()),
         log,
         explain: async (unit, output) => {
@@ -139,7 +158,8 @@ export async function runBuild(cfg: ResolvedConfig, gen: GeneratedConfig, opts: 
     const didLink = await linkImage({ outDir, objects: linked, script, libgcc: tc.libgcc, inputKeys: [tc.id, ...keys], log, explain, ports }, state);
     saveState(outDir, state);
     const sizes = sizeReport(outDir, linked.map((p) => path.basename(p, ".o")));
-    const upToDate = compiled.compiled === 0 && prelinked === 0 && !didLink;
+    const packed = packInitrd(cfg.app, outDir, log);
+    const upToDate = compiled.compiled === 0 && prelinked === 0 && !didLink && !packed.changed;
     if (upToDate) log("up to date");
     return {
       outDir,
@@ -149,6 +169,7 @@ export async function runBuild(cfg: ResolvedConfig, gen: GeneratedConfig, opts: 
       upToDate,
       compiled: compiled.compiled,
       sizes,
+      ...(packed.file ? { initrd: packed.file } : {}),
     };
   } finally {
     release();

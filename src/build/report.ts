@@ -1,4 +1,5 @@
 // The end-of-build summary `kiln build` prints: where the image is and what took the space.
+import { statSync } from "node:fs";
 import * as path from "node:path";
 import { outColors as pc } from "../color.ts";
 import type { BuildResult } from "./pipeline.ts";
@@ -11,7 +12,7 @@ export function formatBytes(n: number): string {
 }
 
 /** The end-of-build report: image path, sizes, and bytes by library, largest first. */
-export function formatReport(r: Pick<BuildResult, "image" | "debugImage" | "sizes">, cwd = process.cwd()): string[] {
+export function formatReport(r: Pick<BuildResult, "image" | "debugImage" | "sizes" | "initrd">, cwd = process.cwd()): string[] {
   const rel = (p: string) => {
     const r2 = path.relative(cwd, p);
     return r2.startsWith("..") ? p : r2;
@@ -20,6 +21,7 @@ export function formatReport(r: Pick<BuildResult, "image" | "debugImage" | "size
     `${pc.bold("image")}  ${pc.green(rel(r.image))}  (symbols: ${rel(r.debugImage)})`,
     `${pc.bold("size")}   ${formatBytes(r.sizes.stripped)} stripped, ${formatBytes(r.sizes.unstripped)} unstripped`,
   ];
+  if (r.initrd) lines.push(`${pc.bold("initrd")} ${rel(r.initrd)}  ${formatBytes(statSync(r.initrd).size)} (the rootfs, cpio newc)`);
   const entries = Object.entries(r.sizes.byLibrary).sort((a, b) => b[1] - a[1]);
   const bss = r.sizes.bssByLibrary ?? {};
   const total = entries.reduce((n, [, v]) => n + v, 0);

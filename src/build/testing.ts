@@ -5,6 +5,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import type { LibraryManifest, ResolvedConfig, ResolvedLibrary } from "../config/types.ts";
+import type { ConfigMacro } from "../config/index.ts";
 
 export const FIXTURE_LD = `ENTRY(_start)
 PHDRS {
@@ -55,8 +56,8 @@ export interface Fixture {
   root: string;
   /** A ResolvedConfig over the fixture (libraries plat, util; app `demo`). */
   cfg(over?: Partial<Pick<ResolvedConfig, "lto" | "debug" | "test">>): ResolvedConfig;
-  /** A config.h text for that configuration. */
-  configH(value?: number): string;
+  /** The configuration macros of that configuration, util's option `bias` = `value`. */
+  macros(value?: number): ConfigMacro[];
   write(rel: string, text: string): string;
   cleanup(): void;
 }
@@ -121,7 +122,11 @@ int main(void) { return util_add(PLAT_MAGIC, 2); }
     root,
     write,
     cleanup: () => fs.rmSync(root, { recursive: true, force: true }),
-    configH: (value = 0) => `#define CONFIG_LIB_PLAT 1\n#define CONFIG_LIB_UTIL 1\n#define CONFIG_UTIL_BIAS ${value}\n`,
+    macros: (value = 0) => [
+      { name: "CONFIG_LIB_PLAT", value: "1", owner: "plat" },
+      { name: "CONFIG_LIB_UTIL", value: "1", owner: "util" },
+      { name: "CONFIG_UTIL_BIAS", value: String(value), owner: "util" },
+    ],
     cfg: (over = {}) => ({
       app: {
         name: "demo",

@@ -5,6 +5,7 @@ import { errColors as pc } from "../color.ts";
 import { KilnError } from "../errors.ts";
 import { parseRunner } from "../run/index.ts";
 import { parseMemorySize } from "../config/index.ts";
+import { quote } from "../quote.ts";
 
 interface Common {
   json?: boolean;
@@ -24,12 +25,12 @@ const log = (flags: Common) => (line: string) => {
 
 function positiveInt(value: string, flag: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new KilnError(`${flag}: "${value}" is not a positive whole number.`);
+  if (!Number.isInteger(n) || n < 1) throw new KilnError(`${flag}: ${quote(value)} is not a positive whole number.`);
   return n;
 }
 
 export function register(program: Command): void {
-  const bench = program.command("bench").description("Measure images: size, boot, allocators, scheduler");
+  const bench = program.command("bench").description("Measure images: size, boot, allocators, scheduler, console");
 
   bench
     .command("size")
@@ -80,6 +81,27 @@ export function register(program: Command): void {
       const { benchAlloc, formatAllocTable } = await import("../bench/alloc.ts");
       const r = await benchAlloc({ runs: positiveInt(flags.runs, "--runs"), runner: parseRunner(flags.runner), log: log(flags) });
       emit(r, formatAllocTable(r), flags);
+    });
+
+  bench
+    .command("console")
+    .description("Console output cost per line and byte: virtio-console against the 16550 (apps/virtio-console)")
+    .option("--runs <n>", "boots per backend (medians are reported)", "3")
+    .option("--lines <n>", "lines per boot", "2000")
+    .option("--bytes <n>", "bytes per line, newline included", "64")
+    .option("--runner <name>", "vmm | qemu | auto", "auto")
+    .option("--json", "print one JSON object")
+    .option("--out <file>", "also write the JSON to a file")
+    .action(async (flags: Common & { runs: string; lines: string; bytes: string; runner: string }) => {
+      const { benchConsole, formatConsoleTable } = await import("../bench/console.ts");
+      const r = await benchConsole({
+        runs: positiveInt(flags.runs, "--runs"),
+        lines: positiveInt(flags.lines, "--lines"),
+        lineBytes: positiveInt(flags.bytes, "--bytes"),
+        runner: parseRunner(flags.runner),
+        log: log(flags),
+      });
+      emit(r, formatConsoleTable(r), flags);
     });
 
   bench

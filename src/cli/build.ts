@@ -4,6 +4,7 @@ import type { Command } from "commander";
 import { outColors as pc } from "../color.ts";
 import { buildApp } from "../build/index.ts";
 import { formatReport } from "../build/report.ts";
+import { quote } from "../quote.ts";
 
 interface BuildFlags {
   set: string[];
@@ -30,10 +31,12 @@ export function register(program: Command): void {
     .option("-o, --out <dir>", "build directory (default: build/<app>[-test][-lto][-debug])")
     .option("-q, --quiet", "no progress lines")
     .addHelpText("after", "\nExamples:\n  kiln build apps/helloworld\n  kiln build apps/helloworld --set print.float=false --lto")
-    .action(async (appDir: string, flags: BuildFlags) => {
-      const jobs = flags.jobs !== undefined ? Number.parseInt(flags.jobs, 10) : undefined;
-      if (jobs !== undefined && !(jobs > 0)) {
-        program.error(`--jobs: "${flags.jobs}" is not a positive number.`);
+    .action(async (appDir: string, flags: BuildFlags, cmd: Command) => {
+      let jobs: number | undefined;
+      if (flags.jobs !== undefined) {
+        jobs = /^\s*\d+\s*$/.test(flags.jobs) ? Number(flags.jobs) : NaN;
+        // cmd.error, not program.error: the hint that follows is build's own --help.
+        if (!(jobs > 0)) cmd.error(`error: --jobs: ${quote(flags.jobs)} is not a positive whole number. Use e.g. -j 4.`);
       }
       // `kiln build ... | head` closes the pipe early: that is not an error worth a stack trace.
       process.stdout.on("error", (e: NodeJS.ErrnoException) => {

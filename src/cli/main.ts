@@ -1,7 +1,11 @@
 // The kiln command line: one module per command, each exporting `register(program)`.
+import { readFileSync } from "node:fs";
+import path from "node:path";
 import { Command, CommanderError } from "commander";
 import { errColors as pc } from "../color.ts";
 import { KilnError } from "../errors.ts";
+import { repoRoot } from "../paths.ts";
+import { visible } from "../quote.ts";
 
 type Registrar = (program: Command) => void;
 
@@ -24,13 +28,32 @@ function needed(argv: string[]): Array<() => Promise<{ register: Registrar }>> {
   return Object.values(commands);
 }
 
+/** The toolchain's version: package.json's. */
+function kilnVersion(): string {
+  const pkg: unknown = JSON.parse(readFileSync(path.join(repoRoot, "package.json"), "utf8"));
+  const v = (pkg as { version?: unknown }).version;
+  return typeof v === "string" ? v : "unknown";
+}
+
+/**
+ * After a usage error each command points at its own --help (`kiln build --help`), instead of
+ * printing a whole help text, the top-level one for errors an action reports.
+ */
+function hintHelp(cmd: Command, name: string): void {
+  cmd.showHelpAfterError(`(see '${name} --help')`);
+  for (const sub of cmd.commands) hintHelp(sub, `${name} ${sub.name()}`);
+}
+
 /** Runs the CLI and returns the process exit status. */
 export async function main(argv: string[]): Promise<number> {
   const program = new Command("kiln")
     .description("Build, run and measure Kiln unikernels")
-    .exitOverride()
-    .showHelpAfterError();
+    .version(kilnVersion(), "-V, --version", "print kiln's version")
+    // commander's own errors repeat what was typed (`unknown command '...'`): escaped and cut too.
+    .configureOutput({ outputError: (text, write) => write(text.replace(/[^\n]+/g, (line) => visible(line, 200))) })
+    .exitOverride();
   for (const load of needed(argv)) (await load()).register(program);
+  hintHelp(program, "kiln");
   try {
     await program.parseAsync(argv);
     return typeof process.exitCode === "number" ? process.exitCode : 0;

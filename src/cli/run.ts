@@ -1,12 +1,17 @@
 // `kiln run <app-dir|image> [-- args]`: build if needed, boot, stream the console, exit with the
 // guest's status.
-import { statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
 import { errColors as pc } from "../color.ts";
+import { INITRD } from "../build/initrd.ts";
 import { chooseRunner, parseRunner, runImage } from "../run/index.ts";
 import { composeCmdline } from "../run/cmdline.ts";
+// Not config/index.ts: the config layer (its schema, YAML) and the build load only for an app
+// directory, so `kiln run <image>` never loads them.
+import { parseMemorySize } from "../config/memory.ts";
 import { KilnError } from "../errors.ts";
+import { quote, visible } from "../quote.ts";
 
 interface RunFlags {
   runner: string;
@@ -22,6 +27,7 @@ interface RunFlags {
 }
 
 const collect = (v: string, acc: string[]) => [...acc, v];
+const DEFAULT_IMAGE_MEMORY = 8 * 1024 * 1024;
 
 export function register(program: Command): void {
   program
@@ -38,7 +44,7 @@ export function register(program: Command): void {
     .option("--debug", "build with -O0 -g")
     .option("--timeout <seconds>", "kill the guest after this long")
     .option("-v, --verbose", "show protocol lines from the guest")
-    .option("-q, --quiet", "no build progress")
+    .option("-q, --quiet", "no build progress, no runner notice")
     .addHelpText("after", "\nExamples:\n  kiln run apps/helloworld -- one two\n  kiln run apps/helloworld --runner qemu --memory 2M")
     .action(async (target: string, args: string[], flags: RunFlags) => {
       process.exitCode = await runCommand(target, args, flags, program.args.includes("--"));
@@ -48,53 +54,64 @@ export function register(program: Command): void {
 async function runCommand(target: string, args: string[], flags: RunFlags, dashDash: boolean): Promise<number> {
   const runner = parseRunner(flags.runner);
   const timeoutMs = flags.timeout !== undefined ? Number(flags.timeout) * 1000 : undefined;
-  if (timeoutMs !== undefined && !(timeoutMs > 0)) throw new KilnError(`--timeout: "${flags.timeout}" is not a positive number of seconds.`);
-  // The config layer (its schema, YAML) and the build load only for what needs them: an app
-  // directory, or a --memory value to check.
-  const memoryFlag = flags.memory !== undefined ? (await import("../config/memory.ts")).parseMemorySize(flags.memory, "--memory") : undefined;
+  if (timeoutMs !== undefined && !(timeoutMs > 0)) throw new KilnError(`--timeout: ${quote(flags.timeout ?? "")} is not a positive number of seconds.`);
+  const memoryFlag = flags.memory !== undefined ? parseMemorySize(flags.memory, "--memory") : undefined;
   const appArgs = dashDash || args.length ? args : undefined;
 
   let image: string;
   let debugImage: string | undefined;
   let memory: number;
+  let initrd: string | undefined;
   let base = "";
   let isDir = false;
   try {
     isDir = statSync(target).isDirectory();
   } catch {
-    throw new KilnError(`${target}: no such app directory or image.`);
+    throw new KilnError(`${visible(target, 200)}: no such app directory or image.`);
   }
   if (!isDir) {
     const buildFlags = [flags.set.length && "--set", flags.test && "--test", flags.lto && "--lto", flags.debug && "--debug"].filter(Boolean);
     if (buildFlags.length) throw new KilnError(`${buildFlags.join(", ")}: these build an app; ${target} is an image. Pass the app directory instead.`);
   }
-  const notice = (line: string) => process.stderr.write(pc.yellow(line) + "\n");
+  // Every argument, kiln.yaml and --set is checked before the runner is chosen, so its notice
+  // (no KVM, falling back to QEMU) never comes before an error about them; -q silences it.
+  const { resolveApp } = isDir ? await import("../config/index.ts") : { resolveApp: undefined };
+  const cfg = resolveApp ? await resolveApp(target, { sets: flags.set, test: flags.test, lto: flags.lto, debug: flags.debug }) : undefined;
+  if (!isDir) {
+    const { inspectImage } = await import("../vmm/loader.ts");
+    inspectImage(readFileSync(target), target, memoryFlag ?? DEFAULT_IMAGE_MEMORY);
+  }
+  const notice = flags.quiet ? () => {} : (line: string) => process.stderr.write(pc.yellow(line) + "\n");
   const chosen = await chooseRunner(runner, notice);
   if (chosen === "vmm") {
-    // Load the vCPU thread while the app resolves and builds: it is most of a cold start.
+    // Load the vCPU thread while the app builds: it is most of a cold start.
     const { Vm } = await import("../vmm/index.ts");
     void Vm.prewarm(1);
   }
-  if (isDir) {
-    const [{ resolveApp }, { build }] = await Promise.all([import("../config/index.ts"), import("../build/index.ts")]);
-    const cfg = await resolveApp(target, { sets: flags.set, test: flags.test, lto: flags.lto, debug: flags.debug });
+  if (cfg) {
+    const { build } = await import("../build/index.ts");
     const log = flags.quiet ? () => {} : (line: string) => process.stderr.write(pc.dim(line) + "\n");
     const built = await build(cfg, { log });
     image = built.image;
     debugImage = built.debugImage;
+    initrd = built.initrd;
     memory = memoryFlag ?? cfg.app.memory;
     base = cfg.app.cmdline;
   } else {
     image = target;
     const dbg = path.join(path.dirname(target), "image.dbg.elf");
     debugImage = dbg;
-    memory = memoryFlag ?? 8 * 1024 * 1024;
+    // An image from a build directory boots with the rootfs built beside it.
+    const cpio = path.join(path.dirname(target), INITRD);
+    if (existsSync(cpio)) initrd = cpio;
+    memory = memoryFlag ?? DEFAULT_IMAGE_MEMORY;
   }
   const result = await runImage(image, {
     memory,
     cmdline: composeCmdline(base, flags.param, appArgs),
     runner: chosen,
     debugImage,
+    ...(initrd ? { initrd } : {}),
     timeoutMs,
     verbose: flags.verbose,
     interactive: process.stdin.isTTY === true,

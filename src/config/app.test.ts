@@ -100,7 +100,7 @@ test("sources must exist and be .c or .S; at least one", async () => {
 test("unknown keys, bad names and bad option values are errors", async () => {
   let e = await fails({ sources: ["main.c"], memroy: "2M" });
   assert.equal(e.key, "memroy");
-  assert.match(e.fix, /valid keys here: name, target, memory/);
+  assert.match(e.fix, /[Vv]alid keys here: name, target, memory/);
   e = await fails({ sources: ["main.c"], name: "Hello World" });
   assert.equal(e.key, "name");
   e = await fails({ sources: ["main.c"], libraries: ["nolibc"] });
@@ -113,4 +113,49 @@ test("unknown keys, bad names and bad option values are errors", async () => {
 test("a missing kiln.yaml names the path", async () => {
   const t = makeTree();
   await assert.rejects(loadApp(path.join(t.root, "apps", "nope")), (e: unknown) => e instanceof KilnConfigError && /nope[/\\]kiln\.yaml$/.test(e.file) && /no such file/.test(e.problem));
+});
+
+test("app names: a schema rule on name:, and the same rule on a name taken from the directory", async () => {
+  const long = await fails({ name: "x".repeat(5000), sources: ["main.c"] });
+  assert.equal(long.key, "name");
+  assert.match(long.message, /is too long\. Use at most 64 characters/);
+  assert.ok(long.message.length < 300, "the 5000-character value is not echoed whole");
+  const spaced = await fails({ name: "My App", sources: ["main.c"] });
+  assert.equal(spaced.key, "name");
+  const t = makeTree();
+  const dir = t.app("My App", { sources: ["main.c"] });
+  await assert.rejects(loadApp(dir), (e: unknown) =>
+    e instanceof KilnConfigError && e.key === "name" && /directory name "My App" is not a valid app name/.test(e.problem) && /name: my-app/.test(e.fix));
+  const ok = makeTree().app("fine_app-2", { sources: ["main.c"] });
+  assert.equal((await loadApp(ok)).name, "fine_app-2");
+});
+
+test("an unknown top-level key gets a did-you-mean; an empty kiln.yaml gets a minimal example", async () => {
+  const typo = await fails({ memroy: "2M", sources: ["main.c"] });
+  assert.equal(typo.key, "memroy");
+  assert.match(typo.fix, /^Did you mean "memory"\? Valid keys here: name, target, memory/);
+  const far = await fails({ zzzzzz: 1, sources: ["main.c"] });
+  assert.match(far.fix, /^Remove it; valid keys here:/);
+  const empty = await fails("");
+  assert.equal(empty.key, "(top level)");
+  assert.match(empty.fix, /a minimal one: \{ name: hello, sources: \[main\.c\], libraries: \{ nolibc: \{\} \} \}/);
+});
+
+test("echoed values are escaped and cut", async () => {
+  const nul = await fails({ memory: "8\u0000M", sources: ["main.c"] });
+  assert.match(nul.message, /cannot read "8\\0M" as a size/);
+  assert.doesNotMatch(nul.message, /\u0000/);
+  const long = await fails({ target: "t".repeat(5114), sources: ["main.c"] });
+  assert.match(long.message, /unknown target "t{60}…" \(5114 characters\)/);
+  assert.ok(long.message.length < 300);
+});
+
+test("rootfs: a directory relative to the app, kept absolute; absent by default", async () => {
+  const t = makeTree();
+  const dir = t.app("fs", { sources: ["main.c"], rootfs: "files" });
+  assert.equal((await loadApp(dir)).rootfs, path.join(dir, "files"));
+  const plain = t.app("plain", { sources: ["main.c"] });
+  assert.equal((await loadApp(plain)).rootfs, undefined);
+  const e = await fails({ sources: ["main.c"], rootfs: "" });
+  assert.match(e.message, /rootfs/);
 });

@@ -5,8 +5,9 @@ import { z } from "zod";
 import type { AppManifest, OptionValue } from "./types.ts";
 import { KilnError } from "../errors.ts";
 import { memoryProblem, parseMemory } from "./memory.ts";
-import { checkFile, nameSchema, strict } from "./manifest.ts";
+import { checkFile, NAME_MAX, nameSchema, strict } from "./manifest.ts";
 import { configError, displayPath, fix, readYamlFile, schemaError } from "./yaml.ts";
+import { echo, quote } from "../quote.ts";
 
 export const TARGETS = ["kvm-x86_64"] as const;
 export const DEFAULT_MEMORY = 8 * 1024 * 1024;
@@ -30,7 +31,9 @@ const appSchema = strict({
     )
     .optional(),
   cflags: z.array(z.string()).optional(),
-});
+  // A directory whose contents become the guest's "/" (packed into the initrd by the build).
+  rootfs: z.string().min(1, fix("Name a directory, e.g. rootfs: rootfs")).optional(),
+}, "{ name: hello, sources: [main.c], libraries: { nolibc: {} } } (see docs/writing-an-app.md)");
 
 
 /** Finds the manifest: a directory holding kiln.yaml, or the file itself. */
@@ -51,6 +54,24 @@ export async function loadApp(appDirOrFile: string): Promise<AppManifest> {
   return validateApp(file, data);
 }
 
+/** An app without `name:` is named after its directory, which must then pass the same rule. */
+function nameFromDirectory(shown: string, dir: string): string {
+  const base = path.basename(dir);
+  if (nameSchema.safeParse(base).success) return base;
+  throw configError(
+    shown,
+    "name",
+    `missing, and the directory name ${quote(base)} is not a valid app name`,
+    `Add e.g. name: ${suggestName(base)} (lowercase letters, digits, '-' and '_', at most ${NAME_MAX} characters), or rename the directory`,
+  );
+}
+
+/** `My App` -> `my-app`: a valid name close to an invalid one, for the fix text. */
+function suggestName(text: string): string {
+  const s = text.toLowerCase().replace(/[^a-z0-9_-]+/g, "-").replace(/^[-_]+|-+$/g, "").slice(0, NAME_MAX);
+  return s || "my-app";
+}
+
 /** Validates already-parsed kiln.yaml data; `file` is its absolute path. */
 export function validateApp(file: string, data: unknown): AppManifest {
   const parsed = appSchema.safeParse(data);
@@ -61,29 +82,29 @@ export function validateApp(file: string, data: unknown): AppManifest {
 
   const target = a.target ?? "kvm-x86_64";
   if (target !== "kvm-x86_64") {
-    throw configError(shown, "target", `unknown target "${target}"`, `Use one of: ${TARGETS.join(", ")} (or leave it out)`);
+    throw configError(shown, "target", `unknown target ${quote(target)}`, `Use one of: ${TARGETS.join(", ")} (or leave it out)`);
   }
   let memory = DEFAULT_MEMORY;
   if (a.memory !== undefined) {
     const m = parseMemory(a.memory);
-    if (m === undefined) throw configError(shown, "memory", `cannot read ${JSON.stringify(a.memory)} as a size`, "Write bytes or a number with K, M or G, e.g. 8M");
+    if (m === undefined) throw configError(shown, "memory", `cannot read ${echo(a.memory)} as a size`, "Write bytes or a number with K, M or G, e.g. 8M");
     const problem = memoryProblem(m);
     if (problem) {
       const [what, how] = problem.split(": ") as [string, string];
-      throw configError(shown, "memory", `${JSON.stringify(a.memory)} is ${what}`, how.charAt(0).toUpperCase() + how.slice(1));
+      throw configError(shown, "memory", `${echo(a.memory)} is ${what}`, how.charAt(0).toUpperCase() + how.slice(1));
     }
     memory = m;
   }
   const sources = a.sources.map((s, i) => {
     const key = `sources[${i}]`;
-    if (!/\.(c|S)$/.test(s)) throw configError(shown, key, `"${s}" is neither a .c nor a .S file`, "List only C (.c) and assembly (.S) sources");
+    if (!/\.(c|S)$/.test(s)) throw configError(shown, key, `${quote(s)} is neither a .c nor a .S file`, "List only C (.c) and assembly (.S) sources");
     return checkFile(shown, key, dir, s, "source");
   });
   const libraries: Record<string, Record<string, OptionValue>> = {};
   for (const [lib, opts] of Object.entries(a.libraries ?? {})) libraries[lib] = { ...(opts ?? {}) };
 
   return {
-    name: a.name ?? path.basename(dir),
+    name: a.name ?? nameFromDirectory(shown, dir),
     dir,
     manifestPath: file,
     target,
@@ -92,5 +113,7 @@ export function validateApp(file: string, data: unknown): AppManifest {
     sources,
     libraries,
     cflags: a.cflags ?? [],
+    // Checked when the build packs it (it may be created after the manifest is read).
+    ...(a.rootfs !== undefined ? { rootfs: path.resolve(dir, a.rootfs) } : {}),
   };
 }

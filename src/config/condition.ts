@@ -2,6 +2,7 @@
 import type { OptionSpec, OptionValue } from "./types.ts";
 import { accepted, parseValue } from "./values.ts";
 import { didYouMean } from "./suggest.ts";
+import { quote } from "../quote.ts";
 
 export type Condition =
   | { kind: "test"; negate: boolean }
@@ -16,7 +17,7 @@ export function parseCondition(
   const t = text.trim();
   const names = options.map((o) => o.name);
   const unknown = (name: string) => ({
-    problem: `condition "${text}" names unknown option "${name}"`,
+    problem: `condition ${quote(text)} names unknown option "${name}"`,
     fix: names.length
       ? `${didYouMean(name, names).trim()} This library's options: ${names.join(", ")}`.trim()
       : "This library has no options; declare it under options or remove the condition",
@@ -29,7 +30,7 @@ export function parseCondition(
     if (!spec) return unknown(name);
     const parsed = parseValue(spec, raw);
     if ("problem" in parsed) {
-      return { problem: `condition "${text}": ${parsed.problem}`, fix: `Compare "${name}" with ${accepted(spec)}` };
+      return { problem: `condition ${quote(text)}: ${parsed.problem}`, fix: `Compare "${name}" with ${accepted(spec)}` };
     }
     return { condition: { kind: "equals", option: name, value: parsed.value } };
   }
@@ -40,14 +41,14 @@ export function parseCondition(
     if (!spec) return unknown(name);
     if (spec.type !== "bool") {
       return {
-        problem: `condition "${text}" needs a bool option, but "${name}" is ${spec.type}`,
+        problem: `condition ${quote(text)} needs a bool option, but "${name}" is ${spec.type}`,
         fix: `Write "${name}=<value>" with ${accepted(spec)}`,
       };
     }
     return { condition: { kind: "bool", option: name, negate: bang === "!" } };
   }
   return {
-    problem: `cannot parse condition "${text}"`,
+    problem: `cannot parse condition ${quote(text)}`,
     fix: 'Write "opt" or "!opt" (bool option), "opt=value", or "@test"',
   };
 }

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as path from "node:path";
-import { resolveApp, emitConfigH, emitLock } from "./index.ts";
+import { resolveApp, configMacros, emitLock, type ConfigMacro } from "./index.ts";
 import { cString, macroPart } from "./emit.ts";
 import { addPlatform, makeTree, type Tree } from "./testkit.ts";
 import { KilnConfigError } from "../errors.ts";
@@ -39,36 +39,28 @@ test("macro names and C strings", () => {
   assert.equal(cString("é"), '"\\303\\251"');
 });
 
-test("config.h: one macro per library and option, choices, no test macro", async () => {
+const lines = (ms: ConfigMacro[]) => ms.map((m) => `${m.owner ?? "-"} ${m.name} ${m.value}`);
+
+test("macros: one per library and option, choices, each with its owner, no test macro", async () => {
   const t = kernel();
-  const h = emitConfigH(await cfgOf(t, { sets: ["alloc-tlsf.policy=best"] }));
-  assert.match(h, /^\/\*\n \* Kiln configuration of app "emit"/);
-  assert.match(h, /do not edit/);
-  const defines = h.split("\n").filter((l) => l.startsWith("#define"));
-  assert.deepEqual(defines, [
-    "#define KILN_CONFIG_H",
-    "#define CONFIG_LIB_PLAT_KVM 1",
-    "#define CONFIG_LIB_ALLOC_TLSF 1",
-    "#define CONFIG_ALLOC_TLSF_DEBUG_CHECKS 1",
-    "#define CONFIG_ALLOC_TLSF_MIN_BLOCK -16",
-    '#define CONFIG_ALLOC_TLSF_POLICY "best"',
-    "#define CONFIG_ALLOC_TLSF_POLICY_BEST 1",
-    '#define CONFIG_ALLOC_TLSF_NAME "say \\"hi\\"\\\\\\077\\012"',
+  assert.deepEqual(lines(configMacros(await cfgOf(t, { sets: ["alloc-tlsf.policy=best"] }))), [
+    "plat-kvm CONFIG_LIB_PLAT_KVM 1",
+    "alloc-tlsf CONFIG_LIB_ALLOC_TLSF 1",
+    "alloc-tlsf CONFIG_ALLOC_TLSF_DEBUG_CHECKS 1",
+    "alloc-tlsf CONFIG_ALLOC_TLSF_MIN_BLOCK -16",
+    'alloc-tlsf CONFIG_ALLOC_TLSF_POLICY "best"',
+    "alloc-tlsf CONFIG_ALLOC_TLSF_POLICY_BEST 1",
+    'alloc-tlsf CONFIG_ALLOC_TLSF_NAME "say \\"hi\\"\\\\\\077\\012"',
   ]);
-  assert.match(h, /#ifndef KILN_CONFIG_H\n/);
-  assert.match(h, /#endif \/\* KILN_CONFIG_H \*\/\n$/);
-  assert.doesNotMatch(h, /KILN_TEST/);
 });
 
-test("config.h of a test image, and it is deterministic", async () => {
+test("macros of a test image: CONFIG_KILN_TEST belongs to no library; deterministic", async () => {
   const t = kernel();
-  const a = emitConfigH(await cfgOf(t, { test: true }));
-  const b = emitConfigH(await cfgOf(t, { test: true }));
-  assert.equal(a, b);
-  assert.match(a, /#define CONFIG_KILN_TEST 1\n/);
-  assert.match(a, /#define CONFIG_LIB_TEST 1\n/);
-  assert.match(a, /#define CONFIG_ALLOC_TLSF_POLICY_FIRST_FIT 1\n/);
-  assert.match(a, /#define CONFIG_ALLOC_TLSF_DEBUG_CHECKS 1\n/);
+  const a = lines(configMacros(await cfgOf(t, { test: true })));
+  assert.deepEqual(a, lines(configMacros(await cfgOf(t, { test: true }))));
+  assert.equal(a[0], "- CONFIG_KILN_TEST 1");
+  assert.ok(a.includes("test CONFIG_LIB_TEST 1"));
+  assert.ok(a.includes("alloc-tlsf CONFIG_ALLOC_TLSF_POLICY_FIRST_FIT 1"));
 });
 
 test("colliding macro names are refused", async () => {
@@ -77,7 +69,7 @@ test("colliding macro names are refused", async () => {
   t.lib("lib/a", { name: "a", description: "d", options: { b_c: { type: "bool", default: true, help: "h" } } });
   const dir = t.app("c", { sources: ["main.c"], libraries: { "a-b": {}, a: {} } });
   const cfg = await resolveApp(dir, { kernelRoot: t.kernel });
-  assert.throws(() => emitConfigH(cfg), (e: unknown) => e instanceof KilnConfigError && e.key === "CONFIG_A_B_C" && /option a-b\.c and option a\.b_c/.test(e.problem));
+  assert.throws(() => configMacros(cfg), (e: unknown) => e instanceof KilnConfigError && e.key === "CONFIG_A_B_C" && /option a-b\.c and option a\.b_c/.test(e.problem));
 });
 
 test("lock: app, target, memory, flags, libraries in order with options and origins, providers", async () => {

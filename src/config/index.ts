@@ -1,4 +1,4 @@
-// The configuration layer's public face: the build imports resolveApp, emitConfigH and emitLock.
+// The configuration layer's public face: the build imports resolveApp, configMacros and emitLock.
 import { kernelRoot } from "../paths.ts";
 import type { ResolvedConfig } from "./types.ts";
 import { loadApp } from "./app.ts";
@@ -11,7 +11,7 @@ export { loadLibraryManifest, validateLibrary } from "./manifest.ts";
 export { loadLibraries } from "./registry.ts";
 export { resolve, describeSelection, TARGET_BASE, TEST_LIBRARY } from "./resolver.ts";
 export type { ResolveOptions } from "./resolver.ts";
-export { emitConfigH, emitLock, originLabel, macroPart } from "./emit.ts";
+export { configMacros, emitLock, originLabel, macroPart, type ConfigMacro } from "./emit.ts";
 export type { LockFile } from "./emit.ts";
 export { formatValue } from "./values.ts";
 

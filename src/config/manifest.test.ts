@@ -66,7 +66,7 @@ test("unknown keys are errors that list the valid keys", async () => {
   let e = await fails({ ...full, export: ["x"] });
   assert.equal(e.key, "export");
   assert.match(e.problem, /unknown key "export"/);
-  assert.match(e.fix, /valid keys here: name, description, provides/);
+  assert.match(e.fix, /[Vv]alid keys here: name, description, provides/);
   e = await fails({ ...full, options: { float: { type: "bool", default: true, help: "h", hlep: "x" } } });
   assert.equal(e.key, "options.float.hlep");
   e = await fails({ ...full, requires: [{ api: "alloc", default: "r", extra: 1 }] });

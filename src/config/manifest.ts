@@ -7,21 +7,38 @@ import { portRanges, portsSchema } from "./ports.ts";
 import { configError, displayPath, fix, readYamlFile, schemaError } from "./yaml.ts";
 import { checkValue } from "./values.ts";
 import { parseCondition } from "./condition.ts";
+import { quote } from "../quote.ts";
+import { didYouMean } from "./suggest.ts";
 
 // The contract says [a-z0-9-], but the design's own arch-x86_64 needs '_' too.
 export const NAME_RE = /^[a-z0-9][a-z0-9_-]*$/;
 export const OPTION_RE = /^[a-z0-9_]+$/;
 const SYMBOL_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-/** z.strictObject whose unknown-key error lists the valid keys. */
-export function strict<T extends z.core.$ZodLooseShape>(shape: T) {
-  const keys = Object.keys(shape).join(", ");
+/**
+ * z.strictObject whose unknown-key error suggests the nearest valid key and lists them all;
+ * `example` (a whole minimal document, for top-level schemas) is the fix when the value is not a
+ * mapping at all, e.g. an empty file.
+ */
+export function strict<T extends z.core.$ZodLooseShape>(shape: T, example?: string) {
+  const valid = Object.keys(shape);
   return z.strictObject(shape, {
-    error: (iss) => (iss.code === "unrecognized_keys" ? `fix:Remove it; valid keys here: ${keys}` : undefined),
+    error: (iss) => {
+      if (iss.code === "unrecognized_keys") {
+        const near = didYouMean(String(iss.keys[0]), valid).trim();
+        return `fix:${near ? `${near} Valid` : "Remove it; valid"} keys here: ${valid.join(", ")}`;
+      }
+      if (iss.code === "invalid_type" && example) return `fix:Write a mapping; a minimal one: ${example}`;
+      return undefined;
+    },
   });
 }
 
-export const nameSchema = z.string().regex(NAME_RE, fix("Names start with a lowercase letter or digit and use only those, '-' and '_' (like alloc-tlsf)"));
+export const NAME_MAX = 64; // names become directory and file names in the build
+export const nameSchema = z
+  .string()
+  .max(NAME_MAX, fix(`Use at most ${NAME_MAX} characters`))
+  .regex(NAME_RE, fix("Names start with a lowercase letter or digit and use only those, '-' and '_' (like alloc-tlsf)"));
 const optionName = z.string().regex(OPTION_RE, fix("Option names use lowercase letters, digits and '_'"));
 const stringList = z.array(z.string());
 
@@ -102,7 +119,7 @@ export function validateLibrary(file: string, data: unknown): LibraryManifest {
   const sources: SourceSpec[] = (m.sources ?? []).map((s, i) => {
     const spec: SourceSpec = typeof s === "string" ? { file: s } : s.if === undefined ? { file: s.file } : { file: s.file, if: s.if };
     const key = typeof s === "string" ? `sources[${i}]` : `sources[${i}].file`;
-    if (!/\.(c|S)$/.test(spec.file)) throw configError(shown, key, `"${spec.file}" is neither a .c nor a .S file`, "List only C (.c) and assembly (.S) sources; headers are found through include/");
+    if (!/\.(c|S)$/.test(spec.file)) throw configError(shown, key, `${quote(spec.file)} is neither a .c nor a .S file`, "List only C (.c) and assembly (.S) sources; headers are found through include/");
     checkFile(shown, key, dir, spec.file, "source");
     if (spec.if !== undefined) {
       const c = parseCondition(spec.if, options);
@@ -141,7 +158,7 @@ export function validateLibrary(file: string, data: unknown): LibraryManifest {
 export function checkFile(shown: string, key: string, dir: string, rel: string, what: string): string {
   const abs = path.resolve(dir, rel);
   if (!existsSync(abs) || !statSync(abs).isFile()) {
-    throw configError(shown, key, `${what} "${rel}" does not exist (looked for ${displayPath(abs)})`, `Create it or fix the path (relative to ${displayPath(dir) || "."})`);
+    throw configError(shown, key, `${what} ${quote(rel)} does not exist (looked for ${displayPath(abs)})`, `Create it or fix the path (relative to ${displayPath(dir) || "."})`);
   }
   return abs;
 }

@@ -1,6 +1,7 @@
 // Guest memory sizes (`8M`, `512K`, bytes): parsing and limits. No schema or YAML here: `kiln run
 // <image> --memory 2M` checks its flag without loading the config layer.
 import { KilnError } from "../errors.ts";
+import { quote } from "../quote.ts";
 
 const MIN_MEMORY = 2 * 1024 * 1024; // the image is loaded at 1 MiB and may reach 2 MiB
 const MAX_MEMORY = 1024 * 1024 * 1024; // the page tables map guest RAM up to 1 GiB
@@ -29,9 +30,9 @@ export function memoryProblem(bytes: number): string | undefined {
  */
 export function parseMemorySize(text: string, what: string): number {
   const bytes = parseMemory(text);
-  if (bytes === undefined) throw new KilnError(`${what}: cannot read "${text}" as a size. Write bytes or a number with K, M or G, e.g. 8M.`);
+  if (bytes === undefined) throw new KilnError(`${what}: cannot read ${quote(text)} as a size. Write bytes or a number with K, M or G, e.g. 8M.`);
   const problem = memoryProblem(bytes);
-  if (problem) throw new KilnError(`${what}: "${text}" is ${problem}.`);
+  if (problem) throw new KilnError(`${what}: ${quote(text)} is ${problem}.`);
   return bytes;
 }
 

@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { emitIoBitmap, ioBitmap, parsePortRange, portAllowed, portRanges } from "./ports.ts";
+import { ioBitmap, ioBitmapMacros, parsePortRange, portAllowed, portRanges } from "./ports.ts";
 import type { ResolvedLibrary } from "./types.ts";
 
 test("port ranges: numbers, hex and decimal strings, ranges; bad ones say why", () => {
@@ -24,11 +24,13 @@ test("the I/O bitmap allows exactly the declared ports and ends at the highest",
   assert.equal(ioBitmap([]).length, 0);
 });
 
-test("config.h gets the bitmap as a byte list, and nothing without ports", () => {
+test("the bitmap becomes image-wide macros, a byte list naming who declared what; nothing without ports", () => {
   const lib = (name: string, ports: { lo: number; hi: number }[]) => ({ manifest: { name, ports } }) as unknown as ResolvedLibrary;
-  assert.deepEqual(emitIoBitmap([lib("a", [])]), []);
-  const lines = emitIoBitmap([lib("uart", [{ lo: 0x3f8, hi: 0x3ff }]), lib("exit", [{ lo: 0x501, hi: 0x501 }])]).join("\n");
-  assert.match(lines, /uart 0x3f8-0x3ff, exit 0x501/);
-  assert.match(lines, /#define CONFIG_KILN_IOBITMAP_LEN 161/);
-  assert.equal([...lines.matchAll(/0x[0-9a-f]{2}(?=,|\s|$)/g)].length, 161);
+  assert.deepEqual(ioBitmapMacros([lib("a", [])]), []);
+  const macros = ioBitmapMacros([lib("uart", [{ lo: 0x3f8, hi: 0x3ff }]), lib("exit", [{ lo: 0x501, hi: 0x501 }])]);
+  assert.deepEqual(macros.map((m) => m.name), ["CONFIG_KILN_IOBITMAP_LEN", "CONFIG_KILN_IOBITMAP"]);
+  assert.equal(macros[0]!.value, "161");
+  const list = macros[1]!.value;
+  assert.match(list, /uart 0x3f8-0x3ff, exit 0x501/);
+  assert.equal([...list.matchAll(/0x[0-9a-f]{2}(?=,|\s|$)/g)].length, 161);
 });

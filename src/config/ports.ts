@@ -77,15 +77,20 @@ export function formatPortRange(r: { lo: number; hi: number }): string {
   return r.lo === r.hi ? h(r.lo) : `${h(r.lo)}-${h(r.hi)}`;
 }
 
-/** config.h lines: the bitmap as a byte list for arch-x86_64's TSS (none when no port is declared). */
-export function emitIoBitmap(libraries: readonly ResolvedLibrary[]): string[] {
+/**
+ * The bitmap as image-wide configuration macros for arch-x86_64's TSS (none when no port is
+ * declared): CONFIG_KILN_IOBITMAP (a byte list) and CONFIG_KILN_IOBITMAP_LEN.
+ */
+export function ioBitmapMacros(libraries: readonly ResolvedLibrary[]): Array<{ name: string; value: string }> {
   const declared = declaredPorts(libraries);
   if (!declared.length) return [];
   const bytes = [...ioBitmap(declared.map((d) => d.range))].map((b) => `0x${b.toString(16).padStart(2, "0")}`);
-  const lines = [`/* I/O ports the libraries declare (TSS I/O bitmap, a set bit denies): ${declared.map((d) => `${d.lib} ${formatPortRange(d.range)}`).join(", ")} */`];
-  lines.push(`#define CONFIG_KILN_IOBITMAP_LEN ${bytes.length}`);
   const rows: string[] = [];
   for (let i = 0; i < bytes.length; i += 16) rows.push(bytes.slice(i, i + 16).join(","));
-  lines.push(`#define CONFIG_KILN_IOBITMAP \\\n\t${rows.join(", \\\n\t")}`);
-  return lines;
+  // Which library declared what, in a comment ahead of the list: `kiln config` shows it too.
+  const who = declared.map((d) => `${d.lib} ${formatPortRange(d.range)}`).join(", ");
+  return [
+    { name: "CONFIG_KILN_IOBITMAP_LEN", value: String(bytes.length) },
+    { name: "CONFIG_KILN_IOBITMAP", value: `/* ${who} */ \\\n\t${rows.join(", \\\n\t")}` },
+  ];
 }

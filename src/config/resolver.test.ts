@@ -2,6 +2,7 @@ import { test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as path from "node:path";
 import { resolveApp } from "./index.ts";
+import { describeSelection } from "./resolver.ts";
 import { addPlatform, makeTree, type Tree } from "./testkit.ts";
 import { KilnConfigError } from "../errors.ts";
 import type { ResolvedConfig } from "./types.ts";
@@ -284,4 +285,14 @@ test("two libraries with one name: both files are named", async () => {
   assert.match(e.file, /print2?[/\\]library\.yaml$/);
   assert.match(e.problem, /already used by .*print2?[/\\]library\.yaml/);
   assert.notEqual(path.basename(path.dirname(e.file)), e.problem.match(/lib[/\\](print2?)[/\\]/)![1]);
+});
+
+test("rootfs: selects the initrd library, which unpacks it at boot", async () => {
+  const t = kernel();
+  t.lib("lib/initrd", { name: "initrd", description: "unpacks the rootfs", requires: ["console"], sources: ["initrd.c"] });
+  const cfg = await resolveIn(t, { rootfs: "files" });
+  assert.equal(lib(cfg, "initrd").selectedBy, "rootfs:");
+  assert.equal(describeSelection("rootfs:"), "selected by rootfs:");
+  const without = await resolveIn(t, {});
+  assert.ok(!names(without).includes("initrd"));
 });

@@ -14,6 +14,7 @@ import { didYouMean } from "./suggest.ts";
 import { checkValue, parseValue } from "./values.ts";
 import { evaluate, parseCondition } from "./condition.ts";
 import { KilnConfigError } from "../errors.ts";
+import { quote } from "../quote.ts";
 
 export interface ResolveOptions {
   /** `lib.option=value` overrides, later ones win. */
@@ -30,6 +31,9 @@ export const TEST_LIBRARY = "test";
 /** `selectedBy` values besides a library name (which these cannot be: names have no ':' nor leading '-'). */
 export const SELECTED_BY_APP = "app";
 export const SELECTED_BY_TEST = "--test";
+export const SELECTED_BY_ROOTFS = "rootfs:";
+/** The library that unpacks an app's `rootfs:` at boot, selected when the app has one. */
+export const ROOTFS_LIBRARY = "initrd";
 export const selectedByTarget = (target: string): string => `target:${target}`;
 
 /** Where a selection or requirement was written, for error messages. */
@@ -54,7 +58,7 @@ function parseSets(sets: readonly string[]): SetOverride[] {
       throw configError(
         "--set",
         text,
-        `cannot read "${text}" as library.option=value`,
+        `cannot read ${quote(text)} as library.option=value`,
         "Write e.g. --set print.float=false",
       );
     }
@@ -65,9 +69,9 @@ function parseSets(sets: readonly string[]): SetOverride[] {
 function unknownLibrary(site: Site, name: string, libs: ReadonlyMap<string, LibraryManifest>): KilnConfigError {
   const apiProviders = [...libs.values()].filter((l) => l.provides.includes(name)).map((l) => l.name);
   const fix = apiProviders.length
-    ? `"${name}" is an API (provided by ${apiProviders.join(", ")}): name one of those, or require it as { api: ${name}, default: ${apiProviders[0]} }.`
+    ? `${quote(name)} is an API (provided by ${apiProviders.join(", ")}): name one of those, or require it as { api: ${name}, default: ${apiProviders[0]} }.`
     : `${didYouMean(name, libs.keys()).trim()} Run 'kiln libs' to list libraries.`.trim();
-  return configError(site.file, site.key, `unknown library "${name}"`, fix);
+  return configError(site.file, site.key, `unknown library ${quote(name)}`, fix);
 }
 
 function unknownOption(site: Site, lib: LibraryManifest, option: string): KilnConfigError {
@@ -75,7 +79,7 @@ function unknownOption(site: Site, lib: LibraryManifest, option: string): KilnCo
   const fix = names.length
     ? `${didYouMean(option, names).trim()} Options of ${lib.name}: ${names.join(", ")} (see 'kiln libs').`.trim()
     : `Library "${lib.name}" has no options.`;
-  return configError(site.file, site.key, `library "${lib.name}" has no option "${option}"`, fix);
+  return configError(site.file, site.key, `library "${lib.name}" has no option ${quote(option)}`, fix);
 }
 
 /** Resolves the app's configuration; every problem is a KilnConfigError naming file, key and fix. */
@@ -108,6 +112,7 @@ export function resolve(
     select(base, selectedByTarget(app.target), { file: appFile, key: "target" });
   }
   for (const name of Object.keys(app.libraries)) select(name, SELECTED_BY_APP, { file: appFile, key: `libraries.${name}` });
+  if (app.rootfs !== undefined) select(ROOTFS_LIBRARY, SELECTED_BY_ROOTFS, { file: appFile, key: "rootfs" });
   if (opts.test) {
     if (!libs.has(TEST_LIBRARY)) {
       throw configError("--test", TEST_LIBRARY, `test images need library "${TEST_LIBRARY}", which is not under kernel/`, "Add kernel/lib/test or build without --test");
@@ -265,6 +270,7 @@ export function resolve(
 export function describeSelection(selectedBy: string, defaultFor?: string): string {
   if (selectedBy === SELECTED_BY_APP) return "selected by app";
   if (selectedBy === SELECTED_BY_TEST) return "selected by --test";
+  if (selectedBy === SELECTED_BY_ROOTFS) return "selected by rootfs:";
   if (selectedBy.startsWith("target:")) return `base of target ${selectedBy.slice("target:".length)}`;
   if (defaultFor) return `default ${defaultFor} for ${selectedBy}`;
   return `required by ${selectedBy}`;

@@ -81,6 +81,8 @@ export interface AppManifest {
   /** Libraries the app selects, each with option values. */
   libraries: Record<string, Record<string, OptionValue>>;
   cflags: string[];
+  /** `rootfs:`, absolute: a directory packed into the initrd (the guest's "/"); library initrd unpacks it. */
+  rootfs?: string;
 }
 
 export interface ResolvedOption extends OptionSpec {

@@ -1,6 +1,7 @@
 // Checking option values against their specs, from YAML (typed) and from --set (text).
 import type { OptionSpec, OptionValue } from "./types.ts";
 import { describe } from "./yaml.ts";
+import { quote } from "../quote.ts";
 
 /** A value problem, to be wrapped in a KilnConfigError by the caller who knows file and key. */
 export interface ValueProblem {
@@ -65,12 +66,12 @@ export function parseValue(spec: OptionSpec, text: string): { value: OptionValue
       const t = text.trim().toLowerCase();
       if (TRUE.has(t)) value = true;
       else if (FALSE.has(t)) value = false;
-      else return { problem: `"${text}" is not a boolean`, fix: "Use true/false, 1/0 or yes/no" };
+      else return { problem: `${quote(text)} is not a boolean`, fix: "Use true/false, 1/0 or yes/no" };
       break;
     }
     case "int": {
       const t = text.trim();
-      if (!/^-?(0x[0-9a-f]+|\d+)$/i.test(t)) return { problem: `"${text}" is not an integer`, fix: `Use ${accepted(spec)}` };
+      if (!/^-?(0x[0-9a-f]+|\d+)$/i.test(t)) return { problem: `${quote(text)} is not an integer`, fix: `Use ${accepted(spec)}` };
       const neg = t.startsWith("-");
       const abs = Number(neg ? t.slice(1) : t);
       value = neg ? -abs : abs;

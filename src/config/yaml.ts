@@ -4,6 +4,7 @@ import * as path from "node:path";
 import YAML from "yaml";
 import type { z } from "zod";
 import { KilnConfigError } from "../errors.ts";
+import { echo, quote } from "../quote.ts";
 
 /** A KilnConfigError whose fix reads as a sentence (ends with punctuation). */
 export function configError(file: string, key: string, problem: string, fixText: string): KilnConfigError {
@@ -67,14 +68,14 @@ export function describe(value: unknown): string {
   if (value === null) return "an empty value";
   if (Array.isArray(value)) return "a list";
   if (typeof value === "object") return "a mapping";
-  if (typeof value === "string") return `the string ${JSON.stringify(value)}`;
+  if (typeof value === "string") return `the string ${quote(value)}`;
   if (typeof value === "number") return Number.isInteger(value) ? `the integer ${value}` : `the number ${value}`;
   return `${typeof value} ${String(value)}`;
 }
 
 /** A scalar as written (JSON), anything else described. */
 function shortValue(value: unknown): string {
-  return typeof value === "string" || typeof value === "number" || typeof value === "boolean" ? JSON.stringify(value) : describe(value);
+  return typeof value === "string" || typeof value === "number" || typeof value === "boolean" ? echo(value) : describe(value);
 }
 
 const TYPE_NAMES: Record<string, string> = {
@@ -126,7 +127,7 @@ export function schemaError(file: string, data: unknown, error: z.ZodError): Kil
     case "unrecognized_keys": {
       const keys = issue.keys;
       const key = keyOf([...issue.path, keys[0]!]);
-      const problem = keys.length === 1 ? `unknown key "${keys[0]}"` : `unknown keys ${keys.map((k) => `"${k}"`).join(", ")}`;
+      const problem = keys.length === 1 ? `unknown key ${quote(keys[0]!)}` : `unknown keys ${keys.map((k) => quote(k)).join(", ")}`;
       return configError(shown, key, problem, custom ?? "Remove it");
     }
     case "invalid_type": {
@@ -154,7 +155,7 @@ export function schemaError(file: string, data: unknown, error: z.ZodError): Kil
       const inner = issue.issues[0];
       const innerFix = inner?.message.startsWith(FIX_MARK) ? inner.message.slice(FIX_MARK.length) : undefined;
       const name = String(issue.path[issue.path.length - 1]);
-      return configError(shown, keyOf(issue.path), `invalid name ${JSON.stringify(name)}`, custom ?? innerFix ?? "Rename it");
+      return configError(shown, keyOf(issue.path), `invalid name ${quote(name)}`, custom ?? innerFix ?? "Rename it");
     }
     case "too_small":
       if ((Array.isArray(value) || typeof value === "string") && issue.minimum === 1) {

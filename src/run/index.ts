@@ -1,9 +1,10 @@
 // Boots an image on a runner and returns the guest's exit status and console output.
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { KilnError } from "../errors.ts";
 import { elfSymbolizer } from "./symbolize.ts";
 import { runQemu } from "./qemu.ts";
 import type { RunOptions, RunResult, RunnerName } from "./types.ts";
+import { quote } from "../quote.ts";
 
 export type { RunOptions, RunResult, RunnerName } from "./types.ts";
 
@@ -19,7 +20,7 @@ export interface RunImageOptions extends Omit<RunOptions, "symbolize"> {
 /** A --runner value, checked. */
 export function parseRunner(value: string): RunnerName | "auto" {
   if (value === "vmm" || value === "qemu" || value === "auto") return value;
-  throw new KilnError(`--runner: unknown runner "${value}". Use vmm, qemu or auto.`);
+  throw new KilnError(`--runner: unknown runner ${quote(value)}. Use vmm, qemu or auto.`);
 }
 
 /**
@@ -56,7 +57,11 @@ export async function runImage(image: string, opts: RunImageOptions): Promise<Ru
   }
   // The checks the VMM applies to an untrusted image (x86_64 ELF, PVH note, fits in memory), so
   // QEMU gets no file it would refuse with a vaguer message.
-  const { inspectImage } = await import("../vmm/loader.ts");
-  inspectImage(readFileSync(image), image, opts.memory);
-  return runQemu(image, { ...opts, symbolize });
+  const { inspectImage, placeModule } = await import("../vmm/loader.ts");
+  const parsed = inspectImage(readFileSync(image), image, opts.memory);
+  if (opts.initrd) {
+    if (!existsSync(opts.initrd)) throw new KilnError(`${opts.initrd}: no such initrd. Build the app again: 'kiln build <app-dir>' writes it.`);
+    placeModule(parsed, opts.memory, statSync(opts.initrd).size); // the VMM's rule, so both runners agree
+  }
+  return runQemu(image, { ...opts, symbolize, devices: opts.devices ?? parsed.devices });
 }

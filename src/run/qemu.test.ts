@@ -15,6 +15,9 @@ test("qemu args: microvm without extras, exit device, accelerator choice", () =>
   const tcg = qemuArgs("img", { memory: 4 << 20, cmdline: "", accel: "tcg" });
   assert.ok(!tcg.includes("-append"));
   assert.ok(tcg.includes("tcg"));
+  assert.ok(!tcg.includes("-initrd"));
+  const withRootfs = qemuArgs("img", { memory: 4 << 20, cmdline: "", accel: "tcg", initrd: "build/x/initrd.cpio" });
+  assert.deepEqual(withRootfs.slice(withRootfs.indexOf("-initrd"), withRootfs.indexOf("-initrd") + 2), ["-initrd", "build/x/initrd.cpio"]);
 });
 
 test("KILN_QEMU_ACCEL forces an accelerator; an explicit one wins; a bad value is an error", () => {
@@ -22,4 +25,14 @@ test("KILN_QEMU_ACCEL forces an accelerator; an explicit one wins; a bad value i
   assert.equal(chooseAccel(undefined, "kvm"), "kvm");
   assert.equal(chooseAccel("tcg", "kvm"), "tcg");
   assert.throws(() => chooseAccel(undefined, "hvf"), /KILN_QEMU_ACCEL: unknown accelerator "hvf"\. Use kvm or tcg\./);
+});
+
+test("qemu args: an image asking for virtio-console gets a modern virtconsole sharing stdio with the UART", () => {
+  const plain = qemuArgs("img", { memory: 4 << 20, cmdline: "", accel: "tcg", devices: [] });
+  assert.ok(plain.includes("stdio") && !plain.some((a) => a.includes("virt")));
+  const v = qemuArgs("img", { memory: 4 << 20, cmdline: "", accel: "tcg", devices: ["virtio-console"] });
+  assert.match(v[v.indexOf("-M") + 1]!, /,acpi=off$/, "microvm announces virtio-mmio devices on the command line only without ACPI");
+  assert.ok(v.includes("virtio-mmio.force-legacy=false"), "version 2 transports");
+  assert.ok(v.includes("virtio-serial-device") && v.includes("virtconsole,chardev=con"));
+  assert.deepEqual(v.slice(v.indexOf("-serial"), v.indexOf("-serial") + 2), ["-serial", "chardev:con"]);
 });

@@ -6,6 +6,8 @@ import { KilnError } from "../errors.ts";
 import { ConsoleFilter } from "./console-filter.ts";
 import { decodeQemuExit } from "./exit-status.ts";
 import type { RunOptions, RunResult } from "./types.ts";
+import { quote } from "../quote.ts";
+import type { DeviceName } from "../vmm/elf.ts";
 
 export type Accel = "kvm" | "tcg";
 
@@ -30,16 +32,25 @@ export function qemuMemoryArg(bytes: number): string {
   return bytes % mib === 0 ? `${bytes / mib}M` : `${Math.ceil(bytes / 1024)}K`;
 }
 
-export function qemuArgs(image: string, opts: { memory: number; cmdline: string; accel: Accel }): string[] {
+export function qemuArgs(image: string, opts: { memory: number; cmdline: string; accel: Accel; initrd?: string; devices?: readonly DeviceName[] }): string[] {
+  const virtioConsole = opts.devices?.includes("virtio-console") ?? false;
   const args = [
-    "-M", "microvm,x-option-roms=off,rtc=off,isa-serial=on,pic=off",
+    // With virtio devices: no ACPI, so that microvm announces them on the command line
+    // (virtio_mmio.device=, only done without ACPI), and modern (version 2) transports.
+    "-M", `microvm,x-option-roms=off,rtc=off,isa-serial=on,pic=off${virtioConsole ? ",acpi=off" : ""}`,
     "-nodefaults", "-no-user-config", "-nographic",
-    "-serial", "stdio",
+    // The UART (early output) and the virtconsole share stdio.
+    ...(virtioConsole
+      ? ["-global", "virtio-mmio.force-legacy=false", "-chardev", "stdio,id=con,mux=on", "-serial", "chardev:con",
+         "-device", "virtio-serial-device", "-device", "virtconsole,chardev=con"]
+      : ["-serial", "stdio"]),
     "-device", "isa-debug-exit,iobase=0x501,iosize=1",
     "-m", qemuMemoryArg(opts.memory),
     "-kernel", image,
   ];
   if (opts.cmdline) args.push("-append", opts.cmdline);
+  // QEMU's PVH boot hands it over as module 0 of the start info, at the top of RAM.
+  if (opts.initrd) args.push("-initrd", opts.initrd);
   if (opts.accel === "kvm") args.push("-accel", "kvm", "-cpu", "host,-arch-capabilities");
   else args.push("-accel", "tcg", "-cpu", "max");
   return args;
@@ -54,13 +65,13 @@ export const QEMU_BINARY = process.env.KILN_QEMU ?? "qemu-system-x86_64";
 export function chooseAccel(asked: Accel | undefined, env: string | undefined = process.env.KILN_QEMU_ACCEL): Accel {
   if (asked) return asked;
   if (env === "kvm" || env === "tcg") return env;
-  if (env) throw new KilnError(`KILN_QEMU_ACCEL: unknown accelerator "${env}". Use kvm or tcg.`);
+  if (env) throw new KilnError(`KILN_QEMU_ACCEL: unknown accelerator ${quote(env)}. Use kvm or tcg.`);
   return kvmUsable() ? "kvm" : "tcg";
 }
 
 export async function runQemu(image: string, opts: RunOptions): Promise<RunResult> {
   const accel = chooseAccel(opts.accel);
-  const args = qemuArgs(image, { memory: opts.memory, cmdline: opts.cmdline, accel });
+  const args = qemuArgs(image, { memory: opts.memory, cmdline: opts.cmdline, accel, ...(opts.initrd ? { initrd: opts.initrd } : {}), devices: opts.devices });
   const filter = new ConsoleFilter({ verbose: opts.verbose, symbolize: opts.symbolize });
   const started = performance.now();
   const child = spawn(QEMU_BINARY, args, { stdio: [opts.interactive ? "inherit" : "ignore", "pipe", "pipe"] });

@@ -1,4 +1,5 @@
 import type { Symbolizer } from "./console-filter.ts";
+import type { DeviceName } from "../vmm/elf.ts";
 
 export type RunnerName = "qemu" | "vmm";
 
@@ -7,6 +8,8 @@ export interface RunOptions {
   memory: number;
   /** Kernel command line (library parameters, then `--` and app arguments). */
   cmdline: string;
+  /** A cpio archive passed as the PVH boot module: the app's rootfs (BuildResult.initrd). */
+  initrd?: string;
   /** Kill the guest and fail after this long. */
   timeoutMs?: number;
   /** Receives the console as a person should see it, as it arrives. */
@@ -17,6 +20,10 @@ export interface RunOptions {
   symbolize?: Symbolizer;
   /** Connect the terminal's input to the guest console. */
   interactive?: boolean;
+  /** Devices to attach; default: those the image's notes ask for ([] boots it without). */
+  devices?: DeviceName[];
+  /** vmm only: the virtio device thread takes the devices before the guest runs (VmOptions.devicesFirst). */
+  devicesFirst?: boolean;
   /** QEMU only: force an accelerator (default: kvm when usable, else tcg). */
   accel?: "kvm" | "tcg";
 }

@@ -22,12 +22,15 @@ export async function runVmm(image: string, opts: RunOptions): Promise<RunResult
   const booting = Vm.boot(image, {
     memory: opts.memory,
     cmdline: opts.cmdline,
+    ...(opts.initrd ? { initrd: opts.initrd } : {}),
     console: (bytes) => {
       const shown = filter.push(decoder.decode(bytes, { stream: true }));
       if (shown) opts.onOutput?.(shown);
     },
     input: opts.interactive ? process.stdin : undefined,
     signal: abort.signal,
+    ...(opts.devices ? { devices: opts.devices } : {}),
+    ...(opts.devicesFirst ? { devicesFirst: true } : {}),
   });
   const vm = await booting.catch((e: unknown) => {
     if (timer) clearTimeout(timer);

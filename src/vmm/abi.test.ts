@@ -94,6 +94,13 @@ const expected: Record<string, string> = {
   ...Object.fromEntries(
     Object.keys(abi.CPUID_ENTRY2).map((k) => [`CPUID_ENTRY2.${k}`, `offsetof(struct kvm_cpuid_entry2, ${k})`]),
   ),
+  "SIZE.ioeventfd": "sizeof(struct kvm_ioeventfd)",
+  "SIZE.irqfd": "sizeof(struct kvm_irqfd)",
+  ...Object.fromEntries(Object.keys(abi.IOEVENTFD).map((k) => [`IOEVENTFD.${k}`, `offsetof(struct kvm_ioeventfd, ${k})`])),
+  "IOEVENTFD_FLAG.DATAMATCH": "KVM_IOEVENTFD_FLAG_DATAMATCH",
+  "IOEVENTFD_FLAG.PIO": "KVM_IOEVENTFD_FLAG_PIO",
+  "IOEVENTFD_FLAG.DEASSIGN": "KVM_IOEVENTFD_FLAG_DEASSIGN",
+  ...Object.fromEntries(Object.keys(abi.IRQFD).map((k) => [`IRQFD.${k}`, `offsetof(struct kvm_irqfd, ${k})`])),
   "IRQ_LEVEL.irq": "offsetof(struct kvm_irq_level, irq)",
   "IRQ_LEVEL.level": "offsetof(struct kvm_irq_level, level)",
   ...Object.fromEntries(

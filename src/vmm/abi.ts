@@ -49,6 +49,8 @@ export const IOCTL = {
   SET_PIT2: 0x4070aea0,
   GET_CLOCK: 0x8030ae7c,
   SET_CLOCK: 0x4030ae7b,
+  IRQFD: 0x4020ae76,
+  IOEVENTFD: 0x4040ae79,
 } as const;
 
 /** The only API version KVM has ever reported; anything else means an incompatible kernel. */
@@ -72,6 +74,8 @@ export const CAP = {
   XSAVE: 55,
   XCRS: 56,
   XSAVE2: 208,
+  IRQFD: 32,
+  IOEVENTFD: 36,
 } as const;
 
 /** kvm_run exit reasons, by number. */
@@ -162,6 +166,8 @@ export const SIZE = {
   msrEntry: 16,
   msrListHeader: 4,
   pitChannelState: 24,
+  ioeventfd: 64,
+  irqfd: 32,
 } as const;
 
 /** struct kvm_vcpu_events: the flags word and the bits that make KVM_SET_VCPU_EVENTS apply optional fields. */
@@ -237,6 +243,12 @@ export const CPUID_ENTRY2 = {
   ecx: 20,
   edx: 24,
 } as const;
+
+/** struct kvm_ioeventfd: KVM signals `fd` for a guest write of `len` bytes at `addr` (== datamatch). */
+export const IOEVENTFD = { datamatch: 0, addr: 8, len: 16, fd: 20, flags: 24 } as const;
+export const IOEVENTFD_FLAG = { DATAMATCH: 1, PIO: 2, DEASSIGN: 4 } as const;
+/** struct kvm_irqfd: a write to `fd` injects interrupt `gsi`. */
+export const IRQFD = { fd: 0, gsi: 4, flags: 8 } as const;
 
 /** struct kvm_irq_level. */
 export const IRQ_LEVEL = { irq: 0, level: 4 } as const;

@@ -10,6 +10,11 @@ import { HIGH_RAM_START, RESERVED_END } from "./layout.ts";
 export { PF_R, PF_W, PF_X, PT_LOAD, PT_NOTE } from "../elf/constants.ts";
 /** XEN_ELFNOTE_PHYS32_ENTRY: the 32-bit physical PVH entry point. */
 export const XEN_ELFNOTE_PHYS32_ENTRY = 18;
+/** Kiln's own note (name "Kiln"): type 1 names devices the image wants, NUL-separated. */
+export const KILN_NOTE_DEVICE = 1;
+/** Devices a runner knows how to attach. */
+export const KNOWN_DEVICES = ["virtio-console"] as const;
+export type DeviceName = (typeof KNOWN_DEVICES)[number];
 /** More program headers than any sane image has; a larger count means a corrupt header. */
 export const MAX_PHNUM = 64;
 
@@ -29,6 +34,8 @@ export interface ElfImage {
   elfEntry: number;
   /** PT_LOAD segments with memsz > 0, by ascending paddr. */
   segments: LoadSegment[];
+  /** Devices the image asks for (Kiln device notes, from libraries such as virtio-console). */
+  devices: DeviceName[];
 }
 
 const hex = (n: number): string => `0x${n.toString(16)}`;
@@ -71,6 +78,7 @@ export function parseElf(bytes: Uint8Array, file: string): ElfImage {
 
   const segments: LoadSegment[] = [];
   let pvhEntry: number | undefined;
+  const devices = new Set<DeviceName>();
   for (let i = 0; i < h.phnum; i++) {
     const ph = read(file, () => readProgramHeader(bytes, h, i));
     const offset = u64(file, ph.offset, `program header ${i} p_offset`);
@@ -81,8 +89,9 @@ export function parseElf(bytes: Uint8Array, file: string): ElfImage {
     if (ph.type !== PT_LOAD && ph.type !== PT_NOTE) continue;
     read(file, () => contents(bytes, offset, filesz, `segment ${i}`));
     if (ph.type === PT_NOTE) {
-      const entry = findPvhEntry(bytes, offset, filesz, align === 8 ? 8 : 4, file, i);
-      if (entry !== undefined && pvhEntry === undefined) pvhEntry = entry;
+      const notes = scanNotes(bytes, offset, filesz, align === 8 ? 8 : 4, file, i);
+      if (notes.pvhEntry !== undefined && pvhEntry === undefined) pvhEntry = notes.pvhEntry;
+      for (const d of notes.devices) devices.add(d);
       continue;
     }
     if (filesz > memsz)
@@ -106,30 +115,38 @@ export function parseElf(bytes: Uint8Array, file: string): ElfImage {
   const entry = pvhEntry;
   if (!segments.some((s) => (s.flags & PF_X) !== 0 && entry >= s.paddr && entry < s.paddr + s.filesz))
     throw new VmImageError(file, "entry-outside", `PVH entry ${hex(entry)} is not inside an executable loaded segment`, REBUILD);
-  return { pvhEntry: entry, elfEntry, segments };
+  return { pvhEntry: entry, elfEntry, segments, devices: [...devices] };
 }
 
-/** Walks the notes of one PT_NOTE segment; returns the PVH entry if the Xen note is there. */
-function findPvhEntry(bytes: Uint8Array, start: number, size: number, align: number, file: string, index: number): number | undefined {
+/** Walks the notes of one PT_NOTE segment: the PVH entry (Xen note) and Kiln device notes. */
+function scanNotes(bytes: Uint8Array, start: number, size: number, align: number, file: string, index: number): { pvhEntry?: number; devices: DeviceName[] } {
   const bad = (what: string): VmImageError =>
     new VmImageError(file, "bad-note", `note segment ${index}: ${what}`, "Rebuild the image; the note section is corrupt");
+  const found: { pvhEntry?: number; devices: DeviceName[] } = { devices: [] };
   try {
     for (const n of readNotes(bytes, start, size, align, "the segment")) {
-      if (n.namesz !== 4 || n.name !== "Xen" || n.type !== XEN_ELFNOTE_PHYS32_ENTRY) continue;
+      if (n.name === "Kiln" && n.type === KILN_NOTE_DEVICE) {
+        for (const name of new TextDecoder().decode(n.desc).split("\0").filter((w) => w !== "")) {
+          if (!(KNOWN_DEVICES as readonly string[]).includes(name))
+            throw new VmImageError(file, "bad-note", `the image asks for device "${name}", which this Kiln does not know (known: ${KNOWN_DEVICES.join(", ")})`, "Rebuild the image with this toolchain's libraries");
+          found.devices.push(name as DeviceName);
+        }
+        continue;
+      }
+      if (n.namesz !== 4 || n.name !== "Xen" || n.type !== XEN_ELFNOTE_PHYS32_ENTRY || found.pvhEntry !== undefined) continue;
       const desc = new DataView(n.desc.buffer, n.desc.byteOffset, n.desc.byteLength);
-      if (n.desc.length === 4) return desc.getUint32(0, true);
-      if (n.desc.length === 8) {
+      if (n.desc.length === 4) found.pvhEntry = desc.getUint32(0, true);
+      else if (n.desc.length === 8) {
         const v = desc.getBigUint64(0, true);
         if (v >= 0x1_0000_0000n) throw bad(`PVH entry 0x${v.toString(16)} is not a 32-bit address`);
-        return Number(v);
-      }
-      throw bad(`PVH entry note has a ${n.desc.length}-byte descriptor (expected 4 or 8)`);
+        found.pvhEntry = Number(v);
+      } else throw bad(`PVH entry note has a ${n.desc.length}-byte descriptor (expected 4 or 8)`);
     }
   } catch (e) {
     if (e instanceof ElfReadError) throw bad(e.message);
     throw e;
   }
-  return undefined;
+  return found;
 }
 
 /** Refuses segments that would overwrite the boot structures or fall outside guest RAM. */

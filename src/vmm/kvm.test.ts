@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { Vm } from "./vm.ts";
 import { kvmAvailable } from "./available.ts";
 import { inspectImage, loadImage } from "./loader.ts";
-import { buildPvhGuest } from "./testing/pvh-guest.ts";
+import { buildPvhGuest, buildPvhVirtioGuest } from "./testing/pvh-guest.ts";
 import { KilnError } from "../errors.ts";
 import type { WorkerInit, WorkerMessage } from "./messages.ts";
 import { VcpuControl } from "./control.ts";
@@ -214,5 +214,27 @@ test("KVM: a Kiln image from `kiln build` boots and exits 0", { skip: noKvm }, a
     assert.deepEqual(r.resources.outstanding, []);
   } finally {
     rmSync(path.dirname(path.dirname(img)), { recursive: true, force: true });
+  }
+});
+
+test("KVM: virtio-console - queue notification through KVM_IOEVENTFD (no exit), output through the device thread", { skip: noKvm }, async () => {
+  const virtioImage = buildPvhVirtioGuest();
+  try {
+    const out = collect();
+    const vm = await Vm.boot(virtioImage, { memory: 4 * MiB, console: out.sink, devices: ["virtio-console"], devicesFirst: true, signal: AbortSignal.timeout(60_000) });
+    const r = await vm.exited;
+    assert.equal(r.status, 5, `${r.reason}: ${r.detail}\n${out.text()}`);
+    assert.equal(out.text(), "hello over virtio\n");
+    const dev = r.virtio?.[0];
+    assert.ok(dev, "a device report");
+    assert.equal(dev.status, 15);
+    assert.equal(dev.error, undefined);
+    assert.equal(dev.txChains, 1);
+    assert.equal(dev.notifications, 1, "the notification reached the device");
+    // 13 register accesses exit to the VMM; the QueueNotify write went to the ioeventfd instead.
+    assert.equal(r.stats.mmioExits, 13);
+    assert.deepEqual(r.resources.outstanding, []);
+  } finally {
+    rmSync(path.dirname(virtioImage), { recursive: true, force: true });
   }
 });

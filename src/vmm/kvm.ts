@@ -2,7 +2,7 @@
 // LAPIC timer works) and one vCPU whose kvm_run page is read with a DataView. Written from the
 // KVM API documentation (Documentation/virt/kvm/api.rst); every struct offset comes from abi.ts,
 // which is checked against linux/kvm.h. NOT exercised on the development machine (no /dev/kvm).
-import { CAP, CPUID2, IOCTL, IRQ_LEVEL, KVM_API_VERSION, MEMORY_REGION, SIZE } from "./abi.ts";
+import { CAP, CPUID2, IOCTL, IOEVENTFD, IOEVENTFD_FLAG, IRQFD, IRQ_LEVEL, KVM_API_VERSION, MEMORY_REGION, SIZE } from "./abi.ts";
 import { decodeRegs, decodeSregs, encodeRegs, encodeSregs, type Regs, type Sregs } from "./boot-state.ts";
 import { decodeCpuid, encodeCpuid, tuneCpuid, type CpuidTuning } from "./cpuid.ts";
 import { KvmError } from "./errors.ts";
@@ -107,15 +107,23 @@ export class KvmVcpu implements MachineVcpu {
 
 export interface KvmMachine {
   memory: Uint8Array;
+  /** Where guest RAM is mapped in this process (another thread can view it there). */
+  ramAddress: bigint;
   vcpu: MachineVcpu;
   irqLine(irq: number, level: boolean): void;
+  /**
+   * KVM_IOEVENTFD: a guest write of `len` bytes equal to `datamatch` at guest-physical `addr`
+   * signals `fd` inside KVM, with no exit to the VMM. Absent where it cannot be done (fakes).
+   */
+  ioeventfd?(addr: number, len: number, datamatch: number, fd: number): void;
+  /** KVM_IRQFD: writing `fd` injects interrupt `gsi` (through the in-kernel irqchip). */
+  irqfd?(fd: number, gsi: number): void;
 }
 
 /** A KVM machine with the handles a pooled shell needs to save and reset it (shell.ts). */
 export interface KvmHandles extends KvmMachine {
   vcpu: KvmVcpu;
   vmFd: number;
-  ramAddr: bigint;
 }
 
 /** Opens /dev/kvm and checks the API version and the capabilities the VMM relies on. */
@@ -191,6 +199,7 @@ export function createMachine(sys: Sys, ledger: ResourceLedger, memoryBytes: num
   const tuning: CpuidTuning = { tscDeadline: sys.ioctl(kvmFd, IOCTL.CHECK_EXTENSION, CAP.TSC_DEADLINE_TIMER) > 0 };
   if (tscKhz > 0) tuning.tscKhz = tscKhz;
   vcpu.setCpuid(encodeCpuid(tuneCpuid(decodeCpuid(supportedCpuid(sys, kvmFd)), tuning)));
+  const eventfds = sys.ioctl(kvmFd, IOCTL.CHECK_EXTENSION, CAP.IOEVENTFD) > 0 && sys.ioctl(kvmFd, IOCTL.CHECK_EXTENSION, CAP.IRQFD) > 0;
   // The VM and vCPU fds keep the VM alive; /dev/kvm itself is no longer needed.
   ledger.releaseOne((r) => r.kind === "fd" && r.fd === kvmFd);
 
@@ -198,9 +207,30 @@ export function createMachine(sys: Sys, ledger: ResourceLedger, memoryBytes: num
   const irqView = new DataView(irqBuf.buffer);
   return {
     memory: new Uint8Array(sys.view(ramAddr, memoryBytes)),
+    ramAddress: ramAddr,
     vcpu,
     vmFd,
-    ramAddr,
+    ...(eventfds
+      ? {
+          ioeventfd(addr: number, len: number, datamatch: number, fd: number): void {
+            const b = new Uint8Array(SIZE.ioeventfd);
+            const v = new DataView(b.buffer);
+            v.setBigUint64(IOEVENTFD.datamatch, BigInt(datamatch), true);
+            v.setBigUint64(IOEVENTFD.addr, BigInt(addr), true);
+            v.setUint32(IOEVENTFD.len, len, true);
+            v.setInt32(IOEVENTFD.fd, fd, true);
+            v.setUint32(IOEVENTFD.flags, IOEVENTFD_FLAG.DATAMATCH, true);
+            check("KVM_IOEVENTFD", sys.ioctlBuf(vmFd, IOCTL.IOEVENTFD, b));
+          },
+          irqfd(fd: number, gsi: number): void {
+            const b = new Uint8Array(SIZE.irqfd);
+            const v = new DataView(b.buffer);
+            v.setUint32(IRQFD.fd, fd, true);
+            v.setUint32(IRQFD.gsi, gsi, true);
+            check("KVM_IRQFD", sys.ioctlBuf(vmFd, IOCTL.IRQFD, b));
+          },
+        }
+      : {}),
     irqLine(irq: number, level: boolean): void {
       irqView.setUint32(IRQ_LEVEL.irq, irq, true);
       irqView.setUint32(IRQ_LEVEL.level, level ? 1 : 0, true);

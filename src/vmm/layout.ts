@@ -1,10 +1,11 @@
 // Guest-physical layout the VMM sets up before the first instruction (PVH boot protocol).
 //
 //   0x0000-0x0fff  page 0: a boot GDT at 0x500 and an empty IDT at 0x520 (the guest replaces both)
-//   0x1000         struct hvm_start_info, memory map entries from 0x1040
+//   0x1000         struct hvm_start_info, memory map entries from 0x1040, the module list at 0x1f00
 //   0x2000-0x3fff  the command line, NUL-terminated
 //   0x4000-        free RAM below 640 KiB; the image is loaded at its PT_LOAD physical addresses
-//   1 MiB-memory   RAM (the image, usually linked at 1 MiB, then free memory)
+//   1 MiB-memory   RAM (the image, usually linked at 1 MiB, then free memory; a boot module, the
+//                  initrd, at the top of RAM below 1 GiB, page-aligned, as QEMU places it)
 // Everything below RESERVED_END is reported to the guest as E820 reserved, so its allocator
 // never hands out the start info or command line it is still reading.
 
@@ -12,6 +13,9 @@ export const GDT_ADDR = 0x500;
 export const IDT_ADDR = 0x520;
 export const START_INFO_ADDR = 0x1000;
 export const MEMMAP_ADDR = 0x1040;
+/** hvm_modlist_entry array (the initrd): the last 256 bytes of the start-info page. */
+export const MODLIST_ADDR = 0x1f00;
+export const MODLIST_MAX = 8;
 export const CMDLINE_ADDR = 0x2000;
 /** Bytes for the command line including its terminating NUL. */
 export const CMDLINE_MAX = 0x2000;

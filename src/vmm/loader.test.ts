@@ -4,9 +4,10 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { GuestMemory, GuestMemoryError } from "./guest-memory.ts";
-import { loadImage } from "./loader.ts";
-import { START_INFO_ADDR } from "./layout.ts";
-import { VmImageError } from "./errors.ts";
+import { inspectImage, loadImage, placeModule } from "./loader.ts";
+import { MODLIST_ADDR, START_INFO_ADDR } from "./layout.ts";
+import { MODLIST_ENTRY, START_INFO } from "./start-info.ts";
+import { VmConfigError, VmImageError } from "./errors.ts";
 import { buildElf, goodElfSpec } from "./testing/elf-builder.ts";
 import { decodeRegs, decodeSregs, encodeRegs, encodeSregs, formatRegisters, pvhRegs, pvhSregs } from "./boot-state.ts";
 import { SIZE } from "./abi.ts";
@@ -83,4 +84,28 @@ int main(void) {
   const dump = formatRegisters(pvhRegs(0x100010, 0x1000), pvhSregs(base)).join("\n");
   assert.match(dump, /rip=0x0000000000100010/);
   assert.match(dump, /cr0=0x0000000000000011/);
+});
+
+test("an initrd goes at the top of RAM, page-aligned, above the image, and is listed as module 0", () => {
+  const mem = new GuestMemory(new Uint8Array(4 * MiB));
+  const initrd = new Uint8Array(5000).fill(0x5a);
+  loadImage(buildElf(goodElfSpec()), "img.elf", mem, "", initrd);
+  const at = 4 * MiB - 8192; // 5000 bytes rounded down to a page boundary from the top
+  assert.ok(mem.bytes.subarray(at, at + 5000).every((b) => b === 0x5a));
+  const si = new DataView(mem.bytes.buffer, START_INFO_ADDR);
+  assert.equal(si.getUint32(START_INFO.nrModules, true), 1);
+  const ml = Number(si.getBigUint64(START_INFO.modlistPaddr, true));
+  assert.equal(ml, MODLIST_ADDR);
+  const e = new DataView(mem.bytes.buffer, ml);
+  assert.equal(Number(e.getBigUint64(MODLIST_ENTRY.paddr, true)), at);
+  assert.equal(Number(e.getBigUint64(MODLIST_ENTRY.size, true)), 5000);
+  // below 1 GiB whatever the memory size: the guest maps only that much
+  const image = inspectImage(buildElf(goodElfSpec()), "img.elf", 2048 * MiB);
+  assert.equal(placeModule(image, 2048 * MiB, 4096).paddr, 1024 * MiB - 4096);
+});
+
+test("an initrd that does not fit above the image says how much memory it needs", () => {
+  const image = inspectImage(buildElf(goodElfSpec()), "img.elf", 2 * MiB);
+  assert.throws(() => placeModule(image, 2 * MiB, 1.5 * MiB), (e: unknown) => e instanceof VmConfigError && /option initrd: .* do not fit .*at least \d+ MiB/.test(e.message));
+  assert.throws(() => placeModule(image, 2 * MiB, 0), VmConfigError);
 });

@@ -1,5 +1,7 @@
 // What passes between a Vm handle (main thread) and its vCPU worker.
+import type { MessagePort } from "node:worker_threads";
 import type { UnknownPortCount } from "./devices/io-bus.ts";
+import type { DeviceName } from "./elf.ts";
 import type { LedgerSummary } from "./resources.ts";
 import type { LoopStats, VmExit } from "./run-loop.ts";
 
@@ -8,8 +10,15 @@ export interface WorkerInit {
   file: string;
   memory: number;
   cmdline: string;
+  /** The boot module (cpio initrd), if any. */
+  initrd?: Uint8Array;
   control: SharedArrayBuffer;
   input: SharedArrayBuffer;
+  /** virtio devices to attach (already announced in cmdline), and the port their thread posts to. */
+  devices?: DeviceName[];
+  devicePort?: MessagePort;
+  /** Hand the devices to their thread before the guest runs (see VmOptions.devicesFirst). */
+  devicesFirst?: boolean;
   /** Tests only: a module whose `createMachine` replaces KVM's (see testing/fake-machine.ts). */
   machineModule?: string;
 }

@@ -52,6 +52,17 @@ export class ResourceLedger {
     if (rc !== 0) this.failed.push(`${r.kind === "fd" ? "close" : "munmap"} ${r.label}: errno ${this.sys.errno()}`);
   }
 
+  /**
+   * Gives up on releasing one resource (another thread may still use it: unmapping would
+   * crash the process). It stays reported, as a failure, so a leak test sees it.
+   */
+  keep(match: (r: Resource) => boolean, why: string): void {
+    const i = this.held.findIndex(match);
+    if (i < 0) return;
+    const [r] = this.held.splice(i, 1);
+    this.failed.push(`kept ${r!.label}: ${why}`);
+  }
+
   /** Releases everything still held, newest first. Safe to call twice. */
   release(): void {
     while (this.held.length > 0) this.free(this.held.pop()!);

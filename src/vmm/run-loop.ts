@@ -5,6 +5,7 @@ import { EXIT, IO_DIRECTION, RUN, exitReasonName, internalSuberrorName } from ".
 import { formatRegisters, type Regs, type Sregs } from "./boot-state.ts";
 import type { IoBus } from "./devices/io-bus.ts";
 import type { ExitPort } from "./devices/exit-port.ts";
+import type { MmioBus } from "./devices/mmio-bus.ts";
 import { EAGAIN, EINTR } from "./sys.ts";
 
 export interface Vcpu {
@@ -57,7 +58,7 @@ export const KILLED_STATUS = 137;
 export const FAILURE_STATUS = 255;
 const MAX_MMIO_LEN = 8;
 
-export function runLoop(vcpu: Vcpu, bus: IoBus, exitPort: ExitPort, ctl: LoopControl, stats: LoopStats): VmExit {
+export function runLoop(vcpu: Vcpu, bus: IoBus, exitPort: ExitPort, ctl: LoopControl, stats: LoopStats, mmio?: MmioBus): VmExit {
   const fail = (reason: ExitReason, detail: string): VmExit => {
     let registers: string[];
     try {
@@ -104,11 +105,21 @@ export function runLoop(vcpu: Vcpu, bus: IoBus, exitPort: ExitPort, ctl: LoopCon
         break;
       }
       case EXIT.MMIO: {
-        // No MMIO devices yet: reads see all ones, writes vanish (like an empty bus).
+        // Device windows (virtio-mmio) on the bus; elsewhere reads see all ones, writes vanish.
         stats.mmioExits++;
         const len = run.getUint32(RUN.mmioLen, true);
         if (len > MAX_MMIO_LEN) return fail("vmm-error", `KVM_EXIT_MMIO of ${len} bytes`);
-        if (run.getUint8(RUN.mmioIsWrite) === 0) vcpu.runBytes.fill(0xff, RUN.mmioData, RUN.mmioData + len);
+        const isWrite = run.getUint8(RUN.mmioIsWrite) !== 0;
+        if (!mmio) {
+          if (!isWrite) vcpu.runBytes.fill(0xff, RUN.mmioData, RUN.mmioData + len);
+          break;
+        }
+        const addr = Number(run.getBigUint64(RUN.mmioPhysAddr, true));
+        try {
+          mmio.serve(addr, isWrite, vcpu.runBytes.subarray(RUN.mmioData, RUN.mmioData + len));
+        } catch (e) {
+          return fail("vmm-error", `MMIO ${isWrite ? "write" : "read"} at 0x${addr.toString(16)}: ${e instanceof Error ? e.message : String(e)}`);
+        }
         break;
       }
       case EXIT.IRQ_WINDOW_OPEN:

@@ -37,6 +37,8 @@ export class KvmShell implements Shell {
   private readonly ledger: ResourceLedger;
   private readonly ramReset: RamReset;
   private readonly kickSet = sigset(KICK_SIGNAL);
+  /** A guest's virtio devices registered eventfds in the VM (KVM_IOEVENTFD, KVM_IRQFD). */
+  private eventfdsUsed = false;
 
   private constructor(sys: Sys, ledger: ResourceLedger, machine: KvmHandles, state: MachineState, memory: number, ramReset: RamReset) {
     this.sys = sys;
@@ -45,6 +47,11 @@ export class KvmShell implements Shell {
     this.state = state;
     this.memory = memory;
     this.ramReset = ramReset;
+    // The eventfds a guest's devices register stay in the VM; no reset takes them out yet, so a
+    // shell whose guest registered any is destroyed, not reused (reset() refuses).
+    const { ioeventfd, irqfd } = machine;
+    if (ioeventfd) machine.ioeventfd = (...a) => ((this.eventfdsUsed = true), ioeventfd.apply(machine, a));
+    if (irqfd) machine.irqfd = (...a) => ((this.eventfdsUsed = true), irqfd.apply(machine, a));
   }
 
   static create(sys: Sys, memory: number, ramReset: RamReset = ramResetFromEnv()): KvmShell {
@@ -64,6 +71,7 @@ export class KvmShell implements Shell {
   }
 
   reset(): void {
+    if (this.eventfdsUsed) throw new KvmError("reset", 0, "the last guest's virtio devices registered eventfds in this VM");
     const { vcpu } = this.machine;
     // KVM finishes an exit's I/O or MMIO only at the next KVM_RUN; with immediate_exit set that
     // run completes it and returns EINTR without entering the guest (KVM's API doc, KVM_RUN).
@@ -76,7 +84,7 @@ export class KvmShell implements Shell {
     restoreState(this.sys, this.state);
     vcpu.run.setUint8(0, 0); // request_interrupt_window
     if (this.ramReset === "madvise") {
-      if (this.sys.madvise(this.machine.ramAddr, this.memory, MADV_DONTNEED) !== 0) throw sysError(this.sys, "madvise(MADV_DONTNEED) of guest RAM");
+      if (this.sys.madvise(this.machine.ramAddress, this.memory, MADV_DONTNEED) !== 0) throw sysError(this.sys, "madvise(MADV_DONTNEED) of guest RAM");
     } else {
       this.machine.memory.fill(0);
     }

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { GuestMemory } from "./guest-memory.ts";
 import { CMDLINE_ADDR, CMDLINE_MAX, E820, GDT_ADDR, MEMMAP_ADDR, START_INFO_ADDR, memoryMap } from "./layout.ts";
-import { HVM_START_MAGIC, MEMMAP_ENTRY, MEMMAP_MAX, START_INFO, encodeCmdline, writeBootInfo } from "./start-info.ts";
+import { HVM_START_MAGIC, MEMMAP_ENTRY, MEMMAP_MAX, MODLIST_ENTRY, START_INFO, encodeCmdline, writeBootInfo } from "./start-info.ts";
 import { VmConfigError } from "./errors.ts";
 import { probeValues, runC } from "./testing/cprobe.ts";
 
@@ -18,6 +18,7 @@ struct hvm_start_info {
     uint64_t memmap_paddr; uint32_t memmap_entries; uint32_t reserved;
 };
 struct hvm_memmap_table_entry { uint64_t addr; uint64_t size; uint32_t type; uint32_t reserved; };
+struct hvm_modlist_entry { uint64_t paddr; uint64_t size; uint64_t cmdline_paddr; uint64_t reserved; };
 `;
 
 test("start info and memmap entry layouts match the C structs", () => {
@@ -29,9 +30,12 @@ test("start info and memmap entry layouts match the C structs", () => {
   }
   for (const k of Object.keys(MEMMAP_ENTRY))
     exprs[`MEMMAP_ENTRY.${k}`] = k === "entrySize" ? "sizeof(struct hvm_memmap_table_entry)" : `offsetof(struct hvm_memmap_table_entry, ${k})`;
+  for (const k of Object.keys(MODLIST_ENTRY))
+    exprs[`MODLIST_ENTRY.${k}`] = k === "entrySize" ? "sizeof(struct hvm_modlist_entry)" : `offsetof(struct hvm_modlist_entry, ${snake(k)})`;
   const c = probeValues([], XEN_STRUCTS, exprs);
   for (const [k, v] of Object.entries(START_INFO)) assert.equal(c.get(`START_INFO.${k}`), BigInt(v), k);
   for (const [k, v] of Object.entries(MEMMAP_ENTRY)) assert.equal(c.get(`MEMMAP_ENTRY.${k}`), BigInt(v), k);
+  for (const [k, v] of Object.entries(MODLIST_ENTRY)) assert.equal(c.get(`MODLIST_ENTRY.${k}`), BigInt(v), k);
 });
 
 test("a C reader of the low pages sees the start info, memory map and command line", () => {

@@ -9,6 +9,8 @@ import {
   GDT_ADDR,
   IDT_ADDR,
   MEMMAP_ADDR,
+  MODLIST_ADDR,
+  MODLIST_MAX,
   START_INFO_ADDR,
   memoryMap,
   type MemmapEntry,
@@ -32,9 +34,16 @@ export const START_INFO = {
 } as const;
 
 export const MEMMAP_ENTRY = { addr: 0, size: 8, type: 16, reserved: 20, entrySize: 24 } as const;
+export const MODLIST_ENTRY = { paddr: 0, size: 8, cmdlinePaddr: 16, reserved: 24, entrySize: 32 } as const;
 
-/** Memory map entries that fit between MEMMAP_ADDR and the command line. */
-export const MEMMAP_MAX = Math.floor((CMDLINE_ADDR - MEMMAP_ADDR) / MEMMAP_ENTRY.entrySize);
+/** Memory map entries that fit between MEMMAP_ADDR and the module list. */
+export const MEMMAP_MAX = Math.floor((MODLIST_ADDR - MEMMAP_ADDR) / MEMMAP_ENTRY.entrySize);
+
+/** A boot module (the initrd) already placed in guest RAM. */
+export interface BootModule {
+  paddr: number;
+  size: number;
+}
 
 /** Boot GDT selectors the initial vCPU state refers to. */
 export const SELECTOR = { code: 0x08, data: 0x10, tss: 0x18 } as const;
@@ -53,10 +62,11 @@ export function encodeCmdline(cmdline: string): Uint8Array {
   return out;
 }
 
-/** Writes start info, memory map, command line and boot GDT; returns the start info address. */
-export function writeBootInfo(mem: GuestMemory, cmdline: string, map: MemmapEntry[] = memoryMap(mem.size)): number {
+/** Writes start info, memory map, module list, command line and boot GDT; returns the start info address. */
+export function writeBootInfo(mem: GuestMemory, cmdline: string, map: MemmapEntry[] = memoryMap(mem.size), modules: BootModule[] = []): number {
   const cmd = encodeCmdline(cmdline);
   if (map.length > MEMMAP_MAX) throw new VmConfigError("memory map", `has ${map.length} entries, at most ${MEMMAP_MAX} fit`, "Report this as a VMM bug");
+  if (modules.length > MODLIST_MAX) throw new VmConfigError("boot modules", `${modules.length} given, at most ${MODLIST_MAX} fit`, "Pass fewer modules");
   mem.fill("boot pages", 0, CMDLINE_ADDR + CMDLINE_MAX);
   mem.write("command line", CMDLINE_ADDR, cmd);
 
@@ -68,12 +78,21 @@ export function writeBootInfo(mem: GuestMemory, cmdline: string, map: MemmapEntr
     mm.setUint32(o + MEMMAP_ENTRY.type, e.type, true);
   });
 
+  if (modules.length) {
+    const ml = mem.view("module list", MODLIST_ADDR, modules.length * MODLIST_ENTRY.entrySize);
+    modules.forEach((m, i) => {
+      const o = i * MODLIST_ENTRY.entrySize;
+      ml.setBigUint64(o + MODLIST_ENTRY.paddr, BigInt(m.paddr), true);
+      ml.setBigUint64(o + MODLIST_ENTRY.size, BigInt(m.size), true);
+    });
+  }
+
   const si = mem.view("start info", START_INFO_ADDR, START_INFO.size);
   si.setUint32(START_INFO.magic, HVM_START_MAGIC, true);
   si.setUint32(START_INFO.version, HVM_START_VERSION, true);
   si.setUint32(START_INFO.flags, 0, true);
-  si.setUint32(START_INFO.nrModules, 0, true);
-  si.setBigUint64(START_INFO.modlistPaddr, 0n, true);
+  si.setUint32(START_INFO.nrModules, modules.length, true);
+  si.setBigUint64(START_INFO.modlistPaddr, modules.length ? BigInt(MODLIST_ADDR) : 0n, true);
   si.setBigUint64(START_INFO.cmdlinePaddr, BigInt(CMDLINE_ADDR), true);
   si.setBigUint64(START_INFO.rsdpPaddr, 0n, true);
   si.setBigUint64(START_INFO.memmapPaddr, BigInt(MEMMAP_ADDR), true);

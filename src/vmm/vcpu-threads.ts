@@ -7,11 +7,9 @@
 //
 // A thread may hold a shell (shell.ts) for the warm pool: `pools` says how many shells of each
 // memory size to keep, and refill() asks idle threads to make them.
-import { existsSync } from "node:fs";
 import path from "node:path";
-import { pathToFileURL } from "node:url";
-import { Worker } from "node:worker_threads";
-import { repoRoot } from "../paths.ts";
+import { Worker, type MessagePort } from "node:worker_threads";
+import { workerScript } from "./worker-script.ts";
 import type { WorkerMessage, WorkerRequest } from "./messages.ts";
 
 /** What a VM listens to while it owns a thread. */
@@ -38,12 +36,12 @@ export class VcpuThread {
   }
 
   /** Starts a VM on this thread (idle or still loading: the worker queues the request). */
-  run(client: ThreadClient, req: Extract<WorkerRequest, { type: "run" }>): void {
+  run(client: ThreadClient, req: Extract<WorkerRequest, { type: "run" }>, transfer: MessagePort[] = []): void {
     this.client = client;
     this.warmRun = req.warm;
     this.phase = "vm";
     this.worker.ref();
-    this.worker.postMessage(req);
+    this.worker.postMessage(req, transfer);
   }
 
   request(req: Exclude<WorkerRequest, { type: "run" }>): void {
@@ -213,13 +211,5 @@ function adoptEarlyWorker(): Worker | undefined {
 }
 
 function workerBootstrap(): string {
-  // bin/kiln.js bundles the worker with the CLI and says where; it loads in a fraction of the
-  // time tsx needs. Everything else (tests, programs using the API) runs the TypeScript.
-  const bundled = process.env.KILN_VCPU_WORKER_BUNDLE;
-  if (bundled && existsSync(bundled)) return `import(${JSON.stringify(pathToFileURL(bundled).href)});`;
-  // The worker runs TypeScript: register tsx in it explicitly, whatever the parent's loader.
-  const tsx = import.meta.resolve("tsx/esm/api");
-  // From the package root, not import.meta.url: the CLI may run this module bundled elsewhere.
-  const entry = pathToFileURL(path.join(repoRoot, "src", "vmm", "vcpu-worker.ts")).href;
-  return `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`;
+  return workerScript("src/vmm/vcpu-worker.ts", path.basename(process.env.KILN_VCPU_WORKER_BUNDLE ?? "vcpu-worker.mjs"));
 }

@@ -8,7 +8,7 @@ import type { UnknownPortCount } from "./devices/io-bus.ts";
 import { VmConfigError, VmImageError } from "./errors.ts";
 import { KilnError } from "../errors.ts";
 import { MAX_MEMORY, MIN_MEMORY, PAGE_SIZE } from "./layout.ts";
-import { inspectImage } from "./loader.ts";
+import { inspectImage, placeModule } from "./loader.ts";
 import type { WorkerInit, WorkerMessage } from "./messages.ts";
 import type { LedgerSummary } from "./resources.ts";
 import { ByteRing } from "./ring.ts";
@@ -17,6 +17,10 @@ import { encodeCmdline } from "./start-info.ts";
 import { kvmAvailable } from "./available.ts";
 import { loadSys } from "./sys.ts";
 import { threads, type VcpuThread } from "./vcpu-threads.ts";
+import type { DeviceName } from "./elf.ts";
+import { announceVirtio, virtioSlots } from "./devices/virtio/layout.ts";
+import { DevicePort } from "./devices/virtio/vm-port.ts";
+import type { VirtioDeviceReport } from "./devices/virtio/device-thread.ts";
 
 export type ConsoleSink = NodeJS.WritableStream | ((bytes: Uint8Array) => void);
 
@@ -24,6 +28,8 @@ export interface VmOptions {
   /** Guest RAM in bytes: a multiple of 4 KiB, 2 MiB to 3 GiB. */
   memory: number;
   cmdline?: string;
+  /** A cpio archive to pass as the PVH boot module (the app's rootfs). */
+  initrd?: string;
   /** Where the serial console's output goes. Default: discarded. */
   console?: ConsoleSink;
   /** Host input for the serial console. */
@@ -35,6 +41,17 @@ export interface VmOptions {
    * setup that hangs must not hang the caller); after, it is kill().
    */
   signal?: AbortSignal;
+  /**
+   * virtio devices to attach (announced to the guest as virtio_mmio.device= on the command
+   * line). Default: those the image's notes ask for; [] boots it without.
+   */
+  devices?: DeviceName[];
+  /**
+   * The virtio device thread loads while the guest boots, and the vCPU thread serves the
+   * devices until it is up. true: wait for it before the guest runs, so every notification goes
+   * through KVM_IOEVENTFD from the first (tests of the data path; costs the load at boot).
+   */
+  devicesFirst?: boolean;
   /** Tests only: module URL whose `createMachine` replaces KVM's. */
   machineModule?: string;
 }
@@ -45,6 +62,8 @@ export interface VmResult extends VmExit {
   stats: LoopStats;
   /** Accesses to ports no device claims: port -> counts. */
   unknownPorts: Map<number, UnknownPortCount>;
+  /** Each virtio device's final state and counters (when the VM had any). */
+  virtio?: VirtioDeviceReport[];
 }
 
 const liveVms = new Set<Vm>();
@@ -152,15 +171,26 @@ export class Vm {
    */
   static async boot(imagePath: string, opts: VmOptions): Promise<Vm> {
     checkMemory(opts.memory);
-    const cmdline = opts.cmdline ?? "";
-    encodeCmdline(cmdline);
+    encodeCmdline(opts.cmdline ?? "");
     let image: Uint8Array;
     try {
       image = readFileSync(imagePath);
     } catch (e) {
       throw new VmImageError(imagePath, "unreadable", `cannot read the image (${(e as NodeJS.ErrnoException).code ?? String(e)})`, "Build it with `kiln build <app-dir>`");
     }
-    inspectImage(image, imagePath, opts.memory);
+    const parsed = inspectImage(image, imagePath, opts.memory);
+    let initrd: Uint8Array | undefined;
+    if (opts.initrd !== undefined) {
+      try {
+        initrd = readFileSync(opts.initrd);
+      } catch (e) {
+        throw new VmConfigError("initrd", `cannot read ${opts.initrd} (${(e as NodeJS.ErrnoException).code ?? String(e)})`, "Build the app again: `kiln build <app-dir>` writes it");
+      }
+      placeModule(parsed, opts.memory, initrd.length); // refuses one that does not fit, before anything is created
+    }
+    const devices = opts.devices ?? parsed.devices;
+    const cmdline = devices.length ? announceVirtio(opts.cmdline ?? "", virtioSlots(devices)) : opts.cmdline ?? "";
+    encodeCmdline(cmdline);
     if (!opts.machineModule) {
       const avail = kvmAvailable();
       if (!avail.ok) throw new KilnError(`cannot start the VM: ${avail.reason}`);
@@ -169,6 +199,7 @@ export class Vm {
     const control = VcpuControl.create();
     const input = ByteRing.create(4096);
     const init: WorkerInit = { image, file: imagePath, memory: opts.memory, cmdline, control: control.sab, input: input.sab };
+    if (initrd) init.initrd = initrd;
     if (opts.machineModule) init.machineModule = opts.machineModule;
     // A pooled shell of this size if one is ready, or soon will be (being reset); else cold.
     let taken = threads.take(opts.memory);
@@ -179,6 +210,12 @@ export class Vm {
     const { thread, warm } = taken;
 
     const write = sinkWriter(opts.console);
+    const devicePort = devices.length ? new DevicePort(write) : undefined;
+    if (devicePort) {
+      init.devices = devices;
+      init.devicePort = devicePort.remote;
+      if (opts.devicesFirst) init.devicesFirst = true;
+    }
     let running!: () => void;
     let failedToStart!: (e: Error) => void;
     const started = new Promise<void>((res, rej) => {
@@ -190,13 +227,18 @@ export class Vm {
     let abandon: (detail: string) => void = () => {};
     const exited = new Promise<VmResult>((resolve) => {
       let reported = false;
-      const finish = (r: VmResult, phase: "setup" | "run"): void => {
+      const finish = (r: VmResult, phase: "setup" | "run", workerLost = false): void => {
         if (reported) return;
         reported = true;
-        if (vm) vm.finished();
-        stopInput();
-        if (phase === "setup") failedToStart(new KilnError(`cannot start the VM: ${r.detail}`));
-        resolve(r);
+        const settle = (): void => {
+          if (vm) vm.finished();
+          stopInput();
+          if (phase === "setup") failedToStart(new KilnError(`cannot start the VM: ${r.detail}`));
+          resolve(devicePort?.report ? { ...r, virtio: devicePort.report } : r);
+        };
+        // The device thread's last output and report come on their own port: wait for them.
+        if (devicePort && phase === "run" && !workerLost) void devicePort.closed(2000).then(settle);
+        else settle();
       };
       const lost = (detail: string, reason: "vmm-error" | "killed" = "vmm-error"): void =>
         finish(
@@ -209,6 +251,7 @@ export class Vm {
             unknownPorts: new Map(),
           },
           isRunning ? "run" : "setup",
+          true,
         );
       thread.run(
         {
@@ -223,6 +266,7 @@ export class Vm {
           lost: (detail) => lost(detail),
         },
         { type: "run", init, warm },
+        devicePort ? [devicePort.remote] : [],
       );
       abandon = (detail) => lost(detail, "killed");
     });

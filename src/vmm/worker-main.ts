@@ -6,6 +6,7 @@ import { VcpuControl, KICK_SIGNAL } from "./control.ts";
 import { IoBus } from "./devices/io-bus.ts";
 import { ExitPort } from "./devices/exit-port.ts";
 import { COM1_IRQ, Uart16550 } from "./devices/uart16550.ts";
+import { VirtioHost } from "./devices/virtio/host.ts";
 import { GuestMemory } from "./guest-memory.ts";
 import type { KvmMachine } from "./kvm.ts";
 import { loadImage } from "./loader.ts";
@@ -39,13 +40,14 @@ export function runVcpuWorker(init: WorkerInit, post: (m: WorkerMessage) => void
   };
   let phase: "setup" | "run" = "setup";
   let exit: VmExit;
+  let virtio: VirtioHost | undefined;
   try {
     // The kick signal stays blocked in this thread; only KVM_RUN's own mask lets it in.
     const kickSet = sigset(KICK_SIGNAL);
     const oldMask = new Uint8Array(SIGSET_BYTES);
     if (sys.pthreadSigmask(SIG_BLOCK, kickSet, oldMask) !== 0) throw new Error("pthread_sigmask failed");
     const machine = createMachine(sys, ledger, init.memory);
-    const loaded = loadImage(init.image, init.file, new GuestMemory(machine.memory), init.cmdline);
+    const loaded = loadImage(init.image, init.file, new GuestMemory(machine.memory), init.cmdline, init.initrd);
     machine.vcpu.setSregs(pvhSregs(machine.vcpu.getSregs()));
     machine.vcpu.setRegs(pvhRegs(loaded.entry, loaded.startInfo));
     const runMask = oldMask.slice();
@@ -67,6 +69,8 @@ export function runVcpuWorker(init: WorkerInit, post: (m: WorkerMessage) => void
     const exitPort = new ExitPort(() => {});
     bus.register(uart);
     bus.register(exitPort);
+    // virtio devices the image asked for: their own thread, eventfds to KVM (devices/virtio/).
+    if (init.devices?.length && init.devicePort) virtio = new VirtioHost({ devices: init.devices, port: init.devicePort, input: init.input, handOverFirst: init.devicesFirst ?? false }, machine, ledger);
 
     control.running(sys.pthreadSelf());
     phase = "run";
@@ -78,13 +82,14 @@ export function runVcpuWorker(init: WorkerInit, post: (m: WorkerMessage) => void
         stopRequested: () => control.stopRequested(),
         consumeKick: () => void sys.sigtimedwaitNow(kickSet),
         service: () => {
-          if (input.available > 0) {
+          if (virtio) virtio.service(input); // the console device consumes the input
+          else if (input.available > 0) {
             const room = UART_RX_CAPACITY - uart.pendingInput;
             if (room > 0) uart.feed(input.read(room));
           }
           if (outLen > 0 && Date.now() - firstUnflushed >= FLUSH_MS) flush();
         },
-      }, stats);
+      }, stats, virtio?.mmio);
     }
   } catch (e) {
     exit = { status: FAILURE_STATUS, reason: "vmm-error", detail: e instanceof Error ? e.message : String(e) };
@@ -93,6 +98,7 @@ export function runVcpuWorker(init: WorkerInit, post: (m: WorkerMessage) => void
   }
   flush();
   out = new Uint8Array(0);
+  virtio?.stop(ledger);
   ledger.release();
   post({ type: "exit", exit, phase, resources: ledger.summary(), stats, unknownPorts: [...bus.unknown] });
 }

@@ -31,6 +31,7 @@ export async function boot(name: string, opts: BootOptions = {}): Promise<RunRes
     memory: opts.memory ?? memory,
     cmdline: composeCmdline(cmdline, opts.params ?? [], opts.args),
     debugImage: built.debugImage,
+    ...(built.initrd ? { initrd: built.initrd } : {}),
     timeoutMs: opts.timeoutMs ?? 60_000,
   });
   return { ...r, built };

@@ -40,7 +40,7 @@
  * so memory is touched roughly as it is used. */
 #define GROW_CHUNK ((size_t)64 << 10)
 
-#ifndef CONFIG_ALLOC_TLSF_QUICK /* the host tests build without config.h */
+#ifndef CONFIG_ALLOC_TLSF_QUICK /* the host tests build without the generated config header */
 #define CONFIG_ALLOC_TLSF_QUICK 8
 #endif
 #define QUICK_MAX CONFIG_ALLOC_TLSF_QUICK

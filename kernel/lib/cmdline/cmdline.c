@@ -32,6 +32,18 @@ static int is_blank(char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
+/* QEMU microvm appends its virtio_mmio.device= words to the end of the line, after any `--`:
+ * they are parameters wherever they are. */
+static int is_announcement(const char *word)
+{
+	const char *p = "virtio_mmio.device=";
+	while (*p && *word == *p) {
+		p++;
+		word++;
+	}
+	return *p == 0;
+}
+
 static void warn(const char *what)
 {
 	console_puts("cmdline: warning: ");
@@ -87,7 +99,7 @@ void cmdline_init(const char *cmdline)
 
 		if (!in_args && !quoted && streq(word, "--")) {
 			in_args = 1;
-		} else if (in_args) {
+		} else if (in_args && !(!quoted && is_announcement(word))) {
 			if (argc <= MAX_ARGS)
 				argv[argc++] = word;
 			else

@@ -4,6 +4,7 @@
 
 static const struct console_ops *backends[CONSOLE_MAX_BACKENDS];
 static int nbackends;
+static const struct console_ops *exclusive; /* the backend that took the output, if any */
 
 /* Early output, replayed to the first backend. */
 static char early[1024];
@@ -20,8 +21,39 @@ void console_register(const struct console_ops *ops)
 	}
 }
 
+void console_take_output(const struct console_ops *ops)
+{
+	if (ops == NULL || ops->write == NULL)
+		return;
+	int known = 0;
+	for (int i = 0; i < nbackends; i++)
+		known |= backends[i] == ops;
+	if (!known)
+		console_register(ops);
+	for (int i = 0; i < nbackends; i++)
+		if (backends[i] == ops)
+			exclusive = ops;
+}
+
+void console_release_output(const struct console_ops *ops)
+{
+	if (exclusive == ops)
+		exclusive = NULL;
+}
+
+void console_drain(void)
+{
+	for (int i = 0; i < nbackends; i++)
+		if (backends[i]->flush)
+			backends[i]->flush();
+}
+
 void console_write(const char *buf, size_t len)
 {
+	if (exclusive) {
+		exclusive->write(buf, len);
+		return;
+	}
 	if (nbackends == 0) {
 		for (size_t i = 0; i < len && nearly < sizeof(early); i++)
 			early[nearly++] = buf[i];

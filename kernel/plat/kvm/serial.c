@@ -27,6 +27,7 @@
 #endif
 
 static unsigned room; /* bytes the transmit FIFO can still take */
+static int early_byte = -1; /* received before serial_setup turned the FIFOs on */
 static int ready;
 
 static void serial_setup(void);
@@ -69,10 +70,15 @@ static void serial_write(const char *buf, size_t len)
 	}
 }
 
+/* Reading needs no setup: it works with the FIFOs off, and not turning them on here keeps input
+ * that arrived before the first output (a read before anything is printed) intact. */
 static int serial_getc(void)
 {
-	if (__builtin_expect(!ready, 0))
-		serial_setup();
+	if (early_byte >= 0) {
+		int c = early_byte;
+		early_byte = -1;
+		return c;
+	}
 	if (!(arch_inb(COM1 + REG_LSR) & LSR_DR))
 		return -1;
 	return arch_inb(COM1 + REG_DATA);
@@ -99,6 +105,11 @@ static void serial_setup(void)
 		arch_outb(COM1 + REG_LCR, 0x03);	/* 8N1 */
 		arch_outb(COM1 + REG_MCR, 0x03);	/* DTR, RTS */
 	}
+	/* A byte waiting in the receive register is cleared by turning the FIFOs on (16550, and
+	 * QEMU): keep it for serial_getc. (One arriving between this read and the FCR write is
+	 * still lost: the first output should come before input streams in, as a prompt does.) */
+	if (arch_inb(COM1 + REG_LSR) & LSR_DR)
+		early_byte = arch_inb(COM1 + REG_DATA);
 	arch_outb(COM1 + REG_FCR, 0x07);		/* FIFOs on, cleared */
 	room = 0;
 }

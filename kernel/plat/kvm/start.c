@@ -179,6 +179,7 @@ const char *plat_memory_source(void) { return memory_source; }
 
 _Noreturn void plat_exit(int status)
 {
+	console_drain(); /* a backend with output in flight (virtio-console) drains it first */
 	plat_serial_flush();
 	arch_outb(0x501, (uint8_t)status);
 	/* No isa-debug-exit device: stop the CPU for good instead of spinning. */

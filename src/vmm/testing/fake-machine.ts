@@ -15,7 +15,14 @@ import type { Shell } from "../shell.ts";
 import { START_INFO } from "../start-info.ts";
 import { EINTR, MAP_ANONYMOUS, MAP_PRIVATE, O_CLOEXEC, PROT_READ, PROT_WRITE, sigset, type Sys } from "../sys.ts";
 
-type Op = { out: number; value: number } | { in: number } | { wait: true } | { deaf: true } | { exit: number };
+type Op =
+  | { out: number; value: number }
+  | { in: number }
+  | { mmioWrite: number; value: number }
+  | { mmioRead: number }
+  | { wait: true }
+  | { deaf: true }
+  | { exit: number };
 
 const DATA_AT = 4096;
 
@@ -54,7 +61,84 @@ function* script(mode: string, mem: DataView, regs: () => Regs): Generator<Op, v
     for (;;) yield { deaf: true };
   } else if (mode === "triple") {
     yield { exit: -1 };
+  } else if (mode === "virtio") {
+    yield* virtioGuest(cmd, mem, say);
   }
+}
+
+/**
+ * A guest driver for the virtio-console at the first virtio_mmio.device= of the command line,
+ * as Kiln's does it (kernel/drivers/virtio): probe, negotiate, set up both queues, send
+ * `count` lines on the transmit queue (one chain each, then one notification), then read one
+ * line of host input from the receive queue and echo it on the transmit queue.
+ */
+function* virtioGuest(cmd: string, mem: DataView, say: (s: string) => Generator<Op, void, number>): Generator<Op, void, number> {
+  const m = /virtio_mmio\.device=512@0x([0-9a-f]+):(\d+)/.exec(cmd);
+  if (!m) {
+    yield* say("no virtio device announced\n");
+    yield { exit: 0 };
+    return;
+  }
+  const base = parseInt(m[1]!, 16);
+  const rd = function* (off: number): Generator<Op, number, number> {
+    return yield { mmioRead: base + off };
+  };
+  const wr = (off: number, value: number): Op => ({ mmioWrite: base + off, value });
+  const magic = yield* rd(0);
+  const id = yield* rd(8);
+  yield* say(`virtio magic=${magic.toString(16)} version=${yield* rd(4)} id=${id}\n`);
+  yield wr(0x70, 0);
+  yield wr(0x70, 3);
+  yield wr(0x24, 1);
+  yield wr(0x20, 1); // VERSION_1
+  yield wr(0x70, 11);
+  const queues = [0x80000, 0x90000];
+  for (let q = 0; q < 2; q++) {
+    yield wr(0x30, q);
+    yield wr(0x38, 8);
+    yield wr(0x80, queues[q]!);
+    yield wr(0x90, queues[q]! + 0x100);
+    yield wr(0xa0, queues[q]! + 0x200);
+    yield wr(0x44, 1);
+  }
+  yield wr(0x70, 15);
+  yield* say(`status=${yield* rd(0x70)}\n`); // the last UART line: the console moves to virtio
+  const enc = new TextEncoder();
+  const tx = queues[1]!;
+  let txIdx = 0;
+  const send = (text: string, slot: number): void => {
+    const data = 0xa0000 + slot * 0x100;
+    enc.encode(text).forEach((b, i) => mem.setUint8(data + i, b));
+    mem.setBigUint64(tx + 16 * slot, BigInt(data), true);
+    mem.setUint32(tx + 16 * slot + 8, text.length, true);
+    mem.setUint16(tx + 16 * slot + 12, 0, true);
+    mem.setUint16(tx + 0x100 + 4 + 2 * (txIdx % 8), slot, true);
+    txIdx++;
+  };
+  const count = Number(/lines=(\d+)/.exec(cmd)?.[1] ?? 3);
+  for (let i = 0; i < count; i++) send(`virtio line ${i}\n`, i % 8);
+  mem.setUint16(tx + 0x100 + 2, txIdx, true);
+  yield wr(0x50, 1);
+  // Receive: one buffer, then wait (polling the used ring) for host input.
+  const rx = queues[0]!;
+  mem.setBigUint64(rx, 0xb0000n, true);
+  mem.setUint32(rx + 8, 64, true);
+  mem.setUint16(rx + 12, 2, true); // WRITE
+  mem.setUint16(rx + 0x100 + 4, 0, true);
+  mem.setUint16(rx + 0x100 + 2, 1, true);
+  yield wr(0x50, 0);
+  if (/echo/.test(cmd)) {
+    // Register reads until host input is in the receive buffer (each exit lets the vCPU
+    // thread tell the device thread about waiting input).
+    while (mem.getUint16(rx + 0x200 + 2, true) === 0) yield* rd(0x70);
+  const len = mem.getUint32(rx + 0x200 + 8, true);
+  let got = "";
+  for (let i = 0; i < len; i++) got += String.fromCharCode(mem.getUint8(0xb0000 + i));
+    send(`echo ${got}`, 0);
+    mem.setUint16(tx + 0x100 + 2, txIdx, true);
+    yield wr(0x50, 1);
+  }
+  yield { exit: 0 };
 }
 
 class FakeVcpu implements MachineVcpu {
@@ -64,6 +148,7 @@ class FakeVcpu implements MachineVcpu {
   private sregsBuf = new Uint8Array(SIZE.sregs);
   private gen: Generator<Op, void, number> | undefined;
   private lastIn = false;
+  private lastMmioRead = false;
   private readonly sys: Sys;
   private readonly mem: DataView;
   constructor(sys: Sys, mem: Uint8Array) {
@@ -96,7 +181,8 @@ class FakeVcpu implements MachineVcpu {
       for (let p = cmdAt; this.mem.getUint8(p) !== 0; p++) mode += String.fromCharCode(this.mem.getUint8(p));
       this.gen = script(/fake=(\w+)/.exec(mode)?.[1] ?? "hello", this.mem, () => this.getRegs());
     }
-    const r = this.gen.next(this.lastIn ? this.runBytes[DATA_AT]! : 0);
+    const r = this.gen.next(this.lastMmioRead ? this.run.getUint32(RUN.mmioData, true) : this.lastIn ? this.runBytes[DATA_AT]! : 0);
+    this.lastMmioRead = false;
     this.lastIn = false;
     if (r.done) throw new Error("fake guest script ended without exiting");
     const op = r.value;
@@ -109,6 +195,15 @@ class FakeVcpu implements MachineVcpu {
     }
     if ("exit" in op && op.exit < 0) {
       run.setUint32(RUN.exitReason, EXIT.SHUTDOWN, true);
+      return 0;
+    }
+    if ("mmioWrite" in op || "mmioRead" in op) {
+      run.setUint32(RUN.exitReason, EXIT.MMIO, true);
+      run.setBigUint64(RUN.mmioPhysAddr, BigInt("mmioWrite" in op ? op.mmioWrite : op.mmioRead), true);
+      run.setUint32(RUN.mmioLen, 4, true);
+      run.setUint8(RUN.mmioIsWrite, "mmioWrite" in op ? 1 : 0);
+      if ("mmioWrite" in op) run.setUint32(RUN.mmioData, op.value, true);
+      this.lastMmioRead = "mmioRead" in op;
       return 0;
     }
     run.setUint32(RUN.exitReason, EXIT.IO, true);
@@ -136,7 +231,7 @@ export function createMachine(sys: Sys, ledger: ResourceLedger, memory: number):
   ledger.mapping("guest RAM", addr, memory);
   const mem = new Uint8Array(sys.view(addr, memory));
   const irqs: string[] = [];
-  return { memory: mem, vcpu: new FakeVcpu(sys, mem), irqLine: (irq, level) => void irqs.push(`${irq}:${level}`) };
+  return { memory: mem, ramAddress: addr, vcpu: new FakeVcpu(sys, mem), irqLine: (irq, level) => void irqs.push(`${irq}:${level}`) };
 }
 
 /** A memory size for which making a shell fails (as KVM refusing a call would). */

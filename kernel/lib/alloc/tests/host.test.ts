@@ -1,8 +1,9 @@
 // Host tests for the allocator cores: compiles tests/host/harness.c with the region, buddy and
-// TLSF sources under AddressSanitizer + UBSan and runs randomized sequences with fixed seeds.
+// TLSF sources under AddressSanitizer + UBSan (warning-free: -Werror) and runs randomized
+// sequences and fill-to-exhaustion runs with fixed seeds, each arena fenced by ASan poison.
 // The harness states every check it makes (alignment, overlap, contents, realloc, stats, full
 // reuse, fragmentation bounds); a failing check exits non-zero with a "FAIL" line.
-import { test } from "node:test";
+import { before, test } from "node:test";
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -38,18 +39,19 @@ function compile(out: string, defines: string[]): void {
   );
 }
 
-test("harness compiles warning-free with ASan and UBSan", () => {
+// A warning in an allocator core fails every test here (-Werror).
+before(() => {
   compile(harness, []); // TLSF with its default quick lists (alloc-tlsf option quick = 8)
   compile(pureTlsf, ["-DCONFIG_ALLOC_TLSF_QUICK=0"]);
 });
 
-function run(kind: string, seed: number, ops: number, arena: number, exe = harness): string {
+function run(kind: string, seed: number, ops: number, arena: number, exe = harness, reported = kind): string {
   const r = spawnSync(exe, [kind, String(seed), String(ops), String(arena)], {
     encoding: "utf8",
     env: { ...process.env, ASAN_OPTIONS: "abort_on_error=0:detect_leaks=0", UBSAN_OPTIONS: "print_stacktrace=1" },
   });
   assert.equal(r.status, 0, `harness ${kind} seed ${seed}:\n${r.stdout}${r.stderr}`);
-  assert.match(r.stdout, new RegExp(`^OK ${kind} seed=${seed} `));
+  assert.match(r.stdout, new RegExp(`^OK ${reported} seed=${seed} `, "m"));
   return r.stdout;
 }
 
@@ -81,8 +83,36 @@ for (const kind of ["tlsf", "buddy"]) {
   });
 }
 
-test("the harness rejects a wrong usage", () => {
-  const r = spawnSync(harness, ["slab", "1", "10", "65536"], { encoding: "utf8" });
-  assert.equal(r.status, 2);
-  assert.match(r.stderr, /unknown allocator slab/);
+for (const kind of ["buddy", "tlsf"]) {
+  test(`${kind}: filled to exhaustion, freed in random order, every byte comes back (3 rounds)`, () => {
+    for (const seed of [1, 2, 3]) run(`${kind}-exhaust`, seed, 3, 1 << 20, harness, kind);
+    for (const seed of [4, 5]) run(`${kind}-exhaust`, seed, 3, 64 << 10, harness, kind);
+  });
+}
+
+test("tlsf without quick lists: filled to exhaustion, every byte comes back", () => {
+  for (const seed of [1, 2, 3]) run("tlsf-exhaust", seed, 3, 1 << 20, pureTlsf, "tlsf");
 });
+
+test("region: filled to exhaustion (until 1 byte fails), blocks disjoint and intact, all accounted for", () => {
+  for (const seed of [1, 2, 3]) run("region-exhaust", seed, 1, 1 << 20, harness, "region");
+});
+
+// The harness fences each arena with ASan poison; without it, writes just outside the arena
+// landed in unpoisoned malloc slack and went unseen. Here each allocator is made to write there.
+for (const kind of ["region", "buddy", "tlsf"]) {
+  test(`${kind}: a write before or after its arena is stopped by ASan`, () => {
+    for (const where of ["before", "after"]) {
+      for (const seed of [1, 3]) {
+        const r = spawnSync(harness, [`${kind}-overrun-${where}`, String(seed), "0", String(64 << 10)], {
+          encoding: "utf8",
+          env: { ...process.env, ASAN_OPTIONS: "abort_on_error=0:detect_leaks=0" },
+        });
+        assert.notEqual(r.status, 0, `${kind} ${where}: ${r.stdout}`);
+        assert.doesNotMatch(r.stdout, /without ASan stopping it/);
+        assert.match(r.stderr, /ERROR: AddressSanitizer: use-after-poison on address/, `${kind} ${where}:\n${r.stderr}`);
+        assert.match(r.stderr, /^WRITE of size \d+/m);
+      }
+    }
+  });
+}

@@ -35,6 +35,12 @@ int main(void)
 
 	/* The fixed cases need room; the limit cases below run at any limits. */
 	if (CONFIG_CMDLINE_MAX_ARGS >= 8 && CONFIG_CMDLINE_MAX_PARAMS >= 8 && CONFIG_CMDLINE_MAX_LEN >= 256) {
+	/* QEMU microvm appends its device announcements after the app's arguments. */
+	parse("a.b=1 -- x virtio_mmio.device=512@0xfeb00e00:12 \"virtio_mmio.device=quoted\" virtio_mmio.device=512@0xfeb01000:13");
+	CHECK(cmdline_argc() == 3 && STREQ(cmdline_argv()[1], "x") && STREQ(cmdline_argv()[2], "virtio_mmio.device=quoted"));
+	CHECK(cmdline_param_count() == 3 && STREQ(cmdline_param_key(1), "virtio_mmio.device"));
+	CHECK(STREQ(cmdline_param_value(1), "512@0xfeb00e00:12") && STREQ(cmdline_param_value(2), "512@0xfeb01000:13"));
+
 	parse("boot.stats=1 net.ip=10.0.0.2 -- first second");
 	CHECK(STREQ(cmdline_param("boot.stats"), "1"));
 	CHECK(STREQ(cmdline_param("net.ip"), "10.0.0.2"));

@@ -23,7 +23,7 @@ static int cap_getc(void)
 	return (unsigned char)*input++;
 }
 
-static const struct console_ops cap_ops = {"capture", cap_write, cap_getc};
+static const struct console_ops cap_ops = {.name = "capture", .write = cap_write, .getc = cap_getc};
 
 static void start(void)
 {
@@ -73,4 +73,30 @@ KTEST(console, getc_polls_backends)
 	KT_ASSERT_EQ(a, 'h');
 	KT_ASSERT_EQ(b, 'i');
 	KT_ASSERT_EQ(c, -1);
+}
+
+static char excl[64];
+static size_t nexcl;
+static int flushed;
+static void excl_write(const char *buf, size_t len)
+{
+	for (size_t i = 0; i < len && nexcl < sizeof(excl) - 1; i++)
+		excl[nexcl++] = buf[i];
+	excl[nexcl] = 0;
+}
+static void excl_flush(void) { flushed++; }
+static const struct console_ops excl_ops = {.name = "exclusive", .write = excl_write, .flush = excl_flush};
+
+KTEST(console, take_output_sends_only_to_that_backend_until_released)
+{
+	start();
+	console_take_output(&excl_ops);
+	console_write("only\n", 5);
+	console_drain();
+	console_release_output(&excl_ops);
+	console_write("all\n", 4);
+	capturing = 0;
+	KT_ASSERT_STREQ(excl, "only\nall\n");
+	KT_ASSERT_STREQ(cap, "all\n"); /* the capture backend missed what the exclusive one took */
+	KT_ASSERT_EQ(flushed, 1);
 }

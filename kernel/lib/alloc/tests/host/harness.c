@@ -3,7 +3,22 @@
  * sequences checked against an oracle of live blocks. Built by ../host.test.ts with
  * -fsanitize=address,undefined; any failed check prints "FAIL ..." and exits 1.
  *
- * usage: harness <region|buddy|tlsf> <seed> <ops> <arena-bytes>
+ * usage: harness <region|buddy|tlsf> <seed> <ops> <arena-bytes>     randomized run
+ *        harness <region|buddy|tlsf>-exhaust <seed> <rounds> <arena-bytes>
+ *        harness <region|buddy|tlsf>-overrun-<before|after> <seed> 0 <arena-bytes>
+ *        harness <tlsf|buddy>-doublefree <0|1> 0 0
+ *
+ * Every arena lies inside a larger malloc block whose other bytes are poisoned for ASan
+ * (ASAN_POISON_MEMORY_REGION), so an allocator that reads or writes even one byte before or after
+ * its arena is stopped; main checks the poison sits exactly at the arena's edges. The -overrun
+ * mode proves it: it hands the allocator a few bytes more than the arena (before its start, or
+ * past its end) and makes it use all of it; it must die of ASan's report.
+ *
+ * -exhaust fills the allocator until even a 1-byte request fails (mixed malloc, memalign,
+ * palloc), checks the blocks are disjoint, inside the arenas and that almost nothing is left
+ * (availmem), frees them in random order checking contents, and checks that everything came back
+ * (availmem, the largest block and the count of 48-byte blocks as before); <rounds> times over.
+ * Region cannot reuse: it is filled once and must account for every byte.
  *
  * Checks: alignment of every result; no overlap between live blocks (granted extent) and
  * everything inside the arenas; contents preserved (each block filled with a pattern, verified
@@ -16,6 +31,10 @@
  * failure while live data stays under a quarter of the capacity (buddy, TLSF; requests up to
  * 1/64 of it). Region never reuses: its failures must be explained by availmem.
  */
+#ifndef __SANITIZE_ADDRESS__
+#error "the harness needs -fsanitize=address: the guards around the arenas are ASan poison"
+#endif
+#include <sanitizer/asan_interface.h>
 #include <alloc/buddy.h>
 #include <alloc/region.h>
 #include <alloc/tlsf.h>
@@ -235,6 +254,182 @@ static void edge_cases(void)
 		FAIL("edge cases leaked %llu blocks", (unsigned long long)A->stats.cur_blocks);
 }
 
+/* ---- arenas: inside malloc blocks whose other bytes are ASan poison ---- */
+static uint8_t *m1, *m2, *b1, *b2;
+static size_t n1, n2, l1, l2;
+
+static void make_arenas(size_t arena)
+{
+	/* Two arenas at deliberately odd offsets: create on the first, addmem the second. */
+	n1 = arena + 64, n2 = arena / 2 + 64;
+	m1 = malloc(n1), m2 = malloc(n2);
+	/* Dirty memory, as RAM after a reboot may be: an allocator must not rely on zeroes. */
+	for (size_t i = 0; i < n1; i++)
+		m1[i] = (uint8_t)rnd();
+	for (size_t i = 0; i < n2; i++)
+		m2[i] = (uint8_t)(0x80 | (rnd() % 27)); /* every byte a plausible buddy "free" mark */
+	b1 = m1 + 8 + (seed % 5) * 8, b2 = m2 + 24;
+	l1 = arena - 40, l2 = arena / 2 - 8;
+	/* ASan poisons in 8-byte granules: the edges must fall on them to be exact. */
+	if (((uintptr_t)b1 | (uintptr_t)b2 | l1 | l2) & 7)
+		FAIL("arena edges not 8-byte aligned (arena-bytes %zu must be a multiple of 8)", arena);
+	ASAN_POISON_MEMORY_REGION(m1, (size_t)(b1 - m1));
+	ASAN_POISON_MEMORY_REGION(b1 + l1, n1 - (size_t)(b1 - m1) - l1);
+	ASAN_POISON_MEMORY_REGION(m2, (size_t)(b2 - m2));
+	ASAN_POISON_MEMORY_REGION(b2 + l2, n2 - (size_t)(b2 - m2) - l2);
+	arena_lo[0] = (uintptr_t)b1, arena_hi[0] = (uintptr_t)b1 + l1;
+	arena_lo[1] = (uintptr_t)b2, arena_hi[1] = (uintptr_t)b2 + l2;
+	narenas = 2;
+	/* The guard is exact: the byte before and the byte after each arena are poisoned, its
+	 * first and last bytes are not. */
+	for (int i = 0; i < narenas; i++) {
+		uint8_t *lo = (uint8_t *)arena_lo[i], *hi = (uint8_t *)arena_hi[i];
+		if (!__asan_address_is_poisoned(lo - 1) || !__asan_address_is_poisoned(hi) ||
+		    __asan_address_is_poisoned(lo) || __asan_address_is_poisoned(hi - 1))
+			FAIL("arena %d [%p, %p): guard bytes not poisoned exactly at its edges", i, (void *)lo, (void *)hi);
+	}
+}
+
+static void free_arenas(void)
+{
+	ASAN_UNPOISON_MEMORY_REGION(m1, n1);
+	ASAN_UNPOISON_MEMORY_REGION(m2, n2);
+	free(m1);
+	free(m2);
+}
+
+/*
+ * The allocator is given more than the arena, before it (16 bytes: its header moves there, as it
+ * aligns the base to at most 16; the guard before is 16 bytes or more unless seed % 5 == 0) or
+ * after it (64 bytes: more than any allocator's smallest block, so it cannot leave them unused),
+ * and made to use all its memory: create writes its header at the base, calloc zeroes every block
+ * it hands out. ASan must stop it in the guard; getting to the end is a failure.
+ */
+#define LIE_BEFORE 16
+#define LIE_AFTER 64
+static int overrun(struct alloc *(*create)(void *, size_t), const char *where)
+{
+	int before = !strcmp(where, "before");
+	A = before ? create(b1 - LIE_BEFORE, l1 + LIE_BEFORE) : create(b1, l1 + LIE_AFTER);
+	if (!A)
+		FAIL("create failed");
+	for (size_t sz = 4096; sz; sz /= 2)
+		while (alloc_calloc(A, 1, sz))
+			;
+	while (alloc_palloc(A, 1))
+		;
+	printf("allocator used the bytes %s its arena without ASan stopping it\n", where);
+	return 1;
+}
+
+static int cmp_block(const void *x, const void *y)
+{
+	uintptr_t a = (uintptr_t)((const struct live *)x)->p, b = (uintptr_t)((const struct live *)y)->p;
+	return a < b ? -1 : a > b;
+}
+
+/* Live blocks pairwise disjoint and inside the arenas: sorted once, O(n log n). */
+static void check_disjoint(void)
+{
+	qsort(lv, nlive, sizeof(*lv), cmp_block);
+	for (size_t i = 0; i < nlive; i++) {
+		uintptr_t s = (uintptr_t)lv[i].p, e = s + lv[i].granted;
+		int in = 0;
+		for (int k = 0; k < narenas; k++)
+			if (s >= arena_lo[k] && e <= arena_hi[k])
+				in = 1;
+		if (!in)
+			FAIL("block %p+%zu outside the arenas", (void *)lv[i].p, lv[i].granted);
+		if (i && (uintptr_t)lv[i - 1].p + lv[i - 1].granted > s)
+			FAIL("blocks %p+%zu and %p overlap", (void *)lv[i - 1].p, lv[i - 1].granted, (void *)lv[i].p);
+	}
+}
+
+/* One block of any kind, or 0 when the allocator refused it. */
+static int take(size_t size, unsigned how)
+{
+	uint64_t before = A->stats.cur_bytes;
+	uint8_t *p;
+	if (how == 0) {
+		size_t n = size / ALLOC_PAGE_SIZE + 1;
+		if (!(p = alloc_palloc(A, n)))
+			return 0;
+		if ((uintptr_t)p & (ALLOC_PAGE_SIZE - 1))
+			FAIL("palloc gave %p, not page aligned", (void *)p);
+		size_t g = A->stats.cur_bytes - before;
+		check_granted(0, 0, g, B_PAGES, n);
+		add_live(p, n * ALLOC_PAGE_SIZE, g, B_PAGES, n);
+		return 1;
+	}
+	size_t align = how == 1 ? (size_t)1 << rnd_range(5, 10) : 16;
+	if (how == 1) {
+		void *q;
+		if (alloc_memalign(A, &q, align, size))
+			return 0;
+		p = q;
+	} else if (!(p = alloc_malloc(A, size)))
+		return 0;
+	size_t g = A->stats.cur_bytes - before;
+	check_granted(size, align, g, B_MALLOC, 0);
+	if ((uintptr_t)p & (align - 1))
+		FAIL("%p not aligned to %zu", (void *)p, align);
+	add_live(p, size, g, B_MALLOC, 0);
+	return 1;
+}
+
+static int exhaust(int reuse, unsigned long rounds)
+{
+	size_t avail0 = alloc_availmem(A), big0 = 0, fit0 = 0;
+	if (reuse) {
+		big0 = largest_malloc();
+		fit0 = count_fit(48);
+		alloc_trim(A);
+	}
+	for (opno = 0; opno < rounds; opno++) {
+		/* Random requests (mostly small) until 64 in a row fail, then ever smaller ones until
+		 * 1 byte fails too. */
+		size_t max = avail0 / 64;
+		for (int misses = 0; misses < 64;) {
+			unsigned sc = (unsigned)(rnd() % 10);
+			size_t size = sc < 6 ? rnd_range(1, 256) : sc < 9 ? rnd_range(257, 4096) : rnd_range(4097, max);
+			misses = take(size, (unsigned)(rnd() % 8)) ? 0 : misses + 1;
+		}
+		for (size_t sz = max; sz; sz /= 2)
+			while (take(sz, 2))
+				;
+		check_disjoint();
+		size_t left = alloc_availmem(A);
+		/* Nothing usable is left: what availmem still counts is slack no request can use
+		 * (buddy: none; TLSF: fragments below its minimum block; region: the last pad). */
+		if (left > 64)
+			FAIL("a 1-byte malloc fails but availmem says %zu bytes are free", left);
+		if (live_req > avail0)
+			FAIL("%zu bytes granted of %zu available", live_req, avail0);
+		printf("round %lu: %zu blocks, %llu of %zu bytes in use, %zu left\n", opno, nlive,
+		       (unsigned long long)A->stats.cur_bytes, avail0, left);
+		/* Free in random order, checking each block's contents. */
+		while (nlive)
+			free_one(rnd() % nlive);
+		if (A->stats.cur_bytes || A->stats.cur_blocks)
+			FAIL("after freeing all: cur_bytes %llu cur_blocks %llu", (unsigned long long)A->stats.cur_bytes,
+			     (unsigned long long)A->stats.cur_blocks);
+		if (!reuse)
+			break; /* region gives nothing back: one fill is all it has */
+		alloc_trim(A);
+		if (alloc_availmem(A) != avail0)
+			FAIL("availmem %zu after freeing all, %zu at start", alloc_availmem(A), avail0);
+		size_t big1 = largest_malloc(), fit1 = count_fit(48);
+		if (big1 != big0)
+			FAIL("largest malloc %zu after round %lu, %zu before", big1, opno, big0);
+		if (fit1 != fit0)
+			FAIL("48-byte blocks that fit: %zu after round %lu, %zu before", fit1, opno, fit0);
+		alloc_trim(A);
+	}
+	printf("OK %s seed=%lu rounds=%lu allocs=%llu failures=%llu\n", kind, seed, rounds,
+	       (unsigned long long)A->stats.nr_allocs, (unsigned long long)A->stats.nr_failures);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 5) {
@@ -258,23 +453,23 @@ int main(int argc, char **argv)
 	size_t arena = strtoul(argv[4], 0, 0);
 	rng_state = seed * 0x9e3779b97f4a7c15ull + 1;
 
-	struct alloc *(*create)(void *, size_t) = !strcmp(kind, "region") ? alloc_region_create
-						    : !strcmp(kind, "buddy")  ? alloc_buddy_create
-						    : !strcmp(kind, "tlsf")   ? alloc_tlsf_create
-									      : 0;
-	if (!create) {
-		fprintf(stderr, "unknown allocator %s\n", kind);
+	const char *dash = strchr(kind, '-');
+	size_t base_len = dash ? (size_t)(dash - kind) : strlen(kind);
+	const char *mode = dash ? dash + 1 : "";
+	struct alloc *(*create)(void *, size_t) = !strncmp(kind, "region", base_len) && base_len == 6 ? alloc_region_create
+						    : !strncmp(kind, "buddy", base_len) && base_len == 5  ? alloc_buddy_create
+						    : !strncmp(kind, "tlsf", base_len) && base_len == 4   ? alloc_tlsf_create
+													  : 0;
+	if (!create || (*mode && strcmp(mode, "exhaust") && strcmp(mode, "overrun-before") && strcmp(mode, "overrun-after"))) {
+		fprintf(stderr, "unknown allocator or mode %s\n", kind);
 		return 2;
 	}
-	/* Two arenas at deliberately odd offsets: create on the first, addmem the second. */
-	uint8_t *m1 = malloc(arena + 64), *m2 = malloc(arena / 2 + 64);
-	/* Dirty memory, as RAM after a reboot may be: an allocator must not rely on zeroes. */
-	for (size_t i = 0; i < arena + 64; i++)
-		m1[i] = (uint8_t)rnd();
-	for (size_t i = 0; i < arena / 2 + 64; i++)
-		m2[i] = (uint8_t)(0x80 | (rnd() % 27)); /* every byte a plausible buddy "free" mark */
-	uint8_t *b1 = m1 + 8 + (seed % 5) * 8, *b2 = m2 + 24;
-	size_t l1 = arena - 40, l2 = arena / 2 - 8;
+	static char base_kind[8];
+	memcpy(base_kind, kind, base_len); /* the checks compare the allocator's name */
+	kind = base_kind;
+	make_arenas(arena);
+	if (!strncmp(mode, "overrun-", 8))
+		return overrun(create, mode + 8);
 	if (create(b1, 100) != NULL)
 		FAIL("create accepted a 100-byte region");
 	A = create(b1, l1);
@@ -303,8 +498,12 @@ int main(int argc, char **argv)
 		if (alloc_availmem(A) != avail0)
 			FAIL("availmem %zu of a second instance, %zu of the first", alloc_availmem(A), avail0);
 	}
-	arena_lo[0] = (uintptr_t)b1, arena_hi[0] = (uintptr_t)b1 + l1;
-	arena_lo[1] = (uintptr_t)b2, arena_hi[1] = (uintptr_t)b2 + l2;
+	if (!strcmp(mode, "exhaust")) {
+		int r = exhaust(reuse, nops);
+		free(lv);
+		free_arenas();
+		return r;
+	}
 	if (A->stats.total_bytes != l1 + l2)
 		FAIL("total_bytes %llu, expected %zu", (unsigned long long)A->stats.total_bytes, l1 + l2);
 
@@ -430,7 +629,6 @@ int main(int argc, char **argv)
 	       (unsigned long long)A->stats.peak_bytes, (unsigned long long)A->stats.nr_allocs,
 	       (unsigned long long)A->stats.nr_failures, alloc_availmem(A));
 	free(lv);
-	free(m1);
-	free(m2);
+	free_arenas();
 	return 0;
 }

@@ -5,7 +5,9 @@
  * Words are separated by blanks; double quotes group words and are removed (inside quotes,
  * \" and \\ are a quote and a backslash). Before the first unquoted `--` every word is a
  * parameter `key=value` (split at the first '='; a word without '=' has the value ""); a key
- * given twice keeps the last value. After it, every word is an argument.
+ * given twice keeps the last value. After it, every word is an argument, except unquoted
+ * `virtio_mmio.device=...` words, which QEMU microvm appends to the end of the line: those
+ * are parameters wherever they stand.
  * No allocation: the text is copied into a static buffer of CONFIG_CMDLINE_MAX_LEN bytes, with
  * at most CONFIG_CMDLINE_MAX_PARAMS parameters and CONFIG_CMDLINE_MAX_ARGS arguments; anything
  * beyond is dropped with one `cmdline: warning: ...` console line, never overflowing. */
