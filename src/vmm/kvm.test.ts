@@ -159,10 +159,11 @@ test("KVM: 5 batches of 100 VMs at once: each finishes with its own output; fds,
   }
   // The first batch makes the 100 vCPU threads that are then reused (each with its event loop's
   // fds, its stacks and koffi's per-thread memory); later batches must add nothing. fds are
-  // exact. Mappings and RSS still move with V8's heaps and malloc's arenas (by a few hundred
-  // mappings either way on a busy host, collections notwithstanding), so they are judged by
-  // their trend: a leak grows them batch after batch (threads that ended used to leave koffi's
-  // 3 mappings each, +300 a batch of 100; a kvm_run page per VM would be +100).
+  // exact. Mappings and RSS still move with V8's heaps and malloc's arenas (by up to ~130
+  // mappings either way between batches on a busy host, collections notwithstanding; trends of
+  // -85 and +33 a batch in two runs), so they are judged by their trend: a leak grows them batch
+  // after batch (threads that ended used to leave koffi's 3 mappings each, +300 a batch of 100;
+  // one mapping per VM would be +100).
   const first = seen[0]!;
   for (const [i, s] of seen.entries()) {
     assert.ok(s.fds <= first.fds, `fds after batch ${i + 1}: ${s.fds}, after the first: ${first.fds}`);
@@ -171,7 +172,7 @@ test("KVM: 5 batches of 100 VMs at once: each finishes with its own output; fds,
   const mapsSlope = slope(seen.map((s) => s.maps));
   const rssSlope = slope(seen.map((s) => s.rss));
   t.diagnostic(`trend per batch: mappings ${mapsSlope.toFixed(1)}, RSS ${rssSlope.toFixed(1)} MiB`);
-  assert.ok(mapsSlope <= 25, `mappings grow by ${mapsSlope.toFixed(1)} a batch: ${seen.map((s) => s.maps).join(", ")}`);
+  assert.ok(mapsSlope <= 60, `mappings grow by ${mapsSlope.toFixed(1)} a batch: ${seen.map((s) => s.maps).join(", ")}`);
   assert.ok(rssSlope <= 16, `RSS grows by ${rssSlope.toFixed(1)} MiB a batch: ${seen.map((s) => s.rss).join(", ")}`);
 });
 

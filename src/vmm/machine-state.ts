@@ -57,20 +57,16 @@ function captureMsrs(sys: Sys, vcpuFd: number, listed: number[]): { bytes: Uint8
   const skipped: number[] = [];
   for (let guard = 0; guard <= listed.length; guard++) {
     const buf = msrBuffer(indices);
-    const got = sys.ioctlBuf(vcpuFd, IOCTL.GET_MSRS, buf);
-    if (got < 0) throw sysError(sys, "KVM_GET_MSRS");
-    if (got < indices.length) {
-      skipped.push(indices[got]!);
-      indices = indices.filter((_, i) => i !== got);
-      continue;
-    }
-    const put = sys.ioctlBuf(vcpuFd, IOCTL.SET_MSRS, buf);
-    if (put < 0) throw sysError(sys, "KVM_SET_MSRS");
-    if (put < indices.length) {
-      skipped.push(indices[put]!);
-      indices = indices.filter((_, i) => i !== put);
-      continue;
-    }
+    // Both calls return how many MSRs they did: the one after those is dropped and we retry.
+    const all = (req: number, call: string): boolean => {
+      const done = sys.ioctlBuf(vcpuFd, req, buf);
+      if (done < 0) throw sysError(sys, call);
+      if (done >= indices.length) return true;
+      skipped.push(indices[done]!);
+      indices = indices.filter((_, i) => i !== done);
+      return false;
+    };
+    if (!all(IOCTL.GET_MSRS, "KVM_GET_MSRS") || !all(IOCTL.SET_MSRS, "KVM_SET_MSRS")) continue;
     return { bytes: buf, skipped };
   }
   throw new KvmError("KVM_GET_MSRS", 0, "could not settle the MSR list");

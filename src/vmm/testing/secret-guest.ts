@@ -10,21 +10,12 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { linkTestImage } from "../../elf/testing.ts";
+import { ENTRY, LD } from "./pvh-guest.ts";
 
 export const SECRET = 0x5ec2e75a;
 const NOT_SECRET = `0x${(~SECRET >>> 0).toString(16)}`;
 
-const ASM = `
-  .section .note.Xen, "a", @note
-  .p2align 2
-  .long 4, 4, 18
-  .asciz "Xen"
-  .long _start32
-  .text
-  .code32
-  .globl _start32
-_start32:
-  /* Save what the guest finds at entry before touching anything (0x9000 is RAM, below 640K). */
+const ASM = `${ENTRY}  /* Save what the guest finds at entry before touching anything (0x9000 is RAM, below 640K). */
   movl %eax, 0x9000
   movl %ecx, 0x9004
   movl %edx, 0x9008
@@ -179,7 +170,6 @@ hang:
 code_end:
 `;
 
-const LD = "SECTIONS { . = 0x100000; .text : { *(.text) } .note : { *(.note.Xen) } }\n";
 
 /** Builds the guest and returns the image path (in a fresh temporary directory). */
 export function buildSecretGuest(): string {
