@@ -35,8 +35,9 @@ async function freshBundle() {
     if (built > newest && existsSync(workerBundle) && existsSync(path.join(bundleDir, "virtio-devices.mjs"))) return bundle;
     const { build } = await import("esbuild");
     mkdirSync(bundleDir, { recursive: true });
-    // Written aside and renamed, so a kiln running at the same time never loads half a file;
-    // the worker first, since the CLI bundle's date is what says both are fresh.
+    // Written aside and renamed, so a kiln running at the same time never loads half a file:
+    // the shared chunks first (content-hashed names, so an older bundle's stay valid), then the
+    // worker, then the CLI, whose date is what says all are fresh.
     const tmp = path.join(bundleDir, `.tmp-${process.pid}`);
     await build({
       entryPoints: {
@@ -51,8 +52,13 @@ async function freshBundle() {
       packages: "external",
       outdir: tmp,
       outExtension: { ".js": ".mjs" },
+      // Each dynamic import() its own chunk, loaded when reached: `kiln run <image>` then never
+      // loads the config schema (zod), YAML or the build.
+      splitting: true,
+      chunkNames: "chunk-[hash]",
       logLevel: "silent",
     });
+    for (const f of readdirSync(tmp)) if (f.startsWith("chunk-")) renameSync(path.join(tmp, f), path.join(bundleDir, f));
     renameSync(path.join(tmp, "virtio-devices.mjs"), path.join(bundleDir, "virtio-devices.mjs"));
     renameSync(path.join(tmp, "vcpu-worker.mjs"), workerBundle);
     renameSync(path.join(tmp, "kiln.mjs"), bundle);
@@ -70,6 +76,15 @@ const entry = await freshBundle();
 let main;
 if (entry) {
   process.env.KILN_VCPU_WORKER_BUNDLE = workerBundle;
+  // `kiln run` on KVM needs a vCPU thread, whose loading (~80 ms) is most of a cold start: begin
+  // it now, alongside the CLI's own loading. src/vmm/vcpu-threads.ts adopts it; unused (QEMU, a
+  // bad argument) it is unref'd and never holds the process.
+  if (process.argv[2] === "run" && !process.argv.includes("qemu") && existsSync("/dev/kvm")) {
+    const { Worker } = await import("node:worker_threads");
+    const early = new Worker(`import(${JSON.stringify(pathToFileURL(workerBundle).href)});`, { eval: true, execArgv: [] });
+    early.unref();
+    globalThis[Symbol.for("kiln.vcpu-worker")] = { worker: early, bundle: workerBundle };
+  }
   ({ main } = await import(pathToFileURL(entry).href));
 } else {
   const { register } = await import("tsx/esm/api");

@@ -9,14 +9,25 @@ import { visible } from "../quote.ts";
 
 type Registrar = (program: Command) => void;
 
-const commands: Array<() => Promise<{ register: Registrar }>> = [
-  () => import("./build.ts"),
-  () => import("./run.ts"),
-  () => import("./config.ts"),
-  () => import("./libs.ts"),
-  () => import("./bench.ts"),
-  () => import("./syscalls.ts"),
-];
+const commands: Record<string, () => Promise<{ register: Registrar }>> = {
+  build: () => import("./build.ts"),
+  run: () => import("./run.ts"),
+  config: () => import("./config.ts"),
+  libs: () => import("./libs.ts"),
+  bench: () => import("./bench.ts"),
+  syscalls: () => import("./syscalls.ts"),
+};
+
+/**
+ * The command modules to load: only the one named when the first argument is a command (each
+ * pulls in its own dependencies: `kiln run <image>` needs neither the config schema nor the
+ * build), all of them for help, options or an unknown command.
+ */
+function needed(argv: string[]): Array<() => Promise<{ register: Registrar }>> {
+  const first = argv[2];
+  if (first !== undefined && Object.hasOwn(commands, first) && !argv.includes("--help") && !argv.includes("-h")) return [commands[first]!];
+  return Object.values(commands);
+}
 
 /** The toolchain's version: package.json's. */
 function kilnVersion(): string {
@@ -54,7 +65,7 @@ export async function main(argv: string[]): Promise<number> {
     // commander's own errors repeat what was typed (`unknown command '...'`): escaped and cut too.
     .configureOutput({ outputError: (text, write) => write(text.replace(/[^\n]+/g, (line) => visible(line, 200))) })
     .exitOverride();
-  for (const load of commands) (await load()).register(program);
+  for (const load of needed(argv)) (await load()).register(program);
   program.command("cc").description("compile C against musl like kiln build does for libc: musl apps (use as CC=); kiln cc --help").allowUnknownOption();
   hintHelp(program, "kiln");
   try {

@@ -4,12 +4,12 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
 import { errColors as pc } from "../color.ts";
-import { resolveApp } from "../config/index.ts";
-import { build } from "../build/index.ts";
 import { INITRD } from "../build/initrd.ts";
 import { chooseRunner, parseRunner, runImage } from "../run/index.ts";
 import { composeCmdline } from "../run/cmdline.ts";
-import { parseMemorySize } from "../config/index.ts";
+// Not config/index.ts: the config layer (its schema, YAML) and the build load only for an app
+// directory, so `kiln run <image>` never loads them.
+import { parseMemorySize } from "../config/memory.ts";
 import { KilnError } from "../errors.ts";
 import { quote, visible } from "../quote.ts";
 
@@ -75,7 +75,8 @@ async function runCommand(target: string, args: string[], flags: RunFlags, dashD
   }
   // Every argument, kiln.yaml and --set is checked before the runner is chosen, so its notice
   // (no KVM, falling back to QEMU) never comes before an error about them; -q silences it.
-  const cfg = isDir ? await resolveApp(target, { sets: flags.set, test: flags.test, lto: flags.lto, debug: flags.debug }) : undefined;
+  const { resolveApp } = isDir ? await import("../config/index.ts") : { resolveApp: undefined };
+  const cfg = resolveApp ? await resolveApp(target, { sets: flags.set, test: flags.test, lto: flags.lto, debug: flags.debug }) : undefined;
   if (!isDir) {
     const { inspectImage } = await import("../vmm/loader.ts");
     inspectImage(readFileSync(target), target, memoryFlag ?? DEFAULT_IMAGE_MEMORY);
@@ -88,6 +89,7 @@ async function runCommand(target: string, args: string[], flags: RunFlags, dashD
     void Vm.prewarm(1);
   }
   if (cfg) {
+    const { build } = await import("../build/index.ts");
     const log = flags.quiet ? () => {} : (line: string) => process.stderr.write(pc.dim(line) + "\n");
     const built = await build(cfg, { log });
     image = built.image;

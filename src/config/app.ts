@@ -4,6 +4,7 @@ import { statSync } from "node:fs";
 import { z } from "zod";
 import type { AppManifest, OptionValue } from "./types.ts";
 import { KilnError } from "../errors.ts";
+import { memoryProblem, parseMemory } from "./memory.ts";
 import { checkFile, NAME_MAX, nameSchema, strict } from "./manifest.ts";
 import { configError, displayPath, fix, readYamlFile, schemaError } from "./yaml.ts";
 import { echo, quote } from "../quote.ts";
@@ -14,8 +15,7 @@ export const LIBCS = ["nolibc", "musl"] as const;
 /** The library a `libc: musl` app gets: the process start and the POSIX libraries. */
 export const MUSL_LIBRARY = "musl";
 export const DEFAULT_MEMORY = 8 * 1024 * 1024;
-const MIN_MEMORY = 2 * 1024 * 1024; // the image is loaded at 1 MiB and may reach 2 MiB
-const MAX_MEMORY = 1024 * 1024 * 1024; // the page tables map guest RAM up to 1 GiB
+export { parseMemory, parseMemorySize, formatMemory } from "./memory.ts";
 
 const optionValue = z.union([z.boolean(), z.number(), z.string()], fix("Write true/false, a number or a string"));
 const appSchema = strict({
@@ -39,43 +39,6 @@ const appSchema = strict({
   rootfs: z.string().min(1, fix("Name a directory, e.g. rootfs: rootfs")).optional(),
 }, "{ name: hello, sources: [main.c], libraries: { nolibc: {} } } (see docs/writing-an-app.md)");
 
-const UNITS: Record<string, number> = { "": 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 };
-
-/** `8M`, `512K`, `1G`, `1048576` (bytes) -> bytes; undefined when it is not a size. */
-export function parseMemory(value: number | string): number | undefined {
-  if (typeof value === "number") return Number.isSafeInteger(value) && value > 0 ? value : undefined;
-  const m = /^\s*(\d+)\s*([KMG]?)(?:i?B)?\s*$/i.exec(value);
-  if (!m) return undefined;
-  const n = Number(m[1]) * UNITS[m[2]!.toUpperCase()]!;
-  return Number.isSafeInteger(n) && n > 0 ? n : undefined;
-}
-
-/** Why a parsed size cannot be guest memory, or undefined when it can. */
-function memoryProblem(bytes: number): string | undefined {
-  if (bytes < MIN_MEMORY || bytes > MAX_MEMORY) return "out of range: use 2M to 1G (the image sits at 1-2 MiB and the page tables map 1 GiB)";
-  if (bytes % 4096 !== 0) return "not a whole number of 4 KiB pages: round it, e.g. to a multiple of 1M";
-  return undefined;
-}
-
-/**
- * Guest memory from a command-line flag (`--memory 2M`): bytes, or a KilnError naming `what`.
- * Same rules as kiln.yaml `memory`.
- */
-export function parseMemorySize(text: string, what: string): number {
-  const bytes = parseMemory(text);
-  if (bytes === undefined) throw new KilnError(`${what}: cannot read ${quote(text)} as a size. Write bytes or a number with K, M or G, e.g. 8M.`);
-  const problem = memoryProblem(bytes);
-  if (problem) throw new KilnError(`${what}: ${quote(text)} is ${problem}.`);
-  return bytes;
-}
-
-/** `8388608` -> `8M`: the largest exact unit. */
-export function formatMemory(bytes: number): string {
-  for (const [u, f] of [["G", 1024 ** 3], ["M", 1024 ** 2], ["K", 1024]] as const) {
-    if (bytes % f === 0) return `${bytes / f}${u}`;
-  }
-  return String(bytes);
-}
 
 /** Finds the manifest: a directory holding kiln.yaml, or the file itself. */
 export function appManifestPath(appDirOrFile: string): string {

@@ -1,6 +1,6 @@
 // The QEMU runner: `-M microvm` with no firmware extras, serial on stdio, isa-debug-exit for the
 // status. KVM where /dev/kvm opens, TCG elsewhere (slower, same results).
-import { spawn } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { openSync, closeSync } from "node:fs";
 import { KilnError } from "../errors.ts";
 import { ConsoleFilter } from "./console-filter.ts";
@@ -19,6 +19,11 @@ export function kvmUsable(): boolean {
   } catch {
     return false;
   }
+}
+
+/** True when the QEMU binary runs (`--version`). */
+export function qemuAvailable(): boolean {
+  return spawnSync(QEMU_BINARY, ["--version"], { stdio: "ignore" }).status === 0;
 }
 
 /** QEMU's -m value for a byte count: whole MiB when exact, else KiB. */

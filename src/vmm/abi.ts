@@ -24,6 +24,31 @@ export const IOCTL = {
   SET_SIGNAL_MASK: 0x4004ae8b,
   SET_CPUID2: 0x4008ae90,
   GET_TSC_KHZ: 0xaea3,
+  // Machine state, saved from a fresh VM and put back when a pooled shell is reset (shell.ts).
+  GET_MSR_INDEX_LIST: 0xc004ae02,
+  GET_MSRS: 0xc008ae88,
+  SET_MSRS: 0x4008ae89,
+  GET_FPU: 0x81a0ae8c,
+  SET_FPU: 0x41a0ae8d,
+  GET_XSAVE: 0x9000aea4,
+  SET_XSAVE: 0x5000aea5,
+  GET_XSAVE2: 0x9000aecf,
+  GET_XCRS: 0x8188aea6,
+  SET_XCRS: 0x4188aea7,
+  GET_DEBUGREGS: 0x8080aea1,
+  SET_DEBUGREGS: 0x4080aea2,
+  GET_VCPU_EVENTS: 0x8040ae9f,
+  SET_VCPU_EVENTS: 0x4040aea0,
+  GET_MP_STATE: 0x8004ae98,
+  SET_MP_STATE: 0x4004ae99,
+  GET_LAPIC: 0x8400ae8e,
+  SET_LAPIC: 0x4400ae8f,
+  GET_IRQCHIP: 0xc208ae62,
+  SET_IRQCHIP: 0x8208ae63,
+  GET_PIT2: 0x8070ae9f,
+  SET_PIT2: 0x4070aea0,
+  GET_CLOCK: 0x8030ae7c,
+  SET_CLOCK: 0x4030ae7b,
   IRQFD: 0x4020ae76,
   IOEVENTFD: 0x4040ae79,
 } as const;
@@ -41,6 +66,14 @@ export const CAP = {
   GET_TSC_KHZ: 61,
   TSC_DEADLINE_TIMER: 72,
   IMMEDIATE_EXIT: 136,
+  MP_STATE: 14,
+  PIT_STATE2: 35,
+  ADJUST_CLOCK: 39,
+  VCPU_EVENTS: 41,
+  DEBUGREGS: 50,
+  XSAVE: 55,
+  XCRS: 56,
+  XSAVE2: 208,
   IRQFD: 32,
   IOEVENTFD: 36,
 } as const;
@@ -119,9 +152,35 @@ export const SIZE = {
   irqLevel: 8,
   pitConfig: 64,
   signalMaskHeader: 4,
+  fpu: 416,
+  xsave: 4096,
+  xcrs: 392,
+  debugregs: 128,
+  vcpuEvents: 64,
+  mpState: 4,
+  lapicState: 1024,
+  irqchip: 520,
+  pitState2: 112,
+  clockData: 48,
+  msrsHeader: 8,
+  msrEntry: 16,
+  msrListHeader: 4,
+  pitChannelState: 24,
   ioeventfd: 64,
   irqfd: 32,
 } as const;
+
+/** struct kvm_vcpu_events: the flags word and the bits that make KVM_SET_VCPU_EVENTS apply optional fields. */
+export const VCPU_EVENTS = { flags: 20, validNmiPending: 1, validSipiVector: 2, validShadow: 4, validSmm: 8 } as const;
+
+/** struct kvm_irqchip: chip_id, then the chip state; the ids. */
+export const IRQCHIP = { chipId: 0, chip: 8, picMaster: 0, picSlave: 1, ioapic: 2 } as const;
+
+/** struct kvm_msrs / kvm_msr_entry / kvm_msr_list. */
+export const MSRS = { nmsrs: 0, entries: 8, entryIndex: 0, entryData: 8 } as const;
+
+/** struct kvm_pit_state2: three struct kvm_pit_channel_state; count_load_time is a host timestamp. */
+export const PIT_STATE = { channels: 0, countLoadTime: 16 } as const;
 
 /** struct kvm_segment field offsets. */
 export const SEGMENT = {

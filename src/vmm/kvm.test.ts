@@ -19,6 +19,8 @@ import { createMachine } from "./kvm.ts";
 import { loadSys } from "./sys.ts";
 import { GuestMemory } from "./guest-memory.ts";
 import { repoRoot } from "../paths.ts";
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 
 const MiB = 1024 * 1024;
 const haveKvm = existsSync("/dev/kvm");
@@ -121,21 +123,60 @@ async function bootMany(n: number): Promise<void> {
   });
   assert.equal(Vm.live.size, 0);
   // Threads take a moment to go (over a second for 100 under emulation): wait for them.
-  await Vm.threadsEnded();
+  await Vm.settled();
 }
 
-test("KVM: 100 VMs booted at once in one process all finish with their own output, and leave nothing open", { skip: noKvm }, async () => {
-  await Vm.prewarm(1);
+/** Least-squares slope of the values against their index. */
+function slope(ys: number[]): number {
+  const n = ys.length;
+  const mx = (n - 1) / 2;
+  const my = ys.reduce((a, b) => a + b, 0) / n;
+  let num = 0;
+  let den = 0;
+  ys.forEach((y, x) => {
+    num += (x - mx) * (y - my);
+    den += (x - mx) ** 2;
+  });
+  return num / den;
+}
+
+/** The process's address space (VmSize), MiB. */
+const vmSizeMiB = (): number => Math.round(Number(/^VmSize:\s+(\d+) kB/m.exec(readFileSync("/proc/self/status", "utf8"))![1]) / 1024);
+
+const rssMiB = (): number => Math.round(process.memoryUsage().rss / MiB);
+
+// Where gc is exposed, collectGarbage() also collects in this thread.
+setFlagsFromString("--expose-gc");
+(globalThis as { gc?: unknown }).gc ??= runInNewContext("gc");
+
+test("KVM: 5 batches of 100 VMs at once: each finishes with its own output; fds, mappings and RSS stay flat after the first", { skip: noKvm }, async (t) => {
   const fds0 = openFds();
-  await bootMany(100);
-  assert.ok(openFds() <= fds0, `fds: ${fds0} before, ${openFds()} after`);
-  assert.deepEqual(kvmMappings(), [], "no kvm_run page of any vCPU is still mapped");
-  // The process keeps some memory for reuse once threads have run (glibc's cached thread stacks
-  // and malloc arenas, both bounded), so a first batch may add mappings; a second must not.
-  const maps1 = mappings();
-  await bootMany(20);
-  assert.ok(openFds() <= fds0, `fds: ${fds0} before, ${openFds()} after a second batch`);
-  assert.ok(mappings() <= maps1 + 16, `mappings: ${maps1} after the first batch, ${mappings()} after the second (VMs must leave none behind)`);
+  const seen: Array<{ fds: number; maps: number; vm: number; rss: number }> = [];
+  for (let batch = 0; batch < 5; batch++) {
+    const t0 = performance.now();
+    await bootMany(100);
+    assert.deepEqual(kvmMappings(), [], "no kvm_run page of any vCPU is still mapped");
+    await Vm.collectGarbage(); // V8's heap pages come and go with its collections: settle them
+    seen.push({ fds: openFds(), maps: mappings(), vm: vmSizeMiB(), rss: rssMiB() });
+    const s = seen.at(-1)!;
+    t.diagnostic(`batch ${batch + 1}: ${(performance.now() - t0).toFixed(0)} ms, fds ${s.fds} (${fds0} before), mappings ${s.maps}, address space ${s.vm} MiB, RSS ${s.rss} MiB`);
+  }
+  // The first batch makes the 100 vCPU threads that are then reused (each with its event loop's
+  // fds, its stacks and koffi's per-thread memory); later batches must add nothing. fds are
+  // exact, and so is the count of kvm_run mappings (0, above). The number of mappings drifts
+  // with V8, which splits its heap reservations as it gives pages back (one run: +313 over 4
+  // batches while RSS fell by 171 MiB; others -85 and +33 a batch), so it only has a bound that
+  // the old leak crosses by the fifth batch: threads that ended left koffi's 3 mappings each,
+  // +300 a batch of 100, +1200 after five. RSS must have no upward trend. The address space is
+  // reported, not judged: V8's 10 GiB reservations come and go by the dozen (see docs/vmm.md).
+  const first = seen[0]!;
+  for (const [i, s] of seen.entries()) {
+    assert.ok(s.fds <= first.fds, `fds after batch ${i + 1}: ${s.fds}, after the first: ${first.fds}`);
+    assert.ok(s.maps <= first.maps + 800, `mappings after batch ${i + 1}: ${s.maps}, after the first: ${first.maps}`);
+  }
+  const rssSlope = slope(seen.map((s) => s.rss));
+  t.diagnostic(`trend per batch: RSS ${rssSlope.toFixed(1)} MiB, mappings ${slope(seen.map((s) => s.maps)).toFixed(1)}, address space ${slope(seen.map((s) => s.vm)).toFixed(0)} MiB`);
+  assert.ok(rssSlope <= 16, `RSS grows by ${rssSlope.toFixed(1)} MiB a batch: ${seen.map((s) => s.rss).join(", ")}`);
 });
 
 // A real Kiln image, built by the toolchain into a temporary build directory.

@@ -120,6 +120,12 @@ export interface KvmMachine {
   irqfd?(fd: number, gsi: number): void;
 }
 
+/** A KVM machine with the handles a pooled shell needs to save and reset it (shell.ts). */
+export interface KvmHandles extends KvmMachine {
+  vcpu: KvmVcpu;
+  vmFd: number;
+}
+
 /** Opens /dev/kvm and checks the API version and the capabilities the VMM relies on. */
 export function openKvm(sys: Sys, ledger: ResourceLedger): number {
   const fd = sys.open("/dev/kvm", O_RDWR | O_CLOEXEC);
@@ -154,7 +160,7 @@ export function supportedCpuid(sys: Sys, kvmFd: number): Uint8Array {
  * in-kernel irqchip (PIC, IOAPIC, per-vCPU LAPIC) and PIT, guest RAM as one anonymous mapping
  * in slot 0 at guest-physical 0, and vCPU 0 with the host's supported CPUID.
  */
-export function createMachine(sys: Sys, ledger: ResourceLedger, memoryBytes: number): KvmMachine {
+export function createMachine(sys: Sys, ledger: ResourceLedger, memoryBytes: number): KvmHandles {
   const kvmFd = openKvm(sys, ledger);
   const check = (call: string, rc: number): number => {
     if (rc < 0) throw sysError(sys, call);
@@ -203,6 +209,7 @@ export function createMachine(sys: Sys, ledger: ResourceLedger, memoryBytes: num
     memory: new Uint8Array(sys.view(ramAddr, memoryBytes)),
     ramAddress: ramAddr,
     vcpu,
+    vmFd,
     ...(eventfds
       ? {
           ioeventfd(addr: number, len: number, datamatch: number, fd: number): void {

@@ -23,8 +23,21 @@ export interface WorkerInit {
   machineModule?: string;
 }
 
+/** Main thread to worker. A worker serves one request at a time, VM after VM. */
+export type WorkerRequest =
+  /** Run a VM; `warm`: in the worker's shell (same memory size), else in a machine made for it. */
+  | { type: "run"; init: WorkerInit; warm: boolean }
+  /** Make a shell of this size ahead of need (replacing any other). */
+  | { type: "shell"; memory: number; machineModule?: string }
+  /** Destroy the shell (the worker stays, idle). */
+  | { type: "drop-shell" }
+  /** Run a full garbage collection (leak checks: V8's heap pages otherwise come and go). */
+  | { type: "collect" };
+
 export type WorkerMessage =
-  | { type: "ready" } // modules and koffi loaded; waiting for its WorkerInit
+  | { type: "ready" } // modules and koffi loaded; waiting for a request
+  /** The last request is done (a VM's teardown or reset included): the memory size of the shell it holds. */
+  | { type: "idle"; shell?: number; shellFailure?: string }
   | { type: "running" }
   | { type: "output"; bytes: Uint8Array }
   | {

@@ -12,6 +12,7 @@ export const MAP_SHARED = 0x01;
 export const MAP_PRIVATE = 0x02;
 export const MAP_ANONYMOUS = 0x20;
 export const MAP_NORESERVE = 0x4000;
+export const MADV_DONTNEED = 4;
 export const SIG_BLOCK = 0;
 export const SIG_SETMASK = 2;
 export const EINTR = 4;
@@ -33,6 +34,7 @@ export interface Sys {
   ioctlBuf(fd: number, req: number, buf: Uint8Array): number;
   mmap(len: number, prot: number, flags: number, fd: number, offset: number): bigint;
   munmap(addr: bigint, len: number): number;
+  madvise(addr: bigint, len: number, advice: number): number;
   /** A zero-copy view of mapped memory. */
   view(addr: bigint, len: number): ArrayBuffer;
   errno(): number;
@@ -73,6 +75,7 @@ export function loadSys(): Sys {
   const ioctlPtr = libc.func("ioctl", "int", ["int", "unsigned long", "void *"]) as Fn;
   const mmap = f("void *mmap(void *addr, size_t len, int prot, int flags, int fd, long off)");
   const munmap = f("int munmap(void *addr, size_t len)");
+  const madvise = f("int madvise(void *addr, size_t len, int advice)");
   const strerror = f("const char *strerror(int errnum)");
   const pthreadSelf = f("unsigned long pthread_self()");
   const pthreadKill = f("int pthread_kill(unsigned long thread, int sig)");
@@ -90,6 +93,7 @@ export function loadSys(): Sys {
       return p === null ? 0n : toBig(koffi.address(p));
     },
     munmap: (addr, len) => munmap(addr, len) as number,
+    madvise: (addr, len, advice) => madvise(addr, len, advice) as number,
     view: (addr, len) => koffi.view(addr, len),
     errno: () => koffi.errno(),
     strerror: (e) => String(strerror(e)),

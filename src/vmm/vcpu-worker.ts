@@ -1,26 +1,78 @@
 // The vCPU thread: KVM_RUN blocks, so each VM runs its loop here and the main thread stays free.
-// Started ahead of need (Vm.prewarm), it loads its modules and koffi first, then waits for the
-// one VM it will run; after that VM ends the thread ends.
+// Started ahead of need (Vm.prewarm, Vm.pool), it loads its modules and koffi once, then runs one
+// VM after another. It may hold a shell (shell.ts), a VM made ahead of need: a warm run uses it,
+// and after the guest exits the shell is reset here, after the exit was reported, so neither the
+// reset nor a VM's destruction is on anyone's boot path.
+import { setFlagsFromString } from "node:v8";
+import { runInNewContext } from "node:vm";
 import { parentPort } from "node:worker_threads";
 import { createMachine } from "./kvm.ts";
-import type { WorkerInit, WorkerMessage } from "./messages.ts";
-import { loadSys } from "./sys.ts";
+import type { WorkerMessage, WorkerRequest } from "./messages.ts";
+import { createShell, type Shell, type ShellFactory } from "./shell.ts";
+import { loadSys, type Sys } from "./sys.ts";
 import { runVcpuWorker, type MachineFactory } from "./worker-main.ts";
 
 const port = parentPort;
 if (!port) throw new Error("vcpu-worker.ts must run in a worker thread");
-let sys: ReturnType<typeof loadSys> | undefined;
+let sys: Sys | undefined;
 try {
   sys = loadSys();
 } catch {
   // Reported by the VM that uses this worker, where the error has a context.
 }
-port.postMessage({ type: "ready" } satisfies WorkerMessage);
-port.once("message", (init: WorkerInit) => {
-  void (async () => {
-    const factory: MachineFactory = init.machineModule
-      ? ((await import(init.machineModule)) as { createMachine: MachineFactory }).createMachine
-      : createMachine;
-    runVcpuWorker(init, (m: WorkerMessage) => port.postMessage(m), sys ?? loadSys(), factory);
-  })();
+const post = (m: WorkerMessage): void => port.postMessage(m);
+let shell: Shell | undefined;
+
+const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
+
+async function factories(machineModule: string | undefined): Promise<{ machine: MachineFactory; shell: ShellFactory }> {
+  if (!machineModule) return { machine: createMachine, shell: createShell };
+  const m = (await import(machineModule)) as { createMachine: MachineFactory; createShell?: ShellFactory };
+  return { machine: m.createMachine, shell: m.createShell ?? createShell };
+}
+
+function dropShell(): void {
+  shell?.destroy();
+  shell = undefined;
+}
+
+async function serve(req: WorkerRequest): Promise<void> {
+  const s = sys ?? loadSys();
+  if (req.type === "drop-shell") {
+    dropShell();
+    post({ type: "idle" });
+  } else if (req.type === "collect") {
+    setFlagsFromString("--expose-gc");
+    (runInNewContext("gc") as () => void)();
+    post({ type: "idle", ...(shell ? { shell: shell.memory } : {}) });
+  } else if (req.type === "shell") {
+    dropShell();
+    try {
+      shell = (await factories(req.machineModule)).shell(s, req.memory);
+      post({ type: "idle", shell: shell.memory });
+    } catch (e) {
+      post({ type: "idle", shellFailure: `cannot make a VM shell of ${req.memory} bytes: ${errorText(e)}` });
+    }
+  } else {
+    const warm = req.warm && shell !== undefined && shell.memory === req.init.memory ? shell : undefined;
+    const f = await factories(req.init.machineModule);
+    runVcpuWorker(req.init, post, s, warm ? () => warm.machine : f.machine);
+    if (!warm) {
+      post({ type: "idle", ...(shell ? { shell: shell.memory } : {}) });
+      return;
+    }
+    try {
+      warm.reset();
+      post({ type: "idle", shell: warm.memory });
+    } catch (e) {
+      dropShell();
+      post({ type: "idle", shellFailure: `resetting the VM shell failed (${errorText(e)}); it was destroyed` });
+    }
+  }
+}
+
+let queue = Promise.resolve();
+port.on("message", (req: WorkerRequest) => {
+  queue = queue.then(() => serve(req));
 });
+post({ type: "ready" });

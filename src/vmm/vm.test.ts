@@ -95,17 +95,22 @@ test("a triple fault ends the VM with a report", async () => {
   assert.match(r.registers!.join("\n"), /rip=0x0000000000100010 +rflags=0x0000000000000002|rip=0x0000000000100010/);
 });
 
-test("prewarmed workers: boot takes a spare; idle spares do not keep the process alive", async () => {
-  const ready = Vm.prewarm(2);
-  assert.equal(Vm.spareWorkers, 2);
+test("threads are reused: boot takes a spare, which is a spare again after its VM; idle spares do not keep the process alive", async () => {
+  await Vm.settled();
+  const kept = Vm.spareWorkers;
+  assert.ok(kept >= 1, "the threads of the VMs of earlier tests were kept");
+  const ready = Vm.prewarm(kept + 2);
+  assert.equal(Vm.spareWorkers, kept + 2);
   await ready;
   const t0 = performance.now();
   const vm = await Vm.boot(image, { memory: 2 * MiB, cmdline: "fake=hello", machineModule: fake });
   const bootMs = performance.now() - t0;
-  assert.equal(Vm.spareWorkers, 1);
+  assert.equal(Vm.spareWorkers, kept + 1);
   const r = await vm.exited;
   assert.equal(r.status, 7);
   assert.deepEqual(r.resources.outstanding, []);
+  await Vm.settled();
+  assert.equal(Vm.spareWorkers, kept + 2, "the thread came back");
   // A cold worker needs hundreds of ms to load tsx and the modules; a warm one only the fake
   // machine module import. Loose bound: this machine is shared.
   assert.ok(bootMs < 400, `warm boot took ${bootMs.toFixed(1)} ms`);
@@ -160,6 +165,43 @@ test("an abort signal stops a VM whose setup hangs (boot rejects), and kills a r
   const r = await vm.exited;
   assert.equal(r.reason, "killed");
   assert.deepEqual(r.resources.outstanding, []);
+});
+
+test("a pool keeps shells of its memory size: boots take them warm, reuse them after a reset, and close() destroys them", async () => {
+  const pool = await Vm.pool({ size: 1, memory: 4 * MiB, machineModule: fake });
+  assert.equal(pool.ready, 1);
+  const outs: string[] = [];
+  for (let i = 0; i < 3; i++) {
+    const out = collect();
+    const vm = await Vm.boot(image, { memory: 4 * MiB, cmdline: `fake=hello n=${i}`, console: out.sink, machineModule: fake });
+    assert.equal(vm.warm, true, `boot ${i} took the pooled shell (waiting for its reset)`);
+    const r = await vm.exited;
+    assert.equal(r.status, 7);
+    assert.equal(r.resources.opened, 0, "a warm VM opens nothing: the shell holds its fds and mappings");
+    outs.push(out.text());
+  }
+  assert.deepEqual(outs, [0, 1, 2].map((i) => `magic=336ec578 cmdline=fake=hello n=${i}\nkiln: exit 7\n`));
+  const other = await Vm.boot(image, { memory: 2 * MiB, cmdline: "fake=hello", machineModule: fake });
+  assert.equal(other.warm, false, "another memory size boots cold");
+  assert.equal((await other.exited).resources.opened, 2);
+  await pool.close();
+  assert.equal(pool.ready, 0);
+  await Vm.settled();
+  assert.equal(Vm.live.size, 0);
+});
+
+test("Vm.pool refuses a bad size or memory before making anything", async () => {
+  await assert.rejects(Vm.pool({ size: -1, memory: 2 * MiB, machineModule: fake }), VmConfigError);
+  await assert.rejects(Vm.pool({ size: 1, memory: 1 * MiB, machineModule: fake }), VmConfigError);
+});
+
+test("a pool whose shells cannot be made rejects with the reason, and does not retry forever", async () => {
+  await assert.rejects(Vm.pool({ size: 2, memory: 6 * MiB, machineModule: fake }), /: cannot make a VM shell of 6291456 bytes: fake KVM refuses shells of this size$/);
+  await Vm.settled();
+  const vm = await Vm.boot(image, { memory: 6 * MiB, cmdline: "fake=hello", machineModule: fake });
+  assert.equal(vm.warm, false);
+  assert.equal((await vm.exited).status, 7);
+  await Vm.settled();
 });
 
 for (const devicesFirst of [true, false])

@@ -3,9 +3,6 @@
 //   const { status, reason } = await vm.exited;
 // Each VM runs its vCPU in its own worker thread; many VMs can run in one process.
 import { readFileSync } from "node:fs";
-import path from "node:path";
-import { Worker } from "node:worker_threads";
-import { workerScript } from "./worker-script.ts";
 import { VcpuControl } from "./control.ts";
 import type { UnknownPortCount } from "./devices/io-bus.ts";
 import { VmConfigError, VmImageError } from "./errors.ts";
@@ -19,6 +16,7 @@ import { FAILURE_STATUS, KILLED_STATUS, type LoopStats, type VmExit } from "./ru
 import { encodeCmdline } from "./start-info.ts";
 import { kvmAvailable } from "./available.ts";
 import { loadSys } from "./sys.ts";
+import { threads, type VcpuThread } from "./vcpu-threads.ts";
 import type { DeviceName } from "./elf.ts";
 import { announceVirtio, virtioSlots } from "./devices/virtio/layout.ts";
 import { DevicePort } from "./devices/virtio/vm-port.ts";
@@ -77,34 +75,6 @@ function checkMemory(memory: number): void {
   if (memory % PAGE_SIZE !== 0) throw new VmConfigError("memory", `${memory} bytes is not a multiple of 4 KiB`, "Round it to whole pages");
 }
 
-interface Spare {
-  worker: Worker;
-  detach: () => void;
-}
-const spares: Spare[] = [];
-/** Workers that ran a VM and have not ended yet: each ends on its own after its VM exits. */
-const ending = new Set<Promise<void>>();
-
-function spawnWorker(): Worker {
-  const w = new Worker(workerBootstrap(), { eval: true, execArgv: [] });
-  return w;
-}
-
-/** A started vCPU worker: a prewarmed one if there is one, else a new one. */
-function takeWorker(): Worker {
-  const spare = spares.shift();
-  if (!spare) return spawnWorker();
-  spare.detach();
-  spare.worker.ref();
-  return spare.worker;
-}
-
-function workerBootstrap(): string {
-  // bin/kiln.js bundles the worker with the CLI (KILN_VCPU_WORKER_BUNDLE names it); tests and
-  // programs using the API run the TypeScript.
-  return workerScript("src/vmm/vcpu-worker.ts", path.basename(process.env.KILN_VCPU_WORKER_BUNDLE ?? "vcpu-worker.mjs"));
-}
-
 export class Vm {
   /** VMs whose worker has not yet reported its exit. */
   static get live(): ReadonlySet<Vm> {
@@ -112,59 +82,72 @@ export class Vm {
   }
 
   /**
-   * Starts vCPU workers ahead of need until `count` are spare (a worker takes a while to load
-   * the TypeScript and koffi; booting on a prewarmed one skips that). Resolves when they are
-   * loaded. Idle spares do not keep the process alive.
+   * Starts vCPU threads ahead of need until `count` are spare (a thread takes a while to load
+   * the TypeScript and koffi; booting on a spare skips that). Resolves when they are loaded.
+   * Idle threads do not keep the process alive.
    */
-  static prewarm(count = 1): Promise<void> {
-    const waits: Array<Promise<void>> = [];
-    while (spares.length < count) {
-      const w = spawnWorker();
-      const spare: Spare = { worker: w, detach: () => {} };
-      waits.push(
-        new Promise<void>((resolve) => {
-          const onMessage = (m: WorkerMessage): void => {
-            if (m.type !== "ready") return;
-            w.unref(); // loaded: an idle spare must not keep the process alive
-            resolve();
-          };
-          const drop = (): void => {
-            const i = spares.indexOf(spare);
-            if (i >= 0) spares.splice(i, 1);
-            resolve();
-          };
-          w.on("message", onMessage);
-          w.on("error", drop);
-          w.on("exit", drop);
-          // Only our own listeners: Worker keeps internal ones that manage its message port.
-          spare.detach = () => {
-            w.off("message", onMessage);
-            w.off("error", drop);
-            w.off("exit", drop);
-          };
-        }),
-      );
-      spares.push(spare);
-    }
-    return Promise.all(waits).then(() => undefined);
+  static async prewarm(count = 1): Promise<void> {
+    for (let n = threads.spares; n < count; n++) threads.spawn();
+    while ([...threads.all].some((t) => t.phase === "loading")) await threads.next();
   }
 
-  /** Idle prewarmed workers. */
+  /** Idle (or loading) vCPU threads holding no shell. */
   static get spareWorkers(): number {
-    return spares.length;
+    return threads.spares;
   }
 
   /**
-   * Resolves once the thread of every VM started so far has ended (spares aside). A VM's
-   * `exited` comes first: the thread then winds down, which takes a moment on a busy host.
+   * Keeps `size` VM shells of `memory` bytes ready (see docs/vmm.md, "Warm pool"): `Vm.boot` with
+   * that memory size takes one, and after its guest exits the shell is reset in the background
+   * and ready again. Resolves when all are ready; rejects (and drops the pool) if KVM refuses to
+   * make one. Calling it again for the same size changes the size.
    */
-  static async threadsEnded(): Promise<void> {
-    while (ending.size) await Promise.all([...ending]);
+  static async pool(opts: PoolOptions): Promise<VmPool> {
+    checkMemory(opts.memory);
+    if (!Number.isInteger(opts.size) || opts.size < 0) throw new VmConfigError("size", `${opts.size} is not a whole number of shells`, "Pass size: 0 or more");
+    if (!opts.machineModule) {
+      const avail = kvmAvailable();
+      if (!avail.ok) throw new KilnError(`cannot make a VM pool: ${avail.reason}`);
+    }
+    const failuresBefore = threads.shellFailures.length;
+    threads.pools.set(opts.memory, { size: opts.size, ...(opts.machineModule ? { machineModule: opts.machineModule } : {}) });
+    threads.changed();
+    const pool = new VmPool(opts.memory);
+    while (threads.readyShells(opts.memory) < opts.size) {
+      if (threads.shellFailures.length > failuresBefore) {
+        await pool.close();
+        throw new KilnError(threads.shellFailures.at(-1)!);
+      }
+      await threads.next();
+    }
+    return pool;
+  }
+
+  /**
+   * Waits for every thread to be idle, then runs a full garbage collection in each (and in this
+   * thread, when started with --expose-gc). For leak checks: V8's heap pages come and go with
+   * its collections, which would hide or fake a leak of a few mappings per VM.
+   */
+  static async collectGarbage(): Promise<void> {
+    await Vm.settled();
+    for (const t of threads.all) if (t.phase === "idle") t.request({ type: "collect" });
+    await Vm.settled();
+    (globalThis as { gc?: () => void }).gc?.();
+  }
+
+  /**
+   * Resolves once every vCPU thread is idle: each VM's teardown done (a cold VM's destruction,
+   * a pooled shell's reset) and the pools made. A VM's `exited` comes first.
+   */
+  static async settled(): Promise<void> {
+    while (!threads.quiet) await threads.next();
   }
 
   readonly exited: Promise<VmResult>;
   private readonly control: VcpuControl;
-  private readonly worker: Worker;
+  private readonly thread: VcpuThread;
+  /** Whether it runs in a pooled shell. */
+  readonly warm: boolean;
   private done = false;
   private killTimer: NodeJS.Timeout | undefined;
   private outputTimer: NodeJS.Timeout | undefined;
@@ -172,9 +155,10 @@ export class Vm {
 
   private readonly abandon: (detail: string) => void;
 
-  private constructor(worker: Worker, control: VcpuControl, exited: Promise<VmResult>, killGraceMs: number, abandon: (detail: string) => void) {
+  private constructor(thread: VcpuThread, warm: boolean, control: VcpuControl, exited: Promise<VmResult>, killGraceMs: number, abandon: (detail: string) => void) {
     this.abandon = abandon;
-    this.worker = worker;
+    this.thread = thread;
+    this.warm = warm;
     this.control = control;
     this.exited = exited;
     this.killGraceMs = killGraceMs;
@@ -217,10 +201,13 @@ export class Vm {
     const init: WorkerInit = { image, file: imagePath, memory: opts.memory, cmdline, control: control.sab, input: input.sab };
     if (initrd) init.initrd = initrd;
     if (opts.machineModule) init.machineModule = opts.machineModule;
-    const worker = takeWorker();
-    const ended = new Promise<void>((resolve) => worker.once("exit", () => resolve()));
-    ending.add(ended);
-    void ended.then(() => ending.delete(ended));
+    // A pooled shell of this size if one is ready, or soon will be (being reset); else cold.
+    let taken = threads.take(opts.memory);
+    while (!taken.warm && threads.pools.has(opts.memory) && threads.shellsComing(opts.memory)) {
+      await threads.next();
+      taken = threads.take(opts.memory);
+    }
+    const { thread, warm } = taken;
 
     const write = sinkWriter(opts.console);
     const devicePort = devices.length ? new DevicePort(write) : undefined;
@@ -253,15 +240,6 @@ export class Vm {
         if (devicePort && phase === "run" && !workerLost) void devicePort.closed(2000).then(settle);
         else settle();
       };
-      worker.on("message", (m: WorkerMessage) => {
-        if (process.env.KILN_VMM_DEBUG) process.stderr.write(`vmm: worker message ${m.type}\n`);
-        if (m.type === "output") write(m.bytes);
-        else if (m.type === "running") {
-          isRunning = true;
-          running();
-        }
-        else if (m.type === "exit") finish({ ...m.exit, resources: m.resources, stats: m.stats, unknownPorts: new Map(m.unknownPorts) }, m.phase);
-      });
       const lost = (detail: string, reason: "vmm-error" | "killed" = "vmm-error"): void =>
         finish(
           {
@@ -275,20 +253,32 @@ export class Vm {
           isRunning ? "run" : "setup",
           true,
         );
-      worker.on("error", (e) => lost(`vCPU worker failed: ${e.message}`));
-      worker.on("exit", (code) => lost(`vCPU worker exited (code ${code}) without reporting`));
+      thread.run(
+        {
+          message: (m: WorkerMessage) => {
+            if (process.env.KILN_VMM_DEBUG) process.stderr.write(`vmm: worker message ${m.type}\n`);
+            if (m.type === "output") write(m.bytes);
+            else if (m.type === "running") {
+              isRunning = true;
+              running();
+            } else if (m.type === "exit") finish({ ...m.exit, resources: m.resources, stats: m.stats, unknownPorts: new Map(m.unknownPorts) }, m.phase);
+          },
+          lost: (detail) => lost(detail),
+        },
+        { type: "run", init, warm },
+        devicePort ? [devicePort.remote] : [],
+      );
       abandon = (detail) => lost(detail, "killed");
     });
 
-    worker.postMessage(init, devicePort ? [devicePort.remote] : []);
     const stopInput = pipeInput(opts.input, input, () => vm?.kick());
-    vm = new Vm(worker, control, exited, opts.killGraceMs ?? 5000, (d) => abandon(d));
+    vm = new Vm(thread, warm, control, exited, opts.killGraceMs ?? 5000, (d) => abandon(d));
     liveVms.add(vm);
     vm.watchOutput();
     const onAbort = (): void => {
       if (isRunning) vm?.kill();
       else {
-        void worker.terminate();
+        thread.terminate();
         abandon("aborted before the guest started; vCPU thread terminated");
       }
     };
@@ -334,11 +324,37 @@ export class Vm {
       // A vCPU that ignores the kick (it should not happen) must not hang the host: terminate
       // the thread and settle `exited` anyway, saying what may have leaked.
       this.killTimer = setTimeout(() => {
-        void this.worker.terminate();
+        this.thread.terminate();
         this.abandon(`the vCPU thread did not stop within ${this.killGraceMs} ms of kill(); thread terminated`);
       }, this.killGraceMs);
       this.killTimer.unref();
     }
+  }
+}
+
+export interface PoolOptions {
+  /** How many shells to keep ready. */
+  size: number;
+  /** Their guest RAM in bytes (a VM takes a shell only of exactly its memory size). */
+  memory: number;
+  /** Tests only: module URL whose `createShell` replaces KVM's. */
+  machineModule?: string;
+}
+
+/** A pool made by Vm.pool: how many of its shells are ready, and close() to destroy them. */
+export class VmPool {
+  readonly memory: number;
+  constructor(memory: number) {
+    this.memory = memory;
+  }
+  get ready(): number {
+    return threads.readyShells(this.memory);
+  }
+  /** Stops keeping shells of this size and destroys them (a busy one once its VM is done). */
+  async close(): Promise<void> {
+    threads.pools.delete(this.memory);
+    threads.changed();
+    while ([...threads.all].some((t) => t.shell === this.memory)) await threads.next();
   }
 }
 

@@ -113,6 +113,9 @@ export class FakeKvmSys implements Sys {
     this.unmapped.push(addr);
     return this.real.munmap(addr, len);
   }
+  madvise(addr: bigint, len: number, advice: number): number {
+    return this.real.madvise(addr, len, advice);
+  }
   view(addr: bigint, len: number): ArrayBuffer {
     return this.real.view(addr, len);
   }

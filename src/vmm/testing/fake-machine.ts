@@ -10,7 +10,8 @@ import { KICK_SIGNAL } from "../control.ts";
 import { EXIT_PORT } from "../devices/exit-port.ts";
 import { COM1 } from "../devices/uart16550.ts";
 import type { KvmMachine, MachineVcpu } from "../kvm.ts";
-import type { ResourceLedger } from "../resources.ts";
+import { ResourceLedger } from "../resources.ts";
+import type { Shell } from "../shell.ts";
 import { START_INFO } from "../start-info.ts";
 import { EINTR, MAP_ANONYMOUS, MAP_PRIVATE, O_CLOEXEC, PROT_READ, PROT_WRITE, sigset, type Sys } from "../sys.ts";
 
@@ -166,6 +167,12 @@ class FakeVcpu implements MachineVcpu {
   }
   setSregs(): void {}
   setSignalMask(): void {}
+  /** As new: the next enter() starts the script chosen by the next guest's command line. */
+  reset(): void {
+    this.gen = undefined;
+    this.regs = undefined;
+    this.lastIn = false;
+  }
   enter(): number {
     if (!this.gen) {
       let mode = "";
@@ -225,4 +232,26 @@ export function createMachine(sys: Sys, ledger: ResourceLedger, memory: number):
   const mem = new Uint8Array(sys.view(addr, memory));
   const irqs: string[] = [];
   return { memory: mem, ramAddress: addr, vcpu: new FakeVcpu(sys, mem), irqLine: (irq, level) => void irqs.push(`${irq}:${level}`) };
+}
+
+/** A memory size for which making a shell fails (as KVM refusing a call would). */
+export const REFUSED_SHELL_MEMORY = 6 * 1024 * 1024;
+
+/** A fake shell for the pool tests: its machine is the fake one; reset zeroes RAM and the vCPU. */
+export function createShell(sys: Sys, memory: number): Shell {
+  if (memory === REFUSED_SHELL_MEMORY) throw new Error("fake KVM refuses shells of this size");
+  const ledger = new ResourceLedger(sys);
+  const machine = createMachine(sys, ledger, memory);
+  return {
+    memory,
+    machine,
+    reset: () => {
+      machine.memory.fill(0);
+      (machine.vcpu as FakeVcpu).reset();
+    },
+    destroy: () => {
+      ledger.release();
+      return ledger.summary();
+    },
+  };
 }

@@ -7,8 +7,8 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { linkTestImage } from "../../elf/testing.ts";
 
-// The PVH entry note and the 32-bit entry both guests start with.
-const ENTRY = `
+// The PVH entry note and the 32-bit entry every fixture guest starts with (secret-guest.ts too).
+export const ENTRY = `
   .section .note.Xen, "a", @note
   .p2align 2
   .long 4, 4, 18
@@ -61,7 +61,7 @@ spin:
   jmp spin
 `;
 
-const LD = "SECTIONS { . = 0x100000; .text : { *(.text) } .note : { *(.note.Xen) } }\n";
+export const LD = "SECTIONS { . = 0x100000; .text : { *(.text) } .note : { *(.note.Xen) } }\n";
 
 /** Builds the guest and returns the image path (in a fresh temporary directory). */
 export function buildPvhGuest(): string {
