@@ -102,18 +102,15 @@ test("threads are reused: boot takes a spare, which is a spare again after its V
   const ready = Vm.prewarm(kept + 2);
   assert.equal(Vm.spareWorkers, kept + 2);
   await ready;
-  const t0 = performance.now();
   const vm = await Vm.boot(image, { memory: 2 * MiB, cmdline: "fake=hello", machineModule: fake });
-  const bootMs = performance.now() - t0;
-  assert.equal(Vm.spareWorkers, kept + 1);
+  assert.equal(Vm.spareWorkers, kept + 1, "the boot took a loaded spare thread, not a new one");
   const r = await vm.exited;
   assert.equal(r.status, 7);
   assert.deepEqual(r.resources.outstanding, []);
   await Vm.settled();
   assert.equal(Vm.spareWorkers, kept + 2, "the thread came back");
-  // A cold worker needs hundreds of ms to load tsx and the modules; a warm one only the fake
-  // machine module import. Loose bound: this machine is shared.
-  assert.ok(bootMs < 400, `warm boot took ${bootMs.toFixed(1)} ms`);
+  // How much faster a spare is lives in `kiln bench boot --in-process` (in_process_ms against
+  // in_process_cold_ms), not here: a timed bound flaked on a loaded host.
   // A process left with idle spares still exits by itself.
   const vmUrl = new URL("./vm.ts", import.meta.url).href;
   const child = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", `const { Vm } = await import(${JSON.stringify(vmUrl)}); await Vm.prewarm(2); console.log("spares", Vm.spareWorkers);`], { encoding: "utf8", timeout: 30000 });
