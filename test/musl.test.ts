@@ -30,6 +30,32 @@ test("posix-test: every check of the syscall layer passes, and an unknown syscal
   assert.deepEqual(rep.sites.filter((s) => s.func === "fast_path_abi").map((s) => [s.path, s.nr]), [["fast", 110]]);
 });
 
+test("posix-test's pipe checks pass on Kiln and natively alike, and SIGPIPE's default action ends the app", { timeout: 300_000 }, async () => {
+  const r = await boot("posix-test", { args: ["pipe"] });
+  assert.equal(r.status, 0, r.output);
+  const oks = (out: string) => out.replace(/\r/g, "").split("\n").filter((l) => /^(ok|FAIL) pipe2?\./.test(l));
+  const kiln = oks(r.output);
+  assert.ok(kiln.length >= 20, r.output);
+  assert.ok(kiln.includes("ok pipe.large_transfer") && kiln.includes("ok pipe.sigpipe"), r.output);
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "kiln-posix-test-"));
+  try {
+    const exe = path.join(tmp, "posix-test-native");
+    const cc = spawnSync("musl-gcc", ["-static", "-O1", "-o", exe, path.join(appDir("posix-test"), "main.c")], { encoding: "utf8" });
+    assert.equal(cc.status, 0, cc.stderr);
+    const native = spawnSync(exe, ["pipe"], { encoding: "utf8" });
+    assert.equal(native.status, 0, native.stdout);
+    assert.deepEqual(kiln, oks(native.stdout), "the same checks, the same results");
+    const nativeKill = spawnSync(exe, ["sigpipe"], { encoding: "utf8" });
+    assert.equal(nativeKill.signal, "SIGPIPE");
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true });
+  }
+  const killed = await boot("posix-test", { args: ["sigpipe"] });
+  assert.equal(killed.status, 128 + 13, killed.output);
+  assert.match(killed.output, /killed by signal 13 \(SIGPIPE\)/);
+  assert.doesNotMatch(killed.output, /still running/);
+});
+
 test("a musl app gets its arguments, files, heap and exit status", async () => {
   const r = await boot("musl-hello", { args: ["x", "y z"] });
   assert.equal(r.status, 3, r.output);

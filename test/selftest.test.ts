@@ -14,6 +14,9 @@ test("guest tests pass inside the image", async () => {
   // The network stack's tests (kernel/lib/net/tests/test_net.c) are among them.
   for (const t of ["net.handshake_data_close_time_wait", "net.simultaneous_open_and_close", "net.fast_retransmit_and_newreno_partial_ack"])
     assert.ok(k.passed.includes(t), `guest test ${t} did not pass:\n${r.output}`);
+  // Pipes (kernel/lib/pipe/tests/test_pipe.c), with a second thread as the other end.
+  for (const t of ["pipe.blocking_large_transfer", "pipe.blocked_ends_see_the_other_end_close", "pipe.nonblocking_and_atomic_writes"])
+    assert.ok(k.passed.includes(t), `guest test ${t} did not pass:\n${r.output}`);
   assert.equal(r.status, 0, r.output);
 });
 

@@ -13,6 +13,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
+#include <sys/uio.h>
 #include <sys/ioctl.h>
 #include <poll.h>
 #include <time.h>
@@ -280,9 +281,119 @@ static void test_process(void)
 	CHECK("signal.blocked_then_delivered", before == 0 && got_signal == SIGUSR1, "pending until unblocked");
 }
 
-int main(void)
+/* Pipes, as Linux has them: test/musl.test.ts also runs these natively ("posix-test pipe"). */
+static volatile int got_sigpipe;
+static void on_sigpipe(int sig) { got_sigpipe = sig; }
+
+static void test_pipe(void)
+{
+	int p[2];
+	char b[256];
+	CHECK("pipe.create", pipe(p) == 0 && p[0] >= 0 && p[1] > p[0], "pipe gave %d %d", p[0], p[1]);
+	CHECK("pipe.round_trip", write(p[1], "ping", 4) == 4 && read(p[0], b, sizeof b) == 4 && memcmp(b, "ping", 4) == 0, "ping");
+	struct stat st;
+	CHECK("pipe.fstat_fifo", fstat(p[0], &st) == 0 && S_ISFIFO(st.st_mode) && fstat(p[1], &st) == 0 && S_ISFIFO(st.st_mode), "mode 0%o", st.st_mode);
+	CHECK("pipe.espipe", lseek(p[0], 0, SEEK_CUR) == -1 && errno == ESPIPE, "lseek");
+	CHECK("pipe.getfl", fcntl(p[0], F_GETFL) == O_RDONLY && fcntl(p[1], F_GETFL) == O_WRONLY, "F_GETFL %d %d", fcntl(p[0], F_GETFL), fcntl(p[1], F_GETFL));
+	struct pollfd pf[2] = {{p[0], POLLIN, 0}, {p[1], POLLOUT, 0}};
+	CHECK("pipe.poll_empty", poll(pf, 2, 0) == 1 && pf[0].revents == 0 && pf[1].revents == POLLOUT, "revents %x %x", pf[0].revents, pf[1].revents);
+	/* readv does not wait for its second element once the first got data. */
+	write(p[1], "abcd", 4);
+	char v2[8];
+	struct iovec iov[2] = {{b, 4}, {v2, sizeof v2}};
+	CHECK("pipe.poll_data", poll(pf, 1, 0) == 1 && pf[0].revents == POLLIN, "revents %x", pf[0].revents);
+	CHECK("pipe.readv_no_wait", readv(p[0], iov, 2) == 4 && memcmp(b, "abcd", 4) == 0, "readv");
+	/* dup shares the write end: EOF only once both are closed. */
+	int w2 = dup(p[1]);
+	close(p[1]);
+	CHECK("pipe.dup_write_end", write(w2, "xy", 2) == 2, "write through the dup");
+	close(w2);
+	CHECK("pipe.eof", read(p[0], b, sizeof b) == 2 && read(p[0], b, sizeof b) == 0, "data then EOF");
+	pf[0].revents = 0;
+	CHECK("pipe.pollhup", poll(pf, 1, 0) == 1 && (pf[0].revents & POLLHUP), "revents %x", pf[0].revents);
+	close(p[0]);
+
+	/* No readers: EPIPE, and SIGPIPE (ignored, then caught). */
+	pipe(p);
+	close(p[0]);
+	signal(SIGPIPE, SIG_IGN);
+	errno = 0;
+	CHECK("pipe.epipe", write(p[1], "x", 1) == -1 && errno == EPIPE, "write without readers");
+	signal(SIGPIPE, on_sigpipe);
+	CHECK("pipe.sigpipe", write(p[1], "x", 1) == -1 && errno == EPIPE && got_sigpipe == SIGPIPE, "signal %d", got_sigpipe);
+	signal(SIGPIPE, SIG_DFL);
+	pf[1].fd = p[1];
+	pf[1].revents = 0;
+	CHECK("pipe.pollerr", poll(&pf[1], 1, 0) == 1 && (pf[1].revents & POLLERR), "revents %x", pf[1].revents);
+	close(p[1]);
+
+	/* O_NONBLOCK: EAGAIN on an empty and on a full pipe; the capacity is Linux's default. */
+	CHECK("pipe2.flags", pipe2(p, O_NONBLOCK | O_CLOEXEC) == 0, "pipe2");
+	CHECK("pipe2.cloexec", fcntl(p[0], F_GETFD) == FD_CLOEXEC && fcntl(p[1], F_GETFD) == FD_CLOEXEC, "F_GETFD");
+	CHECK("pipe2.nonblock_flag", (fcntl(p[0], F_GETFL) & O_NONBLOCK) && (fcntl(p[1], F_GETFL) & O_NONBLOCK), "F_GETFL");
+	CHECK("pipe2.eagain_read", read(p[0], b, sizeof b) == -1 && errno == EAGAIN, "empty");
+	memset(b, 'q', sizeof b);
+	long total = 0, r;
+	while ((r = write(p[1], b, sizeof b)) > 0)
+		total += r;
+	CHECK("pipe2.eagain_write", r == -1 && errno == EAGAIN && total == 65536, "filled %ld bytes, then %ld", total, r);
+	pf[1].revents = 0;
+	CHECK("pipe2.poll_full", poll(&pf[1], 1, 0) == 0, "a full pipe is not writable");
+	close(p[0]);
+	close(p[1]);
+	CHECK("pipe2.einval", pipe2(p, O_APPEND) == -1 && errno == EINVAL, "bad flag");
+	CHECK("pipe2.efault", raw3(SYS_pipe2, 8, 0, 0) == -EFAULT, "fds in page 0");
+
+	/* fcntl F_SETFL O_NONBLOCK on a blocking pipe. */
+	pipe(p);
+	CHECK("pipe.setfl_nonblock", fcntl(p[0], F_SETFL, O_NONBLOCK) == 0 && read(p[0], b, 1) == -1 && errno == EAGAIN, "F_SETFL");
+	close(p[0]);
+	close(p[1]);
+
+	/* 1 MiB through the 64 KiB pipe by one thread: write until full, drain, check the bytes. */
+	pipe2(p, O_NONBLOCK);
+	static unsigned char chunk[3000], in[7000];
+	long sent = 0, got = 0, bad = 0, want = 1 << 20;
+	int rounds = 0;
+	while (got < want && rounds < 100000) {
+		rounds++;
+		while (sent < want) {
+			long n = want - sent < (long)sizeof chunk ? want - sent : (long)sizeof chunk;
+			for (long i = 0; i < n; i++)
+				chunk[i] = (unsigned char)((sent + i) * 13 + ((sent + i) >> 10));
+			long w = write(p[1], chunk, (size_t)n);
+			if (w < 0)
+				break;
+			sent += w;
+		}
+		long n;
+		while ((n = read(p[0], in, sizeof in)) > 0) {
+			for (long i = 0; i < n; i++)
+				bad += in[i] != (unsigned char)((got + i) * 13 + ((got + i) >> 10));
+			got += n;
+		}
+	}
+	CHECK("pipe.large_transfer", sent == want && got == want && bad == 0, "sent %ld got %ld, %ld wrong bytes", sent, got, bad);
+	close(p[0]);
+	close(p[1]);
+}
+
+int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IONBF, 0);
+	if (argc > 1 && strcmp(argv[1], "sigpipe") == 0) { /* SIGPIPE's default action ends us */
+		int p[2];
+		pipe(p);
+		close(p[0]);
+		write(p[1], "x", 1);
+		printf("still running after SIGPIPE\n");
+		return 0;
+	}
+	if (argc > 1 && strcmp(argv[1], "pipe") == 0) {
+		test_pipe();
+		printf("posix-test: %d failures\n", failures);
+		return failures;
+	}
 	test_fast_path();
 	test_efault();
 	test_enosys();
@@ -292,6 +403,7 @@ int main(void)
 	test_files();
 	test_memory();
 	test_process();
+	test_pipe();
 	printf("posix-test: %d failures\n", failures);
 	return failures;
 }

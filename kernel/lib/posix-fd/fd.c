@@ -2,6 +2,7 @@
  * pointer is checked here (the VFS trusts its callers, see <vfs/vfs.h>). */
 #include <syscall/syscall.h>
 #include <vfs/vfs.h>
+#include <pipe/pipe.h>
 #include <time/time.h>
 
 #define A6 long a1, long a2, long a3, long a4, long a5, long a6
@@ -33,11 +34,22 @@ static long sys_read(A6)
 }
 SYSCALL_REGISTER(0, sys_read);
 
+/* A write into a pipe without readers also raises SIGPIPE (Linux's), through the signal
+ * library's tkill when the image has one, so this library does not depend on it. */
+#define SYS_EPIPE_K 32
+#define SIGPIPE_K 13
+static long epipe_signals(long r)
+{
+	if (r == -SYS_EPIPE_K && syscall_implemented(200))
+		kiln_syscall_dispatch(200, 1, SIGPIPE_K, 0, 0, 0, 0);
+	return r;
+}
+
 static long sys_write(A6)
 {
 	UNUSED6;
 	BUF_OR_RETURN(a2, a3, 0);
-	return vfs_write((int)a1, (const void *)a2, (size_t)a3);
+	return epipe_signals(vfs_write((int)a1, (const void *)a2, (size_t)a3));
 }
 SYSCALL_REGISTER(1, sys_write);
 
@@ -112,7 +124,9 @@ struct iovec_k {
 #define IOV_MAX_K 1024
 
 /* readv/writev: the vector and each buffer checked first, then one call per element; a
- * short transfer ends it (as a regular file's readv on Linux). */
+ * short transfer ends it (as a regular file's readv on Linux), and so does a stream (pipe,
+ * console) with nothing more to read once something was read: readv returns then, it does
+ * not block for the next element (musl's stdio reads with two elements). */
 static long iov_rw(long fd, long iov, long cnt, int write)
 {
 	if (cnt < 0 || cnt > IOV_MAX_K)
@@ -125,6 +139,8 @@ static long iov_rw(long fd, long iov, long cnt, int write)
 	for (long i = 0; i < cnt; i++) {
 		if (v[i].len == 0)
 			continue;
+		if (!write && total && !(vfs_poll((int)fd, VFS_POLLIN) & VFS_POLLIN))
+			break;
 		long r = write ? vfs_write((int)fd, v[i].base, v[i].len) : vfs_read((int)fd, v[i].base, v[i].len);
 		if (r < 0)
 			return total ? total : r;
@@ -145,7 +161,7 @@ SYSCALL_REGISTER(19, sys_readv);
 static long sys_writev(A6)
 {
 	UNUSED6;
-	return iov_rw(a1, a2, a3, 1);
+	return epipe_signals(iov_rw(a1, a2, a3, 1));
 }
 SYSCALL_REGISTER(20, sys_writev);
 
@@ -156,6 +172,29 @@ static long sys_access(A6)
 	return vfs_faccessat(VFS_AT_FDCWD, (const char *)a1, (int)a2, 0);
 }
 SYSCALL_REGISTER(21, sys_access);
+
+/* pipe/pipe2 over the pipe library: fds[0] reads, fds[1] writes. */
+static long sys_pipe2(A6)
+{
+	UNUSED6;
+	BUF_OR_RETURN(a1, 2 * sizeof(int), 1);
+	if (a2 & ~(long)(VFS_O_NONBLOCK | VFS_O_CLOEXEC))
+		return -SYS_EINVAL; /* O_DIRECT (packet mode), O_NOTIFICATION_PIPE: not supported */
+	int fds[2];
+	long r = pipe_create(fds, (int)a2);
+	if (r)
+		return r;
+	syscall_copy_out((void *)a1, fds, sizeof fds);
+	return 0;
+}
+SYSCALL_REGISTER(293, sys_pipe2);
+
+static long sys_pipe(A6)
+{
+	UNUSED6;
+	return sys_pipe2(a1, 0, 0, 0, 0, 0);
+}
+SYSCALL_REGISTER(22, sys_pipe);
 
 static long sys_dup(A6)
 {

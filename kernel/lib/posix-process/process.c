@@ -8,6 +8,9 @@
 #include <console/console.h>
 #include <random/random.h>
 #include <time/time.h>
+#if CONFIG_LIB_SCHED
+#include <sched/sched.h> /* optional: the FS base is then the running thread's */
+#endif
 
 #define A6 long a1, long a2, long a3, long a4, long a5, long a6
 #define UNUSED6 (void)a1, (void)a2, (void)a3, (void)a4, (void)a5, (void)a6
@@ -165,6 +168,14 @@ static long sys_arch_prctl(A6)
 	case ARCH_SET_FS_K:
 		if ((uint64_t)a2 >> 47)
 			return -SYS_EPERM; /* non-canonical: wrfsbase would #GP */
+#if CONFIG_LIB_SCHED
+		/* With a scheduler (pipes bring one), the base is the thread's: it reloads it at
+		 * every switch in, so a base set behind its back would be lost at the first block. */
+		if (sched_default()) {
+			sched_set_fsbase((uint64_t)a2);
+			return 0;
+		}
+#endif
 		arch_set_fsbase((uint64_t)a2);
 		return 0;
 	case ARCH_GET_FS_K: {
