@@ -73,6 +73,53 @@ static void *worker(void *p)
 	return (void *)(intptr_t)(a->index * 10);
 }
 
+
+/* clone as a raw syscall (no musl): the child must come back from the instruction with rax = 0,
+ * rsp = the new stack and every other register as the parent had it (rcx and r11 aside). The
+ * child sets one bit per register that matches in raw_bits, then exits (exit, not exit_group);
+ * CLONE_CHILD_CLEARTID zeroes the tid word and wakes the parent's futex wait. */
+#define RAW_FLAGS (0x100 | 0x200 | 0x400 | 0x800 | 0x10000 | 0x40000 | 0x100000 | 0x200000)
+static volatile int raw_bits;
+static struct {
+	char stack[16384] __attribute__((aligned(16)));
+	volatile int ptid, ctid; /* CLONE_PARENT_SETTID's and CLONE_CHILD_CLEARTID's words */
+} raw;
+
+static long raw_thread(void)
+{
+	long ret;
+	raw.ctid = -1; /* the child exists until this is 0 */
+	register long r10 __asm__("r10") = (long)&raw.ctid;
+	register long r8 __asm__("r8") = 0x8888;
+	register long r9 __asm__("r9") = 0x9999;
+	__asm__ volatile(
+		"sub $128, %%rsp\n\t" /* past the red zone: the pushes below must not hit it */
+		"push %%rbp\n\tpush %%rbx\n\tpush %%r12\n\tpush %%r13\n\tpush %%r14\n\tpush %%r15\n\t"
+		"mov $0x1111, %%rbx\n\tmov $0x1212, %%r12\n\tmov $0x1313, %%r13\n\t"
+		"mov $0x1414, %%r14\n\tmov $0x1515, %%r15\n\tmov $0x5555, %%rbp\n\t"
+		"mov $56, %%eax\n\tsyscall\n\t"
+		"test %%rax, %%rax\n\tjnz 1f\n\t"
+		"xor %%ecx, %%ecx\n\t"
+		"cmp $0x1111, %%rbx\n\tjne 2f\n\tor $1, %%ecx\n2:\t"
+		"cmp $0x1212, %%r12\n\tjne 2f\n\tor $2, %%ecx\n2:\t"
+		"cmp $0x1313, %%r13\n\tjne 2f\n\tor $4, %%ecx\n2:\t"
+		"cmp $0x1414, %%r14\n\tjne 2f\n\tor $8, %%ecx\n2:\t"
+		"cmp $0x1515, %%r15\n\tjne 2f\n\tor $16, %%ecx\n2:\t"
+		"cmp $0x5555, %%rbp\n\tjne 2f\n\tor $32, %%ecx\n2:\t"
+		"cmp %%rsi, %%rsp\n\tjne 2f\n\tor $64, %%ecx\n2:\t"
+		"cmp $0x8888, %%r8\n\tjne 2f\n\tcmp $0x9999, %%r9\n\tjne 2f\n\tor $128, %%ecx\n2:\t"
+		"cmp %[flags], %%rdi\n\tjne 2f\n\tlea 4(%%rdx), %%rax\n\tcmp %%r10, %%rax\n\tjne 2f\n\tor $256, %%ecx\n2:\t"
+		"mov %%ecx, raw_bits(%%rip)\n\t"
+		"mov $60, %%eax\n\txor %%edi, %%edi\n\tsyscall\n\tud2\n"
+		"1:\tpop %%r15\n\tpop %%r14\n\tpop %%r13\n\tpop %%r12\n\tpop %%rbx\n\tpop %%rbp\n\t"
+		"add $128, %%rsp"
+		: "=a"(ret)
+		: "D"((long)RAW_FLAGS), "S"(raw.stack + sizeof raw.stack), "d"(&raw.ptid), "r"(r10), "r"(r8),
+		  "r"(r9), [flags] "i"(RAW_FLAGS)
+		: "rcx", "r11", "memory", "cc");
+	return ret;
+}
+
 int main(void)
 {
 	pthread_t th[NTHREADS];
@@ -140,6 +187,14 @@ int main(void)
 	CHECK(r == -1 && errno == EINVAL, "futex.bad_timespec");
 	r = syscall(SYS_futex, &word, FUTEX_WAKE_PRIVATE, 1, 0, 0, 0);
 	CHECK(r == 0, "futex.wake_nobody");
+
+	long rt = raw_thread();
+	int tid_set = rt > 0 && raw.ptid == rt;
+	/* pthread_join's wait, by hand; not PRIVATE: Linux's exit wakes the word as a shared futex. */
+	for (int v; rt > 0 && (v = raw.ctid) != 0;)
+		syscall(SYS_futex, &raw.ctid, 0 /* FUTEX_WAIT */, v, 0, 0, 0);
+	printf("raw clone: child registers 0x%x\n", raw_bits);
+	CHECK(tid_set && raw_bits == 0x1ff, "clone.registers");
 
 	printf("pthreads: %d failures\n", failures);
 	return failures;
