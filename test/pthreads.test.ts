@@ -1,5 +1,7 @@
 // POSIX threads of a musl app (kernel/lib/posix-thread): apps/pthreads on Kiln prints what the
-// same program prints natively, built with musl-gcc and run on the host.
+// same program prints natively, built with musl-gcc and run on the host. Its raw clone (inlined in
+// main) is a fast-path site and musl's __clone an LSTAR one, so both stub frames clone reads are
+// covered; with the fast path off, both go through the LSTAR stub.
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
