@@ -17,7 +17,7 @@ test("posix-test: every check of the syscall layer passes, and an unknown syscal
   assert.equal(r.status, 0, r.output);
   assert.match(r.output, /^posix-test: 0 failures$/m);
   assert.doesNotMatch(r.output, /^FAIL /m);
-  for (const name of ["efault.write_null", "efault.read_wild", "emfile", "enametoolong.path", "enospc", "enospc.intact", "signal.raise", "mm.mmap_file"]) {
+  for (const name of ["efault.write_null", "efault.read_wild", "emfile", "enametoolong.path", "enospc", "enospc.intact", "signal.raise", "mm.mmap_file", "clone.fork", "clone.thread_needs_sighand"]) {
     assert.match(r.output, new RegExp(`^ok ${name.replace(".", "\\.")}$`, "m"));
   }
   const logged = r.output.split("\n").filter((l) => l.includes("syscall io_setup (206) is not implemented: -ENOSYS"));

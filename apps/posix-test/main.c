@@ -105,6 +105,19 @@ static void test_enosys(void)
 	CHECK("enosys.negative", raw3(-1, 0, 0, 0) == -ENOSYS, "number -1");
 }
 
+/* clone makes threads only (posix-thread): what Linux refuses is -EINVAL, what Kiln does not
+ * do (fork, vfork: another process) -ENOSYS. Threads themselves: apps/pthreads. */
+static void test_clone(void)
+{
+	const long thread = 0x100 | 0x200 | 0x400 | 0x800 | 0x10000 | 0x40000; /* VM FS FILES SIGHAND THREAD SYSVSEM */
+	CHECK("clone.fork", raw3(SYS_clone, 17 /* SIGCHLD */, 0, 0) == -ENOSYS, "fork-like clone");
+	CHECK("clone.vfork", raw3(SYS_clone, 0x100 | 0x4000 | 17, 0, 0) == -ENOSYS, "CLONE_VM|CLONE_VFORK");
+	CHECK("clone.thread_needs_sighand", raw3(SYS_clone, 0x100 | 0x10000, 0x1000, 0) == -EINVAL, "CLONE_THREAD alone");
+	CHECK("clone.sighand_needs_vm", raw3(SYS_clone, 0x800, 0x1000, 0) == -EINVAL, "CLONE_SIGHAND alone");
+	CHECK("clone.no_stack", raw3(SYS_clone, thread, 0, 0) == -EINVAL, "a thread without a stack");
+	CHECK("clone.gettid", raw3(SYS_gettid, 0, 0, 0) == getpid(), "the first thread's tid is the pid");
+}
+
 static void test_emfile(void)
 {
 	int fds[64], n = 0, err = 0;
@@ -397,6 +410,7 @@ int main(int argc, char **argv)
 	test_fast_path();
 	test_efault();
 	test_enosys();
+	test_clone();
 	test_emfile();
 	test_enametoolong();
 	test_enospc();

@@ -241,6 +241,10 @@ kiln_syscall_cpl3:
 	movq %rdi, %rsi
 	movq %rax, %rdi
 	call kiln_syscall_dispatch
+	/* posix-thread's clone finds this return address on the stack: it then knows the frame
+	 * (the caller's rbp at 0(%rbp), its return address at 56(%rbp)). Keep them in step. */
+	.globl kiln_syscall_cpl3_ret
+kiln_syscall_cpl3_ret:
 	fxrstor64 16(%rsp)
 	movq %rbp, %rsp
 	popq %rbp

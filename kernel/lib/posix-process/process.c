@@ -1,6 +1,5 @@
-/* The process: one, pid 1, running as root, with one thread (clone is -ENOSYS). Identity,
- * exit, uname, limits, the FS base (arch_prctl), the thread bookkeeping musl does at start
- * (set_tid_address, set_robust_list), futex for one thread, getrandom. */
+/* The process: one, pid 1, running as root. Identity, exit_group, uname, limits, getrandom.
+ * Its threads (clone, exit, gettid, the FS base, futex, sched_yield ...) are posix-thread's. */
 #include <syscall/syscall.h>
 #include <arch/cpu.h>
 #include <alloc/alloc.h>
@@ -22,7 +21,6 @@ static long sys_getpid(A6)
 	return PID;
 }
 SYSCALL_REGISTER(39, sys_getpid);  /* getpid */
-SYSCALL_REGISTER(186, sys_getpid); /* gettid: the one thread is the process */
 SYSCALL_REGISTER(109, sys_getpid); /* setpgid(0, 0) of the only process: itself */
 
 static long sys_zero(A6)
@@ -35,7 +33,6 @@ SYSCALL_REGISTER(102, sys_zero); /* getuid: root */
 SYSCALL_REGISTER(104, sys_zero); /* getgid */
 SYSCALL_REGISTER(107, sys_zero); /* geteuid */
 SYSCALL_REGISTER(108, sys_zero); /* getegid */
-SYSCALL_REGISTER(24, sys_zero);  /* sched_yield: nothing else to run */
 
 static long sys_getpgid(A6)
 {
@@ -60,7 +57,6 @@ static long sys_exit_group(A6)
 	kiln_exit((int)(a1 & 0xff));
 }
 SYSCALL_REGISTER(231, sys_exit_group);
-SYSCALL_REGISTER(60, sys_exit_group); /* exit of the only thread ends the process */
 
 struct utsname_k {
 	char sysname[65], nodename[65], release[65], version[65], machine[65], domainname[65];
@@ -155,93 +151,6 @@ static long sys_getrlimit(A6)
 	return sys_prlimit64(0, a1, 0, a2, 0, 0);
 }
 SYSCALL_REGISTER(97, sys_getrlimit);
-
-#define ARCH_SET_GS_K 0x1001
-#define ARCH_SET_FS_K 0x1002
-#define ARCH_GET_FS_K 0x1003
-#define ARCH_GET_GS_K 0x1004
-
-static long sys_arch_prctl(A6)
-{
-	UNUSED6;
-	switch (a1) {
-	case ARCH_SET_FS_K:
-		if ((uint64_t)a2 >> 47)
-			return -SYS_EPERM; /* non-canonical: wrfsbase would #GP */
-#if CONFIG_LIB_SCHED
-		/* With a scheduler (pipes bring one), the base is the thread's: it reloads it at
-		 * every switch in, so a base set behind its back would be lost at the first block. */
-		if (sched_default()) {
-			sched_set_fsbase((uint64_t)a2);
-			return 0;
-		}
-#endif
-		arch_set_fsbase((uint64_t)a2);
-		return 0;
-	case ARCH_GET_FS_K: {
-		uint64_t b = arch_get_fsbase();
-		return syscall_copy_out((void *)a2, &b, sizeof b);
-	}
-	default:
-		return -SYS_EINVAL; /* GS is the kernel's (not given to apps) */
-	}
-}
-SYSCALL_REGISTER(158, sys_arch_prctl);
-
-static long sys_set_tid_address(A6)
-{
-	UNUSED6;
-	/* Cleared on thread exit: the only thread's exit is the process's, so nothing to do. */
-	return PID;
-}
-SYSCALL_REGISTER(218, sys_set_tid_address);
-
-static long sys_set_robust_list(A6)
-{
-	UNUSED6;
-	return a2 == 24 ? 0 : -SYS_EINVAL; /* sizeof(struct robust_list_head) */
-}
-SYSCALL_REGISTER(273, sys_set_robust_list);
-
-#define FUTEX_WAIT_K 0
-#define FUTEX_WAKE_K 1
-#define FUTEX_WAIT_BITSET_K 9
-#define FUTEX_WAKE_BITSET_K 10
-#define FUTEX_CMD_MASK_K 0x7f /* without PRIVATE (128) and CLOCK_REALTIME (256) */
-#define SYS_ETIMEDOUT 110
-
-static long sys_futex(A6)
-{
-	UNUSED6;
-	int op = (int)a2 & FUTEX_CMD_MASK_K;
-	if (!syscall_user_ok((void *)a1, 4, 0) || (a1 & 3))
-		return (a1 & 3) ? -SYS_EINVAL : -SYS_EFAULT;
-	switch (op) {
-	case FUTEX_WAKE_K:
-	case FUTEX_WAKE_BITSET_K:
-		return 0; /* one thread: nobody waits */
-	case FUTEX_WAIT_K:
-	case FUTEX_WAIT_BITSET_K:
-		if (*(volatile int *)a1 != (int)a3)
-			return -SYS_EAGAIN;
-		if (a4) {
-			/* Only a timeout can end the wait: sleep it, then time out (relative for WAIT). */
-			int64_t t[2];
-			if (syscall_copy_in(t, (const void *)a4, sizeof t))
-				return -SYS_EFAULT;
-			uint64_t end = op == FUTEX_WAIT_K ? time_now_ns() + (uint64_t)t[0] * 1000000000u + (uint64_t)t[1]
-							  : (uint64_t)t[0] * 1000000000u + (uint64_t)t[1];
-			while (time_now_ns() < end)
-				time_delay_us(10);
-			return -SYS_ETIMEDOUT;
-		}
-		console_puts("kiln: fatal: futex wait with no timeout and no other thread to wake it (deadlock)\n");
-		kiln_exit(255);
-	default:
-		return -SYS_ENOSYS;
-	}
-}
-SYSCALL_REGISTER(202, sys_futex);
 
 #define GRND_NONBLOCK_K 1
 #define GRND_RANDOM_K 2

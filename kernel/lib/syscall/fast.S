@@ -49,6 +49,10 @@ kiln_syscall_fast:
 	movq %rdi, %rsi
 	movq %rax, %rdi			/* the number */
 	call kiln_syscall_dispatch
+	/* posix-thread's clone finds this return address on the stack: it then knows the frame
+	 * (the caller's rbp at 0(%rbp), its return address at 136(%rbp)). Keep them in step. */
+	.globl kiln_syscall_fast_ret
+kiln_syscall_fast_ret:
 	addq $16, %rsp
 	movaps 0(%rsp), %xmm0
 	movaps 16(%rsp), %xmm1
