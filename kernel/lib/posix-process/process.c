@@ -7,9 +7,6 @@
 #include <console/console.h>
 #include <random/random.h>
 #include <time/time.h>
-#if CONFIG_LIB_SCHED
-#include <sched/sched.h> /* optional: the FS base is then the running thread's */
-#endif
 
 #define A6 long a1, long a2, long a3, long a4, long a5, long a6
 #define UNUSED6 (void)a1, (void)a2, (void)a3, (void)a4, (void)a5, (void)a6
