@@ -327,3 +327,34 @@ test("two builds of one directory at once take turns (the lock) and the second f
   assert.ok(a.upToDate !== b.upToDate);
   assert.ok(!fs.existsSync(path.join(outDir, ".kiln-lock")), "released");
 });
+
+test("a source edited while gcc compiles it is compiled again, so the next build is not 'up to date' with the old object", async (t) => {
+  const outDir = path.join(fx.root, "out-edit");
+  const cfg = fx.cfg();
+  await runBuild(cfg, { macros: fx.macros(), lock: {} }, { ...quiet().opts, outDir });
+  // A gcc on PATH that runs the real gcc, then edits other.c the first time it compiled it, as
+  // an editor saving while the build runs would (the object is then of the old bytes).
+  const bin = path.join(fx.root, "fake-bin");
+  fs.mkdirSync(bin, { recursive: true });
+  const source = path.join(fx.root, "kernel", "util", "other.c");
+  const marker = path.join(bin, "edited");
+  const realGcc = execFileSync("sh", ["-c", "command -v gcc"], { encoding: "utf8" }).trim();
+  fs.writeFileSync(
+    path.join(bin, "gcc"),
+    `#!/bin/sh\n${realGcc} "$@"; rc=$?\ncase "$*" in *other.c*) if [ ! -e ${marker} ]; then : > ${marker}; printf 'int edited_during_compile(void) { return 7; }\\n' >> ${source}; fi;; esac\nexit $rc\n`,
+    { mode: 0o755 },
+  );
+  const savedPath = process.env.PATH;
+  process.env.PATH = `${bin}:${savedPath}`;
+  t.after(() => (process.env.PATH = savedPath));
+  fx.write("kernel/util/other.c", fs.readFileSync(source, "utf8") + "\n/* changed */\n");
+  const a = quiet();
+  await runBuild(cfg, { macros: fx.macros(), lock: {} }, { ...a.opts, outDir });
+  assert.ok(fs.existsSync(marker), "the fake gcc ran");
+  const objs = fs.readdirSync(path.join(outDir, "obj", "util")).filter((f) => f.startsWith("other-"));
+  assert.equal(objs.length, 1);
+  assert.equal(nm(path.join(outDir, "obj", "util", objs[0]!)).get("edited_during_compile"), "T", "the object holds the edited source");
+  const b = quiet();
+  const again = await runBuild(cfg, { macros: fx.macros(), lock: {} }, { ...b.opts, outDir });
+  assert.equal(again.upToDate, true);
+});

@@ -29,7 +29,37 @@ function upToDate(job: CompileJob, state: BuildState, outDir: string): boolean {
   return rec?.hash === job.hash && rec.object === objectPath(job, job.hash) && fs.existsSync(path.join(outDir, rec.object));
 }
 
+/** How often a compile is repeated when its inputs change while it runs. */
+const EDIT_RETRIES = 3;
+
+/** True if a file is gone or was modified at or after `sinceMs`. */
+function modifiedSince(file: string, sinceMs: number): boolean {
+  try {
+    return fs.statSync(file).mtimeMs >= sinceMs;
+  } catch {
+    return true;
+  }
+}
+
 async function compileOne(job: CompileJob, opts: CompileOptions, cache: FileCache, state: BuildState): Promise<string | undefined> {
+  // An input edited while gcc runs would be hashed as edited for an object built from the old
+  // bytes, and the next build would call it up to date: compile again when that happens.
+  for (let attempt = 0; ; attempt++) {
+    const startedMs = Date.now();
+    const result = await compileOnce(job, opts, cache, state, (deps) => attempt < EDIT_RETRIES && [job.source, ...deps].some((f) => modifiedSince(f, startedMs)));
+    if (result !== RETRY) return result;
+  }
+}
+
+const RETRY = Symbol("retry");
+
+async function compileOnce(
+  job: CompileJob,
+  opts: CompileOptions,
+  cache: FileCache,
+  state: BuildState,
+  changedDuring: (deps: readonly string[]) => boolean,
+): Promise<string | undefined | typeof RETRY> {
   const dir = path.join(opts.outDir, job.objDir);
   fs.mkdirSync(dir, { recursive: true });
   const tmpObj = path.join(dir, `${job.stem}.tmp.o`);
@@ -48,6 +78,10 @@ async function compileOne(job: CompileJob, opts: CompileOptions, cache: FileCach
     .map((d) => path.resolve(opts.outDir, d))
     .filter((d) => d !== job.source);
   fs.rmSync(depFile, { force: true });
+  if (changedDuring(deps)) {
+    fs.rmSync(tmpObj, { force: true });
+    return RETRY;
+  }
   // The name hash is taken over the headers this compile actually read, so the next build
   // (which hashes the recorded list) finds the object under the same name.
   for (const d of deps) cache.forget(d);
