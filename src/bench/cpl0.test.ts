@@ -1,29 +1,30 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { cpl0BeforeMain, parseDisassembly, straightLine } from "./cpl0.ts";
+import { cpl0BeforeMain, straightLine } from "./cpl0.ts";
+import { parseDisassembly } from "../build/disasm.ts";
 
 const dis = parseDisassembly(
   [
     "0000000000100000 <gate>:",
-    "  100000:\tand    $0xf,%r11d",
-    "  100004:\tjmp    *0x102000(,%r11,8)",
+    "  100000:\t90\tand    $0xf,%r11d",
+    "  100004:\t90\tjmp    *0x102000(,%r11,8)",
     "0000000000100010 <idle>:",
-    "  100010:\tsti",
-    "  100011:\thlt",
-    "  100012:\tjmp    100020 <ret>",
-    "  100014:\tud2",
+    "  100010:\t90\tsti",
+    "  100011:\t90\thlt",
+    "  100012:\t90\tjmp    100020 <ret>",
+    "  100014:\t90\tud2",
     "0000000000100020 <ret>:",
-    "  100020:\tandq   $0xffffffffffffcdff,0x10(%rsp)",
-    "  100026:\tiretq",
+    "  100020:\t90\tandq   $0xffffffffffffcdff,0x10(%rsp)",
+    "  100026:\t90\tiretq",
     "0000000000100030 <loop>:",
-    "  100030:\tinvlpg (%rdi)",
-    "  100033:\tdec    %rsi",
-    "  100036:\tjne    100030 <loop>",
-    "  100038:\tiretq",
+    "  100030:\t90\tinvlpg (%rdi)",
+    "  100033:\t90\tdec    %rsi",
+    "  100036:\t90\tjne    100030 <loop>",
+    "  100038:\t90\tiretq",
     "0000000000100040 <halt>:",
-    "  100040:\tcli",
-    "  100041:\thlt",
-    "  100042:\tjmp    100041 <halt+0x1>",
+    "  100040:\t90\tcli",
+    "  100041:\t90\thlt",
+    "  100042:\t90\tjmp    100041 <halt+0x1>",
   ].join("\n"),
 );
 

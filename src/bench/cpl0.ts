@@ -6,7 +6,7 @@
 // shim and interrupt ran before main (the boot line's cpl0_shims and cpl0_irqs).
 import * as fs from "node:fs";
 import { KilnError } from "../errors.ts";
-import { execOrFail } from "../build/exec.ts";
+import { disassemble, type Instruction } from "../build/disasm.ts";
 import { parseElf } from "../build/elf.ts";
 
 export interface Cpl0Paths {
@@ -18,28 +18,13 @@ export interface Cpl0Paths {
   irq: number;
 }
 
-interface Insn {
-  addr: number;
-  text: string;
-}
-
-/** `objdump -d` lines -> instructions in address order. */
-export function parseDisassembly(text: string): Insn[] {
-  const out: Insn[] = [];
-  for (const line of text.split("\n")) {
-    const m = /^\s*([0-9a-f]+):\s+(.+?)\s*$/.exec(line);
-    if (m) out.push({ addr: parseInt(m[1]!, 16), text: m[2]!.replace(/\s+/g, " ") });
-  }
-  return out;
-}
-
 /**
  * Instructions executed from `start` up to and including the first iretq/sysretq (or `ljmp`
  * when `stopAtLjmp`, or an indirect jmp), following direct unconditional jumps and falling through conditional
  * ones: the longest straight-line path. A loop counts once.
  */
-export function straightLine(insns: readonly Insn[], start: number, stopAtLjmp = false): number {
-  const at = new Map(insns.map((x, i) => [x.addr, i]));
+export function straightLine(insns: readonly Pick<Instruction, "address" | "text">[], start: number, stopAtLjmp = false): number {
+  const at = new Map(insns.map((x, i) => [x.address, i]));
   let i = at.get(start);
   if (i === undefined) throw new KilnError(`no instruction at 0x${start.toString(16)} in the CPL-0 disassembly`);
   const seen = new Set<number>();
@@ -74,8 +59,7 @@ export async function cpl0Paths(debugImage: string): Promise<Cpl0Paths> {
   const boot64 = sym("kiln_boot64");
   const lo = sym("__kiln_cpl0_start");
   const hi = sym("__kiln_cpl0_end");
-  const dis = async (mode: string, from: number, to: number) =>
-    parseDisassembly((await execOrFail("disassembling the CPL-0 code", "objdump", ["-d", "--no-show-raw-insn", "-M", mode, `--start-address=${hex(from)}`, `--stop-address=${hex(to)}`, debugImage])).stdout);
+  const dis = (mode: string, from: number, to: number) => disassemble(debugImage, ["-M", mode, `--start-address=${hex(from)}`, `--stop-address=${hex(to)}`]);
   const code32 = await dis("i386", entry, boot64);
   const code64 = await dis("x86-64", boot64, hi);
   const boot = straightLine(code32, entry, true) + straightLine(code64, boot64);

@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { findCpl3Violations, formatViolations, instructionAdvice } from "./cpl3-check.ts";
+import { parseDisassembly } from "./disasm.ts";
 
 const ports = [{ lo: 0x40, hi: 0x40 }, { lo: 0x3f8, hi: 0x3ff }];
 
@@ -18,16 +19,16 @@ test("refused: each rule, also behind prefixes; a word access needs every byte d
 });
 
 test("violations name the function and offset; exempt ranges are skipped", () => {
-  const dis = [
+  const dis = parseDisassembly([
     "0000000000100000 <_kiln_pvh_start32>:",
-    "  100000:\tmov    %eax,%cr3",
+    "  100000:\t0f 22 d8             \tmov    %eax,%cr3",
     "0000000000101000 <main>:",
-    "  101000:\tpush   %rbp",
-    "  101004:\tcli    ",
-    "  101005:\tin     $0x80,%al",
+    "  101000:\t55                   \tpush   %rbp",
+    "  101004:\tfa                   \tcli    ",
+    "  101005:\te4 80                \tin     $0x80,%al",
     "0000000000102000 <fault_cli>:",
-    "  102000:\tcli    ",
-  ].join("\n");
+    "  102000:\tfa                   \tcli    ",
+  ].join("\n"));
   const v = findCpl3Violations(dis, { ports, exempt: [{ lo: 0x100000, hi: 0x100100 }, { lo: 0x102000, hi: 0x102010 }] });
   assert.deepEqual(v.map((x) => [x.func, x.offset, x.insn]), [["main", 4, "cli"], ["main", 5, "in $0x80,%al"]]);
   assert.match(formatViolations(v), /^ {2}main\+0x4 \(0x101004\): cli: IF is always 0/m);

@@ -4,7 +4,7 @@
 // search) and refused if it holds an instruction that faults or misbehaves there.
 import { KilnError } from "../errors.ts";
 import { formatPortRange, portAllowed, type PortRange } from "../config/ports.ts";
-import { execOrFail } from "./exec.ts";
+import { disassemble, withoutPrefixes, type Instruction } from "./disasm.ts";
 
 /** Code ranges the check skips: CPL-0 code, and code that faults on purpose (tests of the rules). */
 export const EXEMPT_RANGES = [
@@ -71,8 +71,7 @@ function portAdvice(insn: string, ports: readonly PortRange[]): string | undefin
 
 /** What is wrong with one instruction (objdump's AT&T text, prefixes included), if anything. */
 export function instructionAdvice(insn: string, ports: readonly PortRange[]): string | undefined {
-  // Prefixes objdump prints before the mnemonic.
-  const text = insn.replace(/^((lock|rep[a-z]*|notrack|bnd|data16|addr32|cs|ds|es|ss|fs|gs|rex[.A-Z]*)\s+)+/, "").trim();
+  const text = withoutPrefixes(insn.replace(/\s+/g, " ").trim());
   for (const r of RULES) {
     const m = r.re.exec(text);
     if (!m) continue;
@@ -82,28 +81,13 @@ export function instructionAdvice(insn: string, ports: readonly PortRange[]): st
   return portAdvice(text, ports);
 }
 
-/**
- * Violations in `objdump -d --no-show-raw-insn` output, outside the exempt address ranges.
- * Pure, for tests.
- */
-export function findCpl3Violations(disassembly: string, opts: { ports: readonly PortRange[]; exempt: readonly { lo: number; hi: number }[] }): Cpl3Violation[] {
+/** Violations among disassembled instructions, outside the exempt address ranges. Pure, for tests. */
+export function findCpl3Violations(insns: readonly Instruction[], opts: { ports: readonly PortRange[]; exempt: readonly { lo: number; hi: number }[] }): Cpl3Violation[] {
   const out: Cpl3Violation[] = [];
-  let func = "?";
-  let funcAddr = 0;
-  for (const line of disassembly.split("\n")) {
-    const sym = /^([0-9a-f]+) <(.+)>:$/.exec(line);
-    if (sym) {
-      func = sym[2]!;
-      funcAddr = parseInt(sym[1]!, 16);
-      continue;
-    }
-    const ins = /^\s*([0-9a-f]+):\s+(.+?)\s*$/.exec(line);
-    if (!ins) continue;
-    const address = parseInt(ins[1]!, 16);
-    if (opts.exempt.some((r) => address >= r.lo && address < r.hi)) continue;
-    const insn = ins[2]!.replace(/\s+/g, " ").replace(/ #.*$/, "").replace(/ <.*>$/, "");
-    const advice = instructionAdvice(ins[2]!.replace(/\s+#.*$/, ""), opts.ports);
-    if (advice) out.push({ func, offset: address - funcAddr, address, insn, advice });
+  for (const x of insns) {
+    if (opts.exempt.some((r) => x.address >= r.lo && x.address < r.hi)) continue;
+    const advice = instructionAdvice(x.text, opts.ports);
+    if (advice) out.push({ func: x.func, offset: x.address - x.funcAddress, address: x.address, insn: x.text, advice });
   }
   return out;
 }
@@ -125,7 +109,6 @@ export async function checkCpl3Image(image: string, symbols: ReadonlyMap<string,
     const hi = symbols.get(r.end);
     return lo !== undefined && hi !== undefined ? [{ lo, hi }] : [];
   });
-  const r = await execOrFail("disassembling the image (the CPL-3 check)", "objdump", ["-d", "--no-show-raw-insn", "-M", "att", image]);
-  const v = findCpl3Violations(r.stdout, { ports, exempt });
+  const v = findCpl3Violations(await disassemble(image), { ports, exempt });
   if (v.length) throw new KilnError(`${image}: ${formatViolations(v)}`);
 }

@@ -11,8 +11,9 @@ export interface Instruction {
   bytes: number[];
   /** AT&T text without the trailing comment (`mov $0x27,%eax`). */
   text: string;
-  /** Enclosing symbol and the instruction's index in it. */
+  /** Enclosing symbol, its address, and the instruction's index in it. */
   func: string;
+  funcAddress: number;
   index: number;
 }
 
@@ -22,6 +23,7 @@ export function parseDisassembly(out: string): Instruction[] {
   let section = "";
   let sectionIndex = -1;
   let func = "?";
+  let funcAddress = 0;
   let index = 0;
   for (const line of out.split("\n")) {
     const sec = /^Disassembly of section (.+):$/.exec(line);
@@ -29,12 +31,14 @@ export function parseDisassembly(out: string): Instruction[] {
       section = sec[1]!;
       sectionIndex++;
       func = "?";
+      funcAddress = 0;
       index = 0;
       continue;
     }
-    const sym = /^[0-9a-f]+ <(.+)>:$/.exec(line);
+    const sym = /^([0-9a-f]+) <(.+)>:$/.exec(line);
     if (sym) {
-      func = sym[1]!;
+      funcAddress = parseInt(sym[1]!, 16);
+      func = sym[2]!;
       index = 0;
       continue;
     }
@@ -48,18 +52,25 @@ export function parseDisassembly(out: string): Instruction[] {
       bytes: ins[2]!.split(" ").map((b) => parseInt(b, 16)),
       text: ins[3]!.replace(/\s+#.*$/, "").replace(/\s+<.*>$/, "").replace(/\s+/g, " ").trim(),
       func,
+      funcAddress,
       index: index++,
     });
   }
   return list;
 }
 
-export async function disassemble(file: string): Promise<Instruction[]> {
-  const r = await execOrFail(`disassembling ${file}`, "objdump", ["-d", "-w", "-M", "att", file]);
+/** Disassembles a file; `extra` adds objdump options (`-M i386`, `--start-address=...`). */
+export async function disassemble(file: string, extra: readonly string[] = []): Promise<Instruction[]> {
+  const r = await execOrFail(`disassembling ${file}`, "objdump", ["-d", "-w", "-M", "att", ...extra, file]);
   return parseDisassembly(r.stdout);
+}
+
+/** The instruction text without the prefixes objdump prints before the mnemonic (lock, rep ...). */
+export function withoutPrefixes(text: string): string {
+  return text.replace(/^((lock|rep[a-z]*|notrack|bnd|data16|addr32|cs|ds|es|ss|fs|gs|rex[.A-Z]*)\s+)+/, "");
 }
 
 /** The bare mnemonic, without prefixes objdump prints (lock, rep, notrack ...). */
 export function mnemonic(text: string): string {
-  return text.replace(/^((lock|rep[a-z]*|notrack|bnd|data16|addr32|cs|ds|es|ss|fs|gs|rex[.A-Z]*)\s+)+/, "").split(" ")[0]!;
+  return withoutPrefixes(text).split(" ")[0]!;
 }

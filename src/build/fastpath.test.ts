@@ -19,7 +19,7 @@ function dis(func: string, at: number, insns: [number[], string][]): string {
 test("parseDisassembly reads address, bytes, text and function", () => {
   const insns = parseDisassembly(dis("getpid", 0x1000, [[[0xb8, 0x27, 0, 0, 0], "mov    $0x27,%eax"], [[0x0f, 0x05], "syscall"], [[0xc3], "ret    "]]));
   assert.equal(insns.length, 3);
-  assert.deepEqual(insns[1], { section: ".text", sectionIndex: 0, address: 0x1005, bytes: [0x0f, 0x05], text: "syscall", func: "getpid", index: 1 });
+  assert.deepEqual(insns[1], { section: ".text", sectionIndex: 0, address: 0x1005, bytes: [0x0f, 0x05], text: "syscall", func: "getpid", funcAddress: 0x1000, index: 1 });
   assert.equal(insns[0]!.text, "mov $0x27,%eax");
 });
 
