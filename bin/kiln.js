@@ -74,6 +74,7 @@ async function freshBundle() {
 process.env.KILN_ROOT = root;
 const entry = await freshBundle();
 let main;
+let early;
 if (entry) {
   process.env.KILN_VCPU_WORKER_BUNDLE = workerBundle;
   // `kiln run` on KVM needs a vCPU thread, whose loading (~80 ms) is most of a cold start: begin
@@ -81,9 +82,16 @@ if (entry) {
   // bad argument) it is unref'd and never holds the process.
   if (process.argv[2] === "run" && !process.argv.includes("qemu") && existsSync("/dev/kvm")) {
     const { Worker } = await import("node:worker_threads");
-    const early = new Worker(`import(${JSON.stringify(pathToFileURL(workerBundle).href)});`, { eval: true, execArgv: [] });
-    early.unref();
-    globalThis[Symbol.for("kiln.vcpu-worker")] = { worker: early, bundle: workerBundle };
+    const worker = new Worker(`import(${JSON.stringify(pathToFileURL(workerBundle).href)});`, { eval: true, execArgv: [] });
+    worker.unref();
+    // Settles once the worker has loaded (its first message) or died.
+    const loaded = new Promise((resolve) => {
+      worker.once("message", resolve);
+      worker.once("error", resolve);
+      worker.once("exit", resolve);
+    });
+    early = { worker, loaded };
+    globalThis[Symbol.for("kiln.vcpu-worker")] = { worker, bundle: workerBundle };
   }
   ({ main } = await import(pathToFileURL(entry).href));
 } else {
@@ -92,3 +100,12 @@ if (entry) {
   ({ main } = await import("../src/cli/main.ts"));
 }
 process.exitCode = await main(process.argv);
+// An early worker nobody adopted (a bad argument, QEMU) may still be loading koffi: a process that
+// exits then is aborted by Node (napi_throw during teardown, exit status 134). Let it finish
+// loading, at most a second, then stop it.
+if (early && globalThis[Symbol.for("kiln.vcpu-worker")]) {
+  delete globalThis[Symbol.for("kiln.vcpu-worker")];
+  early.worker.ref();
+  await Promise.race([early.loaded, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
+  await early.worker.terminate();
+}

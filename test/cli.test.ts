@@ -2,7 +2,7 @@
 // sources through tsx: both must be the same CLI.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -85,6 +85,26 @@ test("build flags with an image path are refused, not ignored", () => {
   const r = kiln(["run", path.join(repoRoot, "package.json"), "--set", "print.float=false"]);
   assert.equal(r.status, 1);
   assert.match(r.stderr, /--set: these build an app; .* is an image/);
+});
+
+// Regression: on a KVM host `kiln run` starts loading a vCPU thread before it reads its
+// arguments; a bad argument ended the process while that thread was loading koffi, and Node
+// aborted it (status 134, about one run in 30; CI saw it once).
+test("a refused run ends with its error, never an abort, while the early vCPU thread loads", { skip: !kvmAvailable() && "needs /dev/kvm (the early thread starts only there)" }, async () => {
+  kiln(["--help"]); // the bundle exists before the runs race
+  const once = () =>
+    new Promise<{ status: number | null; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [path.join(repoRoot, "bin/kiln.js"), "run", path.join(repoRoot, "package.json"), "--set", "print.float=false"], { stdio: ["ignore", "ignore", "pipe"] });
+      let stderr = "";
+      child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+      child.on("close", (status) => resolve({ status, stderr }));
+    });
+  for (let round = 0; round < 10; round++) {
+    for (const r of await Promise.all([once(), once(), once(), once()])) {
+      assert.equal(r.status, 1, r.stderr);
+      assert.doesNotMatch(r.stderr, /FATAL ERROR/);
+    }
+  }
 });
 
 test("kiln --version and -V print the package's version", () => {
