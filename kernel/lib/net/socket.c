@@ -277,7 +277,8 @@ int net_sock_poll(struct net_stack *st, struct net_pollitem *items, int n, int t
 			items[i].revents = ev & (items[i].events | NET_POLLERR | NET_POLLHUP);
 			ready += items[i].revents != 0;
 		}
-		if (ready || (timeout_ms >= 0 && net_now(st->env) >= end)) return ready;
-		net_poll(st, 64);
+		uint64_t now = net_now(st->env);
+		if (ready || (timeout_ms >= 0 && now >= end)) return ready;
+		net_wait(st, timeout_ms < 0 ? -1 : (int)(end - now));
 	}
 }

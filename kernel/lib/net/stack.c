@@ -105,3 +105,13 @@ int net_poll(struct net_stack *s, uint16_t budget)
 	tcp_timer(&s->tcp);
 	return total;
 }
+
+void net_wait(struct net_stack *s, int timeout_ms)
+{
+	if (net_poll(s, 64) > 0) return;
+	/* At most 1 ms in the device's wait: the stack's timers (delayed ACK 40 ms, RTO 200 ms
+	 * minimum) need no finer grain, and nothing tells us when the next one is due. */
+	uint64_t us = timeout_ms >= 0 && timeout_ms < 1 ? 0 : 1000;
+	if (us) netdev_wait(s->dev, us);
+	net_poll(s, 64);
+}

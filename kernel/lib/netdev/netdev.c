@@ -71,3 +71,24 @@ void netdev_tx_one(struct netdev *d, struct netbuf *nb)
 	d->tx_dropped++;
 	netbuf_free(d->pool, nb);
 }
+
+static struct netdev *devices[NETDEV_MAX];
+static unsigned ndevices;
+
+int netdev_register(struct netdev *d)
+{
+	if (!d || !d->ops || !d->ops->rx_burst || !d->ops->tx_burst || !d->pool) return -EINVAL;
+	if (ndevices == NETDEV_MAX) return -ENOSPC;
+	devices[ndevices++] = d;
+	return 0;
+}
+
+unsigned netdev_count(void)
+{
+	return ndevices;
+}
+
+struct netdev *netdev_get(unsigned i)
+{
+	return i < ndevices ? devices[i] : NULL;
+}

@@ -73,7 +73,7 @@ static uint16_t node_tx(struct netdev *d, struct netbuf **bufs, uint16_t n)
 	return n;
 }
 
-static const struct netdev_ops node_ops = {node_rx, node_tx};
+static const struct netdev_ops node_ops = {.rx_burst = node_rx, .tx_burst = node_tx};
 
 int pair_init(struct pair *p, const struct tcp_config *cfg)
 {

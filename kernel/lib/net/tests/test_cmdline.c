@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <cmdline/cmdline.h>
 #include <net/stack.h>
+#include <netdev/netdev.h>
 #include <test/test.h>
 
 KTEST(net, config_from_the_command_line)
@@ -20,4 +21,20 @@ KTEST(net, config_from_the_command_line)
 	cmdline_init(saved); /* the other tests see the boot's command line again */
 	KT_ASSERT(ok1);
 	KT_ASSERT(ok2);
+}
+
+/* net_default takes registered device 0; without one it says so, every time. */
+KTEST(net, default_stack_needs_a_device)
+{
+	const char *why = 0;
+	struct net_stack *s = net_default(&why);
+	if (netdev_count() == 0) {
+		KT_ASSERT(s == NULL);
+		KT_ASSERT(why && why[0] == 'n' && why[1] == 'o' && why[3] == 'n'); /* "no network device ..." */
+		const char *again = 0;
+		KT_ASSERT(net_default(&again) == NULL && again == why);
+	} else if (s) {
+		KT_ASSERT(s->dev == netdev_get(0));
+		KT_ASSERT(net_default(NULL) == s);
+	}
 }

@@ -48,4 +48,14 @@ void net_stack_fini(struct net_stack *s);
 /* Receives up to budget frames through the stack, then runs the timers; returns the frames. */
 int net_poll(struct net_stack *s, uint16_t budget);
 
+/* The image's stack (guest only): made at the first call, over netdev 0 (netdev_get) with the
+ * command line's net.* parameters and net_env_guest(). NULL when there is no network device or
+ * a parameter is bad; *why (if not NULL) then says which, in one line. Later calls return the
+ * same stack, or NULL with the same reason. */
+struct net_stack *net_default(const char **why);
+
+/* Drives the stack for at most timeout_ms (< 0: no limit) or until progress (a frame received or
+ * a timer run), idling in the device's wait between polls: the loop under a blocked socket. */
+void net_wait(struct net_stack *s, int timeout_ms);
+
 #endif

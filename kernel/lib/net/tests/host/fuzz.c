@@ -65,7 +65,7 @@ static uint16_t fake_rx(struct netdev *d, struct netbuf **bufs, uint16_t n)
 	return k;
 }
 
-static const struct netdev_ops fake_ops = {fake_rx, fake_tx};
+static const struct netdev_ops fake_ops = {.rx_burst = fake_rx, .tx_burst = fake_tx};
 
 static void fix_l4(uint8_t *ip4, uint16_t tot)
 {

@@ -188,7 +188,7 @@ static void flush_held(void)
 	if (tap.rx_held.data && t - tap.rx_held_at > 20) release_rx_held();
 }
 
-static const struct netdev_ops tap_ops = {tap_rx, tap_tx};
+static const struct netdev_ops tap_ops = {.rx_burst = tap_rx, .tx_burst = tap_tx};
 
 static struct net_stack net;
 

@@ -66,6 +66,10 @@ struct netdev_ops {
 	uint16_t (*rx_burst)(struct netdev *dev, struct netbuf **bufs, uint16_t n);
 	/* Queues up to n frames; returns how many it took (it frees those). */
 	uint16_t (*tx_burst)(struct netdev *dev, struct netbuf **bufs, uint16_t n);
+	/* Optional (NULL: callers spin on rx_burst). Returns once a frame may have arrived, or after
+	 * about timeout_us; at once when one is already waiting. A blocked socket call idles here,
+	 * so a driver can halt the CPU until its interrupt instead of spinning. */
+	void (*wait)(struct netdev *dev, uint64_t timeout_us);
 };
 
 struct netdev {
@@ -86,5 +90,19 @@ static inline uint16_t netdev_rx_burst(struct netdev *d, struct netbuf **b, uint
 
 /* Sends one frame; the netbuf is consumed either way (freed when the driver refuses it). */
 void netdev_tx_one(struct netdev *d, struct netbuf *nb);
+
+/* The devices of this image: drivers register theirs at init (class plat); the stack of `net`
+ * (net_default) takes device 0. At most NETDEV_MAX; registering more is -ENOSPC. */
+#define NETDEV_MAX 4
+int netdev_register(struct netdev *d);
+unsigned netdev_count(void);
+/* Device i, or NULL. */
+struct netdev *netdev_get(unsigned i);
+
+/* dev->ops->wait, or nothing when the driver has none. */
+static inline void netdev_wait(struct netdev *d, uint64_t timeout_us)
+{
+	if (d->ops->wait) d->ops->wait(d, timeout_us);
+}
 
 #endif
