@@ -1,5 +1,6 @@
 import type { Symbolizer } from "./console-filter.ts";
 import type { DeviceName } from "../vmm/elf.ts";
+import type { NetOptions } from "./net-options.ts";
 
 export type RunnerName = "qemu" | "vmm";
 
@@ -24,6 +25,8 @@ export interface RunOptions {
   devices?: DeviceName[];
   /** vmm only: the virtio device thread takes the devices before the guest runs (VmOptions.devicesFirst). */
   devicesFirst?: boolean;
+  /** The guest's network (images with a network driver): backend and published ports. */
+  net?: NetOptions;
   /** QEMU only: force an accelerator (default: kvm when usable, else tcg). */
   accel?: "kvm" | "tcg";
 }
