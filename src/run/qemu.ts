@@ -84,6 +84,13 @@ export async function runQemu(image: string, opts: RunOptions): Promise<RunResul
   });
   child.stderr.on("data", (chunk: string) => (stderr += chunk));
   let timedOut = false;
+  let stopped = false;
+  const onStop = () => {
+    stopped = true;
+    child.kill("SIGKILL");
+  };
+  if (opts.stop?.aborted) onStop();
+  else opts.stop?.addEventListener("abort", onStop, { once: true });
   const timer =
     opts.timeoutMs !== undefined
       ? setTimeout(() => {
@@ -101,6 +108,7 @@ export async function runQemu(image: string, opts: RunOptions): Promise<RunResul
       });
       child.on("close", (c, s) => {
         if (timer) clearTimeout(timer);
+        opts.stop?.removeEventListener("abort", onStop);
         resolve({ code: c, signal: s });
       });
     },
@@ -111,6 +119,7 @@ export async function runQemu(image: string, opts: RunOptions): Promise<RunResul
   if (timedOut) {
     throw new KilnError(`the guest did not exit within ${opts.timeoutMs} ms (QEMU ${accel}); killed it.\n${lastLines(filter.raw)}`);
   }
+  if (stopped) return { status: 137, output: filter.raw, wallMs, runner: "qemu", accel, stopped: true };
   const outcome = decodeQemuExit(code, signal, filter.raw);
   if (outcome.kind === "qemu-error") {
     const why = signal ? `killed by ${signal}` : `exit code ${code}`;

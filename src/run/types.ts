@@ -13,6 +13,8 @@ export interface RunOptions {
   initrd?: string;
   /** Kill the guest and fail after this long. */
   timeoutMs?: number;
+  /** Aborting it stops the guest (a server, say); the run then resolves with `stopped: true`, status 137. */
+  stop?: AbortSignal;
   /** Receives the console as a person should see it, as it arrives. */
   onOutput?: (text: string) => void;
   /** Show protocol lines too. */
@@ -40,4 +42,6 @@ export interface RunResult {
   wallMs: number;
   runner: RunnerName;
   accel?: string;
+  /** The run ended because `stop` was aborted, not by the guest. */
+  stopped?: boolean;
 }

@@ -18,6 +18,14 @@ export async function runVmm(image: string, opts: RunOptions): Promise<RunResult
           abort.abort();
         }, opts.timeoutMs)
       : undefined;
+  let stopped = false;
+  const onStop = () => {
+    stopped = true;
+    abort.abort();
+  };
+  if (opts.stop?.aborted) onStop();
+  else opts.stop?.addEventListener("abort", onStop, { once: true });
+  const stoppedResult = (): RunResult => ({ status: 137, output: filter.raw, wallMs: performance.now() - started, runner: "vmm", stopped: true });
   const timeoutError = () => new KilnError(`the guest did not exit within ${opts.timeoutMs} ms (vmm); killed it.`);
   const booting = Vm.boot(image, {
     memory: opts.memory,
@@ -34,13 +42,19 @@ export async function runVmm(image: string, opts: RunOptions): Promise<RunResult
   });
   const vm = await booting.catch((e: unknown) => {
     if (timer) clearTimeout(timer);
+    if (stopped && !timedOut) return undefined;
     throw timedOut ? timeoutError() : e;
   });
-  const r = await vm.exited.finally(() => timer && clearTimeout(timer));
+  if (!vm) return stoppedResult();
+  const r = await vm.exited.finally(() => {
+    if (timer) clearTimeout(timer);
+    opts.stop?.removeEventListener("abort", onStop);
+  });
   const wallMs = performance.now() - started;
   const tail = filter.end();
   if (tail) opts.onOutput?.(tail);
   if (timedOut) throw timeoutError();
+  if (stopped && r.reason === "killed") return stoppedResult();
   if (r.reason !== "exit") {
     throw new KilnError(
       `the VM stopped without a guest exit status: ${r.detail}` + (r.registers?.length ? `\n${r.registers.join("\n")}` : ""),
