@@ -107,6 +107,23 @@ test("a refused run ends with its error, never an abort, while the early vCPU th
   }
 });
 
+// Regression: the early vCPU thread could say "ready" before `kiln run` adopted it; the thread
+// then stayed "loading" and referenced, and a run whose build failed never exited.
+test("kiln run of an app that does not compile ends with status 1 and the compiler's error", { skip: !kvmAvailable() && "needs /dev/kvm (the early thread starts only there)" }, () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "kiln-badapp-"));
+  try {
+    writeFileSync(path.join(dir, "kiln.yaml"), "name: badapp\nsources: [main.c]\n");
+    writeFileSync(path.join(dir, "main.c"), "int main(void) { return undeclared_name; }\n");
+    for (let i = 0; i < 3; i++) {
+      const r = kiln(["run", dir, "-q"]);
+      assert.equal(r.status, 1, `status ${r.status} (null: it hung until the test's timeout)\n${r.stderr}`);
+      assert.match(r.stderr, /undeclared_name/);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test("kiln --version and -V print the package's version", () => {
   const { version } = JSON.parse(readFileSync(path.join(repoRoot, "package.json"), "utf8")) as { version: string };
   for (const flag of ["--version", "-V"]) {
