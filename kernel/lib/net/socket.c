@@ -23,6 +23,7 @@ struct net_sock {
 	struct udp_sock *udp;
 	uint16_t port;                 /* UDP: bound port, opened lazily */
 	struct net_sockaddr peer;      /* UDP: the connected peer (port 0: none) */
+	uint32_t baddr;                /* the address bound (0: any); ports are bound for all */
 	uint8_t rd_shut;
 };
 
@@ -50,8 +51,10 @@ static const struct net_sock_ops tcp_ops;
 
 static int t_bind(struct net_sock *s, const struct net_sockaddr *a)
 {
-	if (a->addr && a->addr != s->st->ip.addr) return -EADDRNOTAVAIL;
-	return tcp_bind(s->tcp, a->port);
+	if (a->addr && !ip_is_local(&s->st->ip, a->addr)) return -EADDRNOTAVAIL;
+	int r = tcp_bind(s->tcp, a->port);
+	if (!r) s->baddr = a->addr;
+	return r;
 }
 
 static int t_listen(struct net_sock *s, int backlog)
@@ -63,7 +66,7 @@ static int t_names(struct net_sock *s, struct net_sockaddr *local, struct net_so
 {
 	struct tcp_info ti;
 	tcp_get_info(s->tcp, &ti);
-	if (local) *local = (struct net_sockaddr){ti.laddr ? ti.laddr : s->st->ip.addr, ti.lport};
+	if (local) *local = (struct net_sockaddr){ti.laddr ? ti.laddr : s->baddr, ti.lport};
 	if (peer) {
 		if (!ti.raddr || ti.state == TCP_LISTEN) return -ENOTCONN;
 		*peer = (struct net_sockaddr){ti.raddr, ti.rport};
@@ -146,8 +149,10 @@ static int u_open(struct net_sock *s, uint16_t port)
 static int u_bind(struct net_sock *s, const struct net_sockaddr *a)
 {
 	if (s->udp) return -EINVAL;
-	if (a->addr && a->addr != s->st->ip.addr) return -EADDRNOTAVAIL;
-	return u_open(s, a->port);
+	if (a->addr && !ip_is_local(&s->st->ip, a->addr)) return -EADDRNOTAVAIL;
+	int r = u_open(s, a->port);
+	if (!r) s->baddr = a->addr;
+	return r;
 }
 
 static int u_connect(struct net_sock *s, const struct net_sockaddr *a)
@@ -214,7 +219,9 @@ static int u_setopt(struct net_sock *s, enum net_sockopt opt, int v)
 
 static int u_names(struct net_sock *s, struct net_sockaddr *local, struct net_sockaddr *peer)
 {
-	if (local) *local = (struct net_sockaddr){s->st->ip.addr, s->port};
+	/* As Linux: the bound address, else the source a connected socket sends from, else any. */
+	uint32_t la = s->baddr ? s->baddr : s->peer.port ? ip_source(&s->st->ip, s->peer.addr) : 0;
+	if (local) *local = (struct net_sockaddr){la, s->port};
 	if (peer) {
 		if (!s->peer.port) return -ENOTCONN;
 		*peer = s->peer;
