@@ -14,6 +14,7 @@ struct net_sock_ops {
 	int (*setopt)(struct net_sock *s, enum net_sockopt opt, int value);
 	int (*names)(struct net_sock *s, struct net_sockaddr *local, struct net_sockaddr *peer);
 	int (*events)(struct net_sock *s);
+	int (*error)(struct net_sock *s);
 };
 
 struct net_sock {
@@ -129,11 +130,22 @@ static int t_events(struct net_sock *s)
 	if (e & TCP_EV_WRITE) r |= NET_POLLOUT;
 	if (e & TCP_EV_ERR) r |= NET_POLLERR;
 	if (ti.state == TCP_CLOSED && ti.raddr) r |= NET_POLLHUP;
+	/* A FIN received: the states after ESTABLISHED that only a peer's FIN leads to. */
+	if (ti.state == TCP_CLOSE_WAIT || ti.state == TCP_LAST_ACK || ti.state == TCP_CLOSING || ti.state == TCP_TIME_WAIT ||
+	    (ti.state == TCP_CLOSED && ti.raddr))
+		r |= NET_POLLRDHUP;
 	return r;
 }
 
+static int t_error(struct net_sock *s)
+{
+	struct tcp_info ti;
+	tcp_get_info(s->tcp, &ti);
+	return -ti.error; /* the stack keeps it positive */
+}
+
 static const struct net_sock_ops tcp_ops = {t_bind, t_listen, t_accept, t_connect, t_sendto, t_recvfrom,
-					    t_shutdown, t_close, t_setopt, t_names, t_events};
+					    t_shutdown, t_close, t_setopt, t_names, t_events, t_error};
 
 /* ---- UDP ---- */
 
@@ -234,8 +246,14 @@ static int u_events(struct net_sock *s)
 	return (s->udp && udp_readable(s->udp) ? NET_POLLIN : 0) | NET_POLLOUT;
 }
 
+static int u_error(struct net_sock *s)
+{
+	(void)s;
+	return 0; /* ICMP errors are not reported to UDP sockets */
+}
+
 static const struct net_sock_ops udp_ops = {u_bind, no_listen, no_accept, u_connect, u_sendto, u_recvfrom,
-					    u_shutdown, u_close, u_setopt, u_names, u_events};
+					    u_shutdown, u_close, u_setopt, u_names, u_events, u_error};
 
 /* ---- the API ---- */
 
@@ -266,6 +284,7 @@ int net_shutdown(struct net_sock *s, enum net_shut how) { return s->ops->shutdow
 int net_setsockopt(struct net_sock *s, enum net_sockopt opt, int value) { return s->ops->setopt(s, opt, value); }
 int net_getsockname(struct net_sock *s, struct net_sockaddr *a) { return s->ops->names(s, a, NULL); }
 int net_getpeername(struct net_sock *s, struct net_sockaddr *a) { return s->ops->names(s, NULL, a); }
+int net_sock_error(struct net_sock *s) { return s->ops->error(s); }
 int net_sock_events(struct net_sock *s) { return s->ops->events(s); }
 
 void net_close(struct net_sock *s)

@@ -622,8 +622,9 @@ static long sys_ioctl(A6)
 SYSCALL_REGISTER(16, sys_ioctl);
 
 /* poll/ppoll/select/pselect6 over vfs_poll (files are always ready, the console when input
- * waits). Nothing can become ready behind the app's back except console input, so waiting is a
- * check every 100 us until the deadline (-1: none). */
+ * waits, sockets when the stack says). Each check starts with vfs_poll_kick, and between checks
+ * until the deadline (-1: none) the wait idles in vfs_poll_idle: 100 us, or what a library
+ * installed (sockets drive the network stack there and let other threads run). */
 struct pollfd_k {
 	int fd;
 	short events, revents;
@@ -656,7 +657,7 @@ static int expired(uint64_t deadline)
 {
 	if (deadline != NO_DEADLINE && time_now_ns() >= deadline)
 		return 1;
-	time_delay_us(100);
+	vfs_poll_idle(deadline);
 	return 0;
 }
 
@@ -668,6 +669,7 @@ static long do_poll(long fds, long n, uint64_t deadline)
 	struct pollfd_k *p = (struct pollfd_k *)fds;
 	for (;;) {
 		long ready = 0;
+		vfs_poll_kick();
 		for (long i = 0; i < n; i++) {
 			p[i].revents = 0;
 			if (p[i].fd < 0)
@@ -721,6 +723,7 @@ static long do_select(long n, long rfds, long wfds, long efds, uint64_t deadline
 	static const int want[3] = {VFS_POLLIN, VFS_POLLOUT, VFS_POLLPRI};
 	for (;;) {
 		long ready = 0;
+		vfs_poll_kick();
 		for (long fd = 0; fd < n; fd++) {
 			uint64_t bit = 1ull << (fd % 64);
 			int events = 0;

@@ -281,6 +281,8 @@ static long do_rw(int fd, void *buf, size_t n, const int64_t *pos, int is_write)
 		r = vn->ops->write ? vn->ops->write(vn, buf, n, off, f->flags) : -EINVAL;
 	else
 		r = vn->ops->read ? vn->ops->read(vn, buf, n, off, f->flags) : -EINVAL;
+	if (r == -EAGAIN)
+		(*(is_write ? &vn->eagain_out : &vn->eagain_in))++;
 	if (r > 0 && !pos && !(vn->flags & VFS_VN_NOSEEK))
 		f->off = off + (uint64_t)r;
 out:

@@ -75,6 +75,11 @@ struct vnode {
 	struct vfs_mount *mount;   /* the mount it belongs to (set by the VFS) */
 	struct vfs_mount *covered; /* the mount whose root hides this directory, or NULL */
 	void *priv;                /* the filesystem's */
+	/* Bumped each time a read (eagain_in) or a write (eagain_out) of the node answered
+	 * -EAGAIN (the VFS does it; a library with calls of its own, sockets' accept/recvmsg, does
+	 * too): an edge-triggered epoll item re-arms that direction when it changes, as Linux's
+	 * does for an app that reads or writes until EAGAIN. */
+	uint32_t eagain_in, eagain_out;
 };
 
 struct vfs_fstype {
@@ -97,6 +102,7 @@ static inline void vfs_vnode_init(struct vnode *vn, const struct vnode_ops *ops,
 	vn->mount = 0;
 	vn->covered = 0;
 	vn->priv = 0;
+	vn->eagain_in = vn->eagain_out = 0;
 }
 
 static inline struct vnode *vfs_vnode_ref(struct vnode *vn)
