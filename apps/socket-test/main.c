@@ -315,6 +315,23 @@ static void test_epoll_modes(void)
 	epoll_ctl(ep, EPOLL_CTL_MOD, u, &ev);
 	CHECK("epoll.pollable", poll(&pf, 1, 0) == 1 && (pf.revents & POLLIN), "revents %#x", pf.revents);
 	CHECK("epoll.del", epoll_ctl(ep, EPOLL_CTL_DEL, u, NULL) == 0 && epoll_wait(ep, out, 2, 0) == 0, "after DEL");
+	/* Any pollable descriptor: a pipe (IN, then HUP once the writer is gone); not a file. */
+	int p[2];
+	pipe(p);
+	ev = (struct epoll_event){EPOLLIN, {.u32 = 9}};
+	epoll_ctl(ep, EPOLL_CTL_ADD, p[0], &ev);
+	write(p[1], "x", 1);
+	n1 = epoll_wait(ep, out, 2, 0);
+	CHECK("epoll.pipe_in", n1 == 1 && out[0].events == EPOLLIN && out[0].data.u32 == 9, "n %d events %#x", n1, out[0].events);
+	close(p[1]);
+	n1 = epoll_wait(ep, out, 2, 0);
+	CHECK("epoll.pipe_hup", n1 == 1 && out[0].events == (EPOLLIN | EPOLLHUP), "n %d events %#x", n1, out[0].events);
+	close(p[0]);
+	mkdir("/tmp", 0777);
+	int f = open("/tmp/kiln-socket-test.txt", O_RDWR | O_CREAT | O_TRUNC, 0600);
+	CHECK("epoll.eperm_file", f >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, f, &ev) < 0 && errno == EPERM, "regular file");
+	close(f);
+	unlink("/tmp/kiln-socket-test.txt");
 	close(ep);
 	close(u);
 	close(v);

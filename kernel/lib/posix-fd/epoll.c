@@ -209,15 +209,9 @@ SYSCALL_REGISTER(213, sys_epoll_create);
 static int epoll_of(long fd, struct epoll **out)
 {
 	struct vnode *vn;
-	if (fd < 0 || fd > INT32_MAX)
-		return -EBADF;
-	int r = vfs_fd_vnode((int)fd, &vn);
-	if (r < 0)
-		return r;
-	if (vn->ops != &epoll_ops) {
-		vfs_vnode_put(vn);
-		return -EINVAL;
-	}
+	int r = vfs_fd_vnode_of(fd, &epoll_ops, &vn);
+	if (r)
+		return r < 0 ? r : -EINVAL;
 	*out = vn->priv;
 	return 0;
 }

@@ -326,15 +326,9 @@ static int make_fd(int type, struct net_sock *ns, int flags, struct psock **out)
 static int sock_of(long fd, struct psock **out, int *flags)
 {
 	struct vnode *vn;
-	if (fd < 0 || fd > INT32_MAX)
-		return -EBADF;
-	int r = vfs_fd_vnode((int)fd, &vn);
-	if (r < 0)
-		return r;
-	if (vn->ops != &sock_ops) {
-		vfs_vnode_put(vn);
-		return -ENOTSOCK;
-	}
+	int r = vfs_fd_vnode_of(fd, &sock_ops, &vn);
+	if (r)
+		return r < 0 ? r : -ENOTSOCK;
 	int fl = vfs_fcntl((int)fd, VFS_F_GETFL, 0);
 	if (flags)
 		*flags = fl < 0 ? 0 : fl;

@@ -113,6 +113,20 @@ int vfs_fd_vnode(int fd, struct vnode **out)
 	return 0;
 }
 
+int vfs_fd_vnode_of(long fd, const struct vnode_ops *ops, struct vnode **out)
+{
+	if (fd < 0 || fd > INT32_MAX)
+		return -EBADF;
+	int r = vfs_fd_vnode((int)fd, out);
+	if (r < 0)
+		return r;
+	if ((*out)->ops != ops) {
+		vfs_vnode_put(*out);
+		return 1;
+	}
+	return 0;
+}
+
 int vfs_getattr(struct vnode *vn, struct vfs_stat *st)
 {
 	memset(st, 0, sizeof(*st));

@@ -128,5 +128,8 @@ int vfs_fd_install(struct vfs_file *f, int cloexec);
 void vfs_file_put(struct vfs_file *f);
 /* The vnode an open descriptor refers to, with a new reference (vfs_vnode_put it). */
 int vfs_fd_vnode(int fd, struct vnode **out);
+/* The same for a library's own kind of node: 0 and the node (referenced) when fd's vnode has
+ * these ops, 1 (nothing referenced) when it is another kind, -EBADF. fd is the app's long. */
+int vfs_fd_vnode_of(long fd, const struct vnode_ops *ops, struct vnode **out);
 
 #endif
