@@ -342,6 +342,7 @@ static void test_epoll_modes(void)
 struct srv_arg {
 	int l;
 	size_t echoed;
+	int inherited; /* the accepted socket has the listener's TCP_NODELAY */
 };
 
 /* Blocking server thread: accept, echo until EOF, close. */
@@ -353,6 +354,9 @@ static void *echo_server(void *p)
 	int c = accept(a->l, (struct sockaddr *)&peer, &len);
 	if (c < 0)
 		return NULL;
+	int v = 0;
+	socklen_t vl = sizeof v;
+	a->inherited = getsockopt(c, IPPROTO_TCP, TCP_NODELAY, &v, &vl) == 0 && v == 1;
 	char buf[8192];
 	ssize_t k;
 	while ((k = read(c, buf, sizeof buf)) > 0) {
@@ -387,7 +391,9 @@ static void *reader(void *p)
 
 static void test_blocking_threads(void)
 {
-	struct srv_arg sa = {listener(0), 0};
+	struct srv_arg sa = {listener(0), 0, 0};
+	int on = 1;
+	setsockopt(sa.l, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
 	pthread_t t, rt;
 	pthread_create(&t, NULL, echo_server, &sa);
 	int c = socket(AF_INET, SOCK_STREAM, 0);
@@ -431,6 +437,7 @@ static void test_blocking_threads(void)
 	CHECK("blocking.eof_after_shutdown", read(c, &x, 1) == 0, "read");
 	pthread_join(t, NULL);
 	CHECK("blocking.server_echoed", sa.echoed == STREAM_BYTES, "echoed %zu", sa.echoed);
+	CHECK("blocking.accept_inherits_options", sa.inherited, "TCP_NODELAY of the listener");
 	struct stat st;
 	CHECK("blocking.fstat_sock", fstat(c, &st) == 0 && S_ISSOCK(st.st_mode), "mode %o", st.st_mode);
 	int d = dup(c);
@@ -528,12 +535,51 @@ static void test_poll_select(void)
 	close(l);
 }
 
+/* `socket-test throughput [MiB]`: a figure, not a check - MiB from one thread to another
+ * over a loopback TCP connection, blocking calls, 64 KiB writes. */
+static void *sink(void *p)
+{
+	int c = accept(*(int *)p, NULL, NULL);
+	char *buf = malloc(65536);
+	long long n = 0;
+	ssize_t k;
+	while ((k = read(c, buf, 65536)) > 0)
+		n += k;
+	free(buf);
+	close(c);
+	return (void *)(intptr_t)(n >> 20);
+}
+
+static int throughput(long mib)
+{
+	int l = listener(0);
+	pthread_t t;
+	pthread_create(&t, NULL, sink, &l);
+	int c = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = lo(port_of(l));
+	connect(c, (struct sockaddr *)&a, sizeof a);
+	char *buf = calloc(1, 65536);
+	long long t0 = now_ms();
+	for (long i = 0; i < mib * 16; i++)
+		if (write(c, buf, 65536) != 65536)
+			return 1;
+	close(c);
+	void *got;
+	pthread_join(t, &got);
+	long long ms = now_ms() - t0;
+	printf("throughput: %ld MiB over loopback TCP in %lld ms: %.1f MiB/s (received %ld MiB)\n", mib, ms,
+	       ms ? mib * 1000.0 / (double)ms : 0.0, (long)(intptr_t)got);
+	free(buf);
+	return (long)(intptr_t)got == mib ? 0 : 1;
+}
+
 int main(int argc, char **argv)
 {
-	(void)argc, (void)argv;
 	struct utsname u;
 	on_kiln = uname(&u) == 0 && strcmp(u.sysname, "Kiln") == 0;
 	setvbuf(stdout, NULL, _IONBF, 0);
+	if (argc > 1 && strcmp(argv[1], "throughput") == 0)
+		return throughput(argc > 2 ? atol(argv[2]) : 64);
 	test_errors();
 	test_udp();
 	test_poll_select();

@@ -77,6 +77,7 @@ _Static_assert(sizeof(struct msghdr_k) == 56, "struct msghdr is 56 bytes on x86_
 
 struct psock {
 	struct vnode vn;
+	struct net_stack *st;
 	struct net_sock *ns;   /* NULL only between making the descriptor and accept filling it */
 	int type;              /* SOCK_STREAM_K, SOCK_DGRAM_K */
 	int listening, connecting;
@@ -304,6 +305,7 @@ static int make_fd(int type, struct net_sock *ns, int flags, struct psock **out)
 	s->vn.flags = VFS_VN_NOSEEK;
 	s->vn.priv = s;
 	s->type = type;
+	s->st = net_default(NULL);
 	struct vfs_file *f = NULL;
 	int r = vfs_file_open_vnode(&s->vn, VFS_O_RDWR | (flags & VFS_O_NONBLOCK), &f);
 	if (r < 0) {
@@ -432,6 +434,20 @@ static long sys_socket(A6)
 }
 SYSCALL_REGISTER(41, sys_socket);
 
+/* Binds a; port 0 takes a free ephemeral port, as Linux (the stack's UDP picks its own). */
+static int bind_to(struct psock *s, struct net_sockaddr a)
+{
+	if (a.port || s->type != SOCK_STREAM_K)
+		return net_bind(s->ns, &a);
+	int r = -EADDRINUSE;
+	for (int i = 0; i < 16384 && r == -EADDRINUSE; i++) {
+		a.port = next_port;
+		next_port = (uint16_t)(next_port == 65535 ? 49152 : next_port + 1);
+		r = net_bind(s->ns, &a);
+	}
+	return r;
+}
+
 static long sys_bind(A6)
 {
 	UNUSED6;
@@ -439,17 +455,8 @@ static long sys_bind(A6)
 	(void)fl;
 	struct net_sockaddr a;
 	long r = addr_in(a2, a3, &a);
-	if (r == 0 && a.port == 0 && s->type == SOCK_STREAM_K) {
-		/* Port 0: an ephemeral port, as Linux. */
-		r = -EADDRINUSE;
-		for (int i = 0; i < 16384 && r == -EADDRINUSE; i++) {
-			a.port = next_port;
-			next_port = (uint16_t)(next_port == 65535 ? 49152 : next_port + 1);
-			r = net_bind(s->ns, &a);
-		}
-	} else if (r == 0) {
-		r = net_bind(s->ns, &a);
-	}
+	if (r == 0)
+		r = bind_to(s, a);
 	vfs_vnode_put(&s->vn);
 	return r;
 }
@@ -467,7 +474,7 @@ static long sys_listen(A6)
 		struct net_sockaddr me;
 		r = 0;
 		if (net_getsockname(s->ns, &me) == 0 && me.port == 0)
-			r = sys_bind(a1, (long)&(struct sockaddr_in_k){AF_INET_K, 0, 0, {0}}, 16, 0, 0, 0);
+			r = bind_to(s, (struct net_sockaddr){0, 0}); /* unbound: an ephemeral port, as Linux */
 		if (r == 0)
 			r = s->listening ? 0 : net_listen(s->ns, a2 < 1 ? 1 : a2 > 4096 ? 4096 : (int)a2);
 		if (r == 0)
@@ -515,11 +522,15 @@ static long do_accept(long fd, long addr, long lenp, long flags)
 	struct net_sockaddr peer;
 	int err = 0;
 	c->ns = net_accept(s->ns, &peer, &err);
-	vfs_vnode_put(&s->vn);
 	if (!c->ns) {
+		vfs_vnode_put(&s->vn);
 		vfs_close(nfd); /* inactive frees c */
 		return err;
 	}
+	/* The connection has the listener's options (the stack copied them), as on Linux. */
+	c->reuseaddr = s->reuseaddr, c->keepalive = s->keepalive, c->nodelay = s->nodelay;
+	c->sndbuf = s->sndbuf, c->rcvbuf = s->rcvbuf;
+	vfs_vnode_put(&s->vn);
 	addr_out(addr, lenp, &peer);
 	return nfd;
 }
@@ -899,8 +910,9 @@ static long sys_getsockopt(A6)
 		case SO_TYPE_K: v = s->type; break;
 		case SO_ACCEPTCONN_K: v = s->listening; break;
 		case SO_ERROR_K: v = -take_error(s); break;
-		case SO_SNDBUF_K: v = s->sndbuf ? s->sndbuf : 65536; break;
-		case SO_RCVBUF_K: v = s->rcvbuf ? s->rcvbuf : 65536; break;
+		/* The stack's defaults (TCP's rings; a UDP socket's 64 KiB queue) until set. */
+		case SO_SNDBUF_K: v = s->sndbuf ? s->sndbuf : stream ? (int)s->st->tcp.cfg.sndbuf : 65536; break;
+		case SO_RCVBUF_K: v = s->rcvbuf ? s->rcvbuf : stream ? (int)s->st->tcp.cfg.rcvbuf : 65536; break;
 		default: r = -ENOPROTOOPT;
 		}
 	} else if (a2 == IPPROTO_TCP_K && a3 == TCP_NODELAY_K && stream) {
