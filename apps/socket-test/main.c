@@ -278,6 +278,14 @@ static void test_epoll_echo(void)
 	free(relay);
 }
 
+static void *late_writer(void *p)
+{
+	struct timespec t = {0, 20 * 1000 * 1000};
+	nanosleep(&t, NULL);
+	write(*(int *)p, "w", 1);
+	return NULL;
+}
+
 /* EPOLLONESHOT reports once until EPOLL_CTL_MOD; level-triggered reports while ready. */
 static void test_epoll_modes(void)
 {
@@ -327,6 +335,16 @@ static void test_epoll_modes(void)
 	n1 = epoll_wait(ep, out, 2, 0);
 	CHECK("epoll.pipe_hup", n1 == 1 && out[0].events == (EPOLLIN | EPOLLHUP), "n %d events %#x", n1, out[0].events);
 	close(p[0]);
+	/* Another thread makes the item ready while this one waits in epoll_wait. */
+	pipe(p);
+	epoll_ctl(ep, EPOLL_CTL_ADD, p[0], &ev);
+	pthread_t w;
+	pthread_create(&w, NULL, late_writer, &p[1]);
+	n1 = epoll_wait(ep, out, 2, 5000);
+	CHECK("epoll.woken_by_another_thread", n1 == 1 && out[0].events == EPOLLIN, "n %d", n1);
+	pthread_join(w, NULL);
+	close(p[0]);
+	close(p[1]);
 	mkdir("/tmp", 0777);
 	int f = open("/tmp/kiln-socket-test.txt", O_RDWR | O_CREAT | O_TRUNC, 0600);
 	CHECK("epoll.eperm_file", f >= 0 && epoll_ctl(ep, EPOLL_CTL_ADD, f, &ev) < 0 && errno == EPERM, "regular file");

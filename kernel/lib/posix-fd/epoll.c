@@ -16,6 +16,7 @@
 
 #include <syscall/syscall.h>
 #include <time/time.h>
+#include <sched/sched.h>
 #include <vfs/vnode.h>
 
 #define A6 long a1, long a2, long a3, long a4, long a5, long a6
@@ -303,6 +304,7 @@ static long do_wait(long epfd, long evs, long max, uint64_t deadline)
 		got = collect(ep, (struct epoll_event_k *)evs, (int)max);
 		if (got || deadline == 0 || (deadline != NO_DEADLINE && time_now_ns() >= deadline))
 			break;
+		sched_yield(); /* another thread may be what makes an item ready */
 		vfs_poll_idle(deadline);
 	}
 	vfs_vnode_put(&ep->vn);

@@ -4,6 +4,7 @@
 #include <vfs/vfs.h>
 #include <pipe/pipe.h>
 #include <time/time.h>
+#include <sched/sched.h>
 
 #define A6 long a1, long a2, long a3, long a4, long a5, long a6
 #define UNUSED6 (void)a1, (void)a2, (void)a3, (void)a4, (void)a5, (void)a6
@@ -657,6 +658,7 @@ static int expired(uint64_t deadline)
 {
 	if (deadline != NO_DEADLINE && time_now_ns() >= deadline)
 		return 1;
+	sched_yield(); /* another thread may be what makes a descriptor ready (a pipe's writer) */
 	vfs_poll_idle(deadline);
 	return 0;
 }
