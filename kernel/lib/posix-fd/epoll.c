@@ -19,8 +19,6 @@
 #include <sched/sched.h>
 #include <vfs/vnode.h>
 
-#define A6 long a1, long a2, long a3, long a4, long a5, long a6
-#define UNUSED6 (void)a1, (void)a2, (void)a3, (void)a4, (void)a5, (void)a6
 
 #define EPOLLIN_K 0x001u
 #define EPOLLPRI_K 0x002u
@@ -175,9 +173,9 @@ static const struct vnode_ops epoll_ops = {
 	.inactive = epoll_inactive,
 };
 
-static long sys_epoll_create1(A6)
+static long sys_epoll_create1(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	if (a1 & ~(long)VFS_O_CLOEXEC)
 		return -EINVAL;
 	struct epoll *ep = calloc(1, sizeof(*ep));
@@ -199,9 +197,9 @@ static long sys_epoll_create1(A6)
 }
 SYSCALL_REGISTER(291, sys_epoll_create1);
 
-static long sys_epoll_create(A6)
+static long sys_epoll_create(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	return a1 <= 0 ? -EINVAL : sys_epoll_create1(0, 0, 0, 0, 0, 0);
 }
 SYSCALL_REGISTER(213, sys_epoll_create);
@@ -273,9 +271,9 @@ static long ctl(struct epoll *ep, long op, long fd, long evp)
 	}
 }
 
-static long sys_epoll_ctl(A6)
+static long sys_epoll_ctl(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	struct epoll *ep;
 	int r = epoll_of(a1, &ep);
 	if (r < 0)
@@ -311,9 +309,9 @@ static long do_wait(long epfd, long evs, long max, uint64_t deadline)
 	return got;
 }
 
-static long sys_epoll_wait(A6)
+static long sys_epoll_wait(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	int ms = (int)a4;
 	return do_wait(a1, a2, a3, ms < 0 ? NO_DEADLINE : ms == 0 ? 0 : time_now_ns() + (uint64_t)ms * 1000000u);
 }
@@ -321,9 +319,9 @@ SYSCALL_REGISTER(232, sys_epoll_wait);
 /* epoll_pwait: the signal mask does not matter, no signal arrives while the app waits. */
 SYSCALL_REGISTER(281, sys_epoll_wait);
 
-static long sys_epoll_pwait2(A6)
+static long sys_epoll_pwait2(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	uint64_t deadline = NO_DEADLINE;
 	if (a4) {
 		int64_t t[2];

@@ -17,9 +17,6 @@
 #include <time/time.h>
 #include <vfs/vnode.h>
 
-#define A6 long a1, long a2, long a3, long a4, long a5, long a6
-#define UNUSED6 (void)a1, (void)a2, (void)a3, (void)a4, (void)a5, (void)a6
-
 /* Linux x86_64 values. */
 #define AF_UNIX_K 1
 #define AF_INET_K 2
@@ -346,12 +343,6 @@ static int sock_of(long fd, struct psock **out, int *flags)
 		if (r_)                                                                            \
 			return r_;                                                                 \
 	} while (0)
-#define BUF_OR_RETURN(p, n, w)                                                                     \
-	do {                                                                                       \
-		if (!syscall_user_ok((const void *)(p), (size_t)(n), (w)))                         \
-			return -EFAULT;                                                            \
-	} while (0)
-
 /* ---- addresses ---- */
 
 /* An app's sockaddr into a net address; 0, -EFAULT, -EINVAL (length), -EAFNOSUPPORT. */
@@ -407,9 +398,9 @@ static void addr_out(long p, long lenp, const struct net_sockaddr *a)
 
 /* ---- the calls ---- */
 
-static long sys_socket(A6)
+static long sys_socket(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	int domain = (int)a1, type = (int)a2 & SOCK_TYPE_MASK_K, flags = (int)a2 & ~SOCK_TYPE_MASK_K;
 	if (domain == AF_INET6_K || domain == AF_UNIX_K || domain != AF_INET_K)
 		return -EAFNOSUPPORT; /* IPv4 only */
@@ -448,9 +439,9 @@ static int bind_to(struct psock *s, struct net_sockaddr a)
 	return r;
 }
 
-static long sys_bind(A6)
+static long sys_bind(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	SOCK_OR_RETURN(a1, s, fl);
 	(void)fl;
 	struct net_sockaddr a;
@@ -462,9 +453,9 @@ static long sys_bind(A6)
 }
 SYSCALL_REGISTER(49, sys_bind);
 
-static long sys_listen(A6)
+static long sys_listen(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	SOCK_OR_RETURN(a1, s, fl);
 	(void)fl;
 	long r;
@@ -535,23 +526,23 @@ static long do_accept(long fd, long addr, long lenp, long flags)
 	return nfd;
 }
 
-static long sys_accept(A6)
+static long sys_accept(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	return do_accept(a1, a2, a3, 0);
 }
 SYSCALL_REGISTER(43, sys_accept);
 
-static long sys_accept4(A6)
+static long sys_accept4(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	return do_accept(a1, a2, a3, a4);
 }
 SYSCALL_REGISTER(288, sys_accept4);
 
-static long sys_connect(A6)
+static long sys_connect(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	SOCK_OR_RETURN(a1, s, fl);
 	struct net_sockaddr a;
 	long r = addr_in(a2, a3, &a);
@@ -590,12 +581,12 @@ static long epipe(long r, long flags)
 	return r;
 }
 
-static long sys_sendto(A6)
+static long sys_sendto(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	if (a4 & ~(long)SEND_FLAGS_K)
 		return -EOPNOTSUPP; /* MSG_OOB, MSG_CONFIRM, ...: not supported */
-	BUF_OR_RETURN(a2, a3, 0);
+	SYSCALL_USER_OR_FAULT(a2, a3, 0);
 	struct net_sockaddr to;
 	int have_to = 0;
 	if (a5) {
@@ -616,12 +607,12 @@ static long sys_sendto(A6)
 }
 SYSCALL_REGISTER(44, sys_sendto);
 
-static long sys_recvfrom(A6)
+static long sys_recvfrom(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	if (a4 & ~(long)RECV_FLAGS_K)
 		return -EOPNOTSUPP; /* MSG_PEEK, MSG_OOB, MSG_ERRQUEUE: not supported */
-	BUF_OR_RETURN(a2, a3, 1);
+	SYSCALL_USER_OR_FAULT(a2, a3, 1);
 	long r = addr_out_ok(a5, a6);
 	if (r < 0)
 		return r;
@@ -656,26 +647,26 @@ SYSCALL_REGISTER(45, sys_recvfrom);
  * (writable for recv). Returns the total length or -errno. */
 static long msg_check(long p, int recv, struct msghdr_k *m)
 {
-	BUF_OR_RETURN(p, sizeof *m, recv);
+	SYSCALL_USER_OR_FAULT(p, sizeof *m, recv);
 	memcpy(m, (const void *)p, sizeof *m);
 	if (m->iovlen > IOV_MAX_K)
 		return -EMSGSIZE;
-	BUF_OR_RETURN(m->iov, m->iovlen * sizeof(struct iovec_k), 0);
+	SYSCALL_USER_OR_FAULT(m->iov, m->iovlen * sizeof(struct iovec_k), 0);
 	size_t total = 0;
 	for (size_t i = 0; i < m->iovlen; i++) {
 		if (m->iov[i].len > (size_t)INT32_MAX - total)
 			return -EINVAL;
-		BUF_OR_RETURN(m->iov[i].base, m->iov[i].len, recv);
+		SYSCALL_USER_OR_FAULT(m->iov[i].base, m->iov[i].len, recv);
 		total += m->iov[i].len;
 	}
 	if (m->name && m->namelen > 0)
-		BUF_OR_RETURN(m->name, m->namelen < 16 ? m->namelen : 16, recv);
+		SYSCALL_USER_OR_FAULT(m->name, m->namelen < 16 ? m->namelen : 16, recv);
 	return (long)total;
 }
 
-static long sys_sendmsg(A6)
+static long sys_sendmsg(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	struct msghdr_k m;
 	long total = msg_check(a2, 0, &m);
 	if (total < 0)
@@ -725,9 +716,9 @@ static long sys_sendmsg(A6)
 }
 SYSCALL_REGISTER(46, sys_sendmsg);
 
-static long sys_recvmsg(A6)
+static long sys_recvmsg(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	struct msghdr_k m;
 	long total = msg_check(a2, 1, &m);
 	if (total < 0)
@@ -794,9 +785,9 @@ static long sys_recvmsg(A6)
 }
 SYSCALL_REGISTER(47, sys_recvmsg);
 
-static long sys_shutdown(A6)
+static long sys_shutdown(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	SOCK_OR_RETURN(a1, s, fl);
 	(void)fl;
 	long r;
@@ -828,23 +819,23 @@ static long names(long fd, long addr, long lenp, int peer)
 	return r;
 }
 
-static long sys_getsockname(A6)
+static long sys_getsockname(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	return names(a1, a2, a3, 0);
 }
 SYSCALL_REGISTER(51, sys_getsockname);
 
-static long sys_getpeername(A6)
+static long sys_getpeername(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	return names(a1, a2, a3, 1);
 }
 SYSCALL_REGISTER(52, sys_getpeername);
 
-static long sys_setsockopt(A6)
+static long sys_setsockopt(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	if (a5 < 0)
 		return -EINVAL;
 	int v = 0;
@@ -888,16 +879,16 @@ static long sys_setsockopt(A6)
 }
 SYSCALL_REGISTER(54, sys_setsockopt);
 
-static long sys_getsockopt(A6)
+static long sys_getsockopt(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	int32_t len;
 	if (!syscall_user_ok((const void *)a5, 4, 1) || syscall_copy_in(&len, (const void *)a5, 4))
 		return -EFAULT;
 	if (len < 0)
 		return -EINVAL;
 	size_t n = (size_t)len < sizeof(int) ? (size_t)len : sizeof(int);
-	BUF_OR_RETURN(a4, n, 1);
+	SYSCALL_USER_OR_FAULT(a4, n, 1);
 	SOCK_OR_RETURN(a1, s, fl);
 	(void)fl;
 	long r = 0;
