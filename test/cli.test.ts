@@ -45,6 +45,18 @@ test("bad flags are refused with what to do", () => {
   assert.match(r.stderr, /unknown runner "firecracker". Use vmm, qemu or auto/);
 });
 
+test("bad -p and --net values are refused with the syntax to use", () => {
+  const app = path.join(repoRoot, "apps", "helloworld");
+  const p = kiln(["run", app, "--runner", "qemu", "-p", "8080"]);
+  assert.equal(p.status, 1);
+  assert.match(p.stderr, /-p "8080": expected HOST:GUEST or ADDRESS:HOST:GUEST, e\.g\. -p 8080:80\./);
+  const twice = kiln(["run", app, "--runner", "qemu", "-p", "8080:80", "-p", "8080:81"]);
+  assert.match(twice.stderr, /host port 8080\/tcp on 127\.0\.0\.1 is published twice/);
+  const n = kiln(["run", app, "--runner", "qemu", "--net", "bridge"]);
+  assert.equal(n.status, 1);
+  assert.match(n.stderr, /--net: unknown network "bridge"\. Use tap or user\./);
+});
+
 const kvm = kvmAvailable();
 test("bench boot --in-process without KVM refuses at once and says why", { skip: kvm.ok ? "KVM works here: the in-process bench would run" : false }, () => {
   const r = kiln(["bench", "boot", path.join(repoRoot, "apps", "helloworld"), "--in-process", "3"]);
