@@ -37,7 +37,7 @@ async function freePort(proto: "tcp" | "udp"): Promise<number> {
 }
 
 /** Boots app on QEMU with guestPort published on a free host port; resolves once it listens. */
-async function startServer(app: string, guestPort: number, proto: "tcp" | "udp", listening: RegExp): Promise<Server> {
+async function startServer(app: string, guestPort: number, proto: "tcp" | "udp", listening: RegExp, args = ""): Promise<Server> {
   const { built, memory } = await buildFor(app);
   const port = await freePort(proto);
   const publish: PublishedPort[] = [{ hostAddress: "127.0.0.1", hostPort: port, guestPort, proto }];
@@ -48,7 +48,7 @@ async function startServer(app: string, guestPort: number, proto: "tcp" | "udp",
   const run = runImage(built.image, {
     runner: "qemu", // user-mode networking is QEMU's
     memory,
-    cmdline: "",
+    cmdline: args ? `-- ${args}` : "",
     net: { mode: "user", publish },
     stop: abort.signal,
     timeoutMs: 300_000,
@@ -74,6 +74,16 @@ async function startServer(app: string, guestPort: number, proto: "tcp" | "udp",
       await ended;
     },
   };
+}
+
+/** Polls get() every 20 ms for up to 10 s until it returns something. */
+async function waitFor<T>(get: () => T | undefined): Promise<T> {
+  for (let i = 0; i < 500; i++) {
+    const v = get();
+    if (v !== undefined) return v;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error("waitFor: nothing after 10 s");
 }
 
 const sha = (b: Buffer) => createHash("sha256").update(b).digest("hex");
@@ -118,7 +128,7 @@ function pattern(n: number, seed: number): Buffer {
 
 describe("apps/echo over virtio-net (QEMU user network, published port)", () => {
   let srv: Server;
-  before(async () => (srv = await startServer("echo", 7, "tcp", /^echo: listening on tcp port 7$/m)));
+  before(async () => (srv = await startServer("echo", 7, "tcp", /^echo: listening on tcp port 7$/m, "7 stats")));
   after(() => srv?.stop());
 
   test("a small message comes back on the same connection, and a second one after it", async () => {
@@ -134,6 +144,24 @@ describe("apps/echo over virtio-net (QEMU user network, published port)", () => 
       s.on("error", reject);
     });
     assert.equal(got, "hello\nagain\n");
+  });
+
+  test("an idle server halts and the device's interrupt wakes it: requests after pauses are answered", async (t) => {
+    const s = await echoConnect(srv.port);
+    for (let i = 0; i < 20; i++) {
+      await new Promise((r) => setTimeout(r, 5));
+      s.write("x");
+      await new Promise((r) => s.once("data", r));
+    }
+    const before = srv.output().length;
+    s.end();
+    await new Promise((r) => s.once("close", r));
+    const line = await waitFor(() => /^echo: virtio-net (.*)\n/m.exec(srv.output().slice(before))?.[1]);
+    const c = Object.fromEntries(line.split(" ").map((kv) => kv.split("=")).map(([k, v]) => [k, Number(v)]));
+    t.diagnostic(line);
+    assert.ok(c.halts! >= 10, `the waits halted (${line})`);
+    assert.ok(c.irq_wakes! >= 5, `most requests woke the CPU by interrupt, not by the timer (${line})`);
+    assert.equal(c.device_errors, 0, line);
   });
 
   test("1 MB comes back intact (hashes compared)", async () => {

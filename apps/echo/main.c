@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <net/socket.h>
+#include <virtio-net/virtio_net.h>
 
 #define MAX_CONNS 256
 #define BUF_BYTES 16384
@@ -18,6 +19,7 @@ struct conn {
 };
 
 static struct conn *conns[MAX_CONNS]; /* allocated at accept, freed at close */
+static int print_stats; /* "stats": the driver's counters after each connection */
 static struct net_pollitem items[MAX_CONNS + 1];
 static int owner[MAX_CONNS + 1]; /* poll item -> connection */
 
@@ -25,6 +27,15 @@ static void drop(struct conn *c)
 {
 	net_close(c->s);
 	c->s = NULL; /* the poll loop frees it */
+	if (print_stats) {
+		const struct virtio_net_stats *v = virtio_net_stats();
+		printf("echo: virtio-net rx=%llu tx=%llu tx_notifies=%llu tx_suppressed=%llu tx_full=%llu waits=%llu "
+		       "halts=%llu irq_wakes=%llu timer_wakes_with_frame=%llu irq_acks=%llu device_errors=%llu\n",
+		       (unsigned long long)v->rx_frames, (unsigned long long)v->tx_frames, (unsigned long long)v->tx_notifies,
+		       (unsigned long long)v->tx_suppressed, (unsigned long long)v->tx_full, (unsigned long long)v->waits,
+		       (unsigned long long)v->halts, (unsigned long long)v->irq_wakes, (unsigned long long)v->timer_wakes_with_frame,
+		       (unsigned long long)v->irq_acks, (unsigned long long)v->device_errors);
+	}
 }
 
 /* Moves data both ways as far as the socket allows now. */
@@ -64,8 +75,9 @@ static void serve(struct conn *c)
 int main(int argc, char **argv)
 {
 	int port = argc > 1 ? atoi(argv[1]) : 7;
-	if (port < 1 || port > 65535) {
-		printf("echo: %s is not a port (1-65535); usage: echo [PORT]\n", argv[1]);
+	print_stats = argc > 2 && strcmp(argv[2], "stats") == 0;
+	if (port < 1 || port > 65535 || argc > 3 || (argc == 3 && !print_stats)) {
+		printf("echo: bad arguments; usage: echo [PORT] [stats]\n");
 		return 2;
 	}
 	const char *why = NULL;
