@@ -44,6 +44,8 @@ test("qemu args: an image asking for virtio-net gets a modern virtio-net-device 
   assert.deepEqual(v.slice(v.indexOf("-netdev"), v.indexOf("-netdev") + 4), ["-netdev", "user,id=net0,hostfwd=tcp:127.0.0.1:8080-10.0.2.15:80", "-device", "virtio-net-device,netdev=net0"]);
   assert.equal(v[v.indexOf("-append") + 1], "boot.stats=1 net.ip=10.0.2.15/24 net.gw=10.0.2.2 -- hello");
   assert.deepEqual(v.slice(v.indexOf("-serial"), v.indexOf("-serial") + 2), ["-serial", "stdio"], "the console stays on the UART");
-  const without = qemuArgs("img", { memory: 4 << 20, cmdline: "", accel: "tcg", devices: [], net: { mode: "user", publish: [] } });
-  assert.ok(!without.includes("-netdev"), "no device note, no network (even when asked for one)");
+  const without = qemuArgs("img", { memory: 4 << 20, cmdline: "", accel: "tcg", devices: [], net: { publish: [] } });
+  assert.ok(!without.includes("-netdev"), "no device note, no network");
+  assert.throws(() => qemuArgs("img", { memory: 4 << 20, cmdline: "", accel: "tcg", devices: [], net: { publish: [{ hostAddress: "127.0.0.1", hostPort: 8080, guestPort: 80, proto: "tcp" }] } }),
+    /^KilnError: -p\/--net: this image has no network device\. Select virtio-net/);
 });

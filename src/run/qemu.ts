@@ -37,7 +37,11 @@ export function qemuMemoryArg(bytes: number): string {
 
 export function qemuArgs(image: string, opts: { memory: number; cmdline: string; accel: Accel; initrd?: string; devices?: readonly DeviceName[]; net?: NetOptions }): string[] {
   const virtioConsole = opts.devices?.includes("virtio-console") ?? false;
-  const net = opts.devices?.includes("virtio-net") ? qemuNet(opts.net) : undefined;
+  const hasNet = opts.devices?.includes("virtio-net") ?? false;
+  if (opts.net && !hasNet && (opts.net.publish.length || opts.net.mode)) {
+    throw new KilnError("-p/--net: this image has no network device. Select virtio-net (and net) in the app's kiln.yaml, as apps/echo does.");
+  }
+  const net = hasNet ? qemuNet(opts.net) : undefined;
   const anyVirtio = virtioConsole || net !== undefined;
   const cmdline = net ? composeCmdline(opts.cmdline, net.params, undefined) : opts.cmdline;
   const args = [
