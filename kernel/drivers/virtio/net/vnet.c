@@ -27,6 +27,13 @@ static int take_checked(struct vnet *v, struct virtq *q, struct netbuf **table, 
 		uint16_t idx = *(volatile uint16_t *)&q->used->idx;
 		if (q->last_used == idx)
 			return -1;
+		if ((uint16_t)(idx - q->last_used) > q->size) {
+			/* More used than the driver ever made available: nothing in the ring can be
+			 * trusted. Skip it all; the buffers in flight stay lost to this device. */
+			q->last_used = idx;
+			v->stats->device_errors++;
+			return -1;
+		}
 		barrier(); /* the element after the index that published it */
 		struct virtq_used_elem e = q->used->ring[q->last_used & (q->size - 1)];
 		if (e.id >= q->size || !table[e.id] || (q->desc[e.id].flags & VIRTQ_DESC_F_NEXT)) {

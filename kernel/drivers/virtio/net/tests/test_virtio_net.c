@@ -113,6 +113,11 @@ KTEST(virtio_net, rx_refuses_bad_ids_and_lengths_from_the_device)
 	KT_ASSERT_EQ(st.device_errors, 4u);
 	v.rx_nb[7] = reposted;
 	KT_ASSERT_EQ(p.nfree + vnet_in_flight(&v), 64u);
+	/* A used index further ahead than the queue is long: the ring is skipped, not walked. */
+	v.rxq.used->idx = (uint16_t)(v.rxq.last_used + 1000);
+	KT_ASSERT_EQ(vnet_rx_burst(&v, got, 4), 0);
+	KT_ASSERT_EQ(st.device_errors, 5u);
+	KT_ASSERT_EQ(v.rxq.last_used, v.rxq.used->idx);
 	netbuf_pool_fini(&p);
 }
 
