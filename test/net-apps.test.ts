@@ -5,7 +5,9 @@
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
+import path from "node:path";
+import { repoRoot } from "../src/paths.ts";
 import dgram from "node:dgram";
 import http from "node:http";
 import net from "node:net";
@@ -311,4 +313,34 @@ describe("apps/udp-kv over virtio-net (QEMU user network, published port)", () =
 test("Kiln's VMM refuses a virtio-net image with a clear error until it has the device", async () => {
   const { built, memory } = await buildFor("echo");
   await assert.rejects(Vm.boot(built.image, { memory }), /virtio-net: not yet supported by Kiln's VMM\. Run the image with --runner qemu/);
+});
+
+test("kiln run -p HOST:GUEST/udp --net user publishes the port (the CLI's wiring, end to end)", async () => {
+  await buildFor("udp-kv"); // built already by the suite above, or now
+  const port = await freePort("udp");
+  const child = spawn(process.execPath, [path.join(repoRoot, "bin/kiln.js"), "run", path.join(repoRoot, "apps", "udp-kv"), "--runner", "qemu", "-q", "--net", "user", "-p", `${port}:5000/udp`, "--timeout", "120"], { stdio: ["ignore", "pipe", "pipe"] });
+  let out = "";
+  child.stdout.setEncoding("utf8").on("data", (t: string) => (out += t));
+  child.stderr.setEncoding("utf8").on("data", (t: string) => (out += t));
+  const sock = dgram.createSocket("udp4");
+  try {
+    await waitFor(() => (/^udp-kv: listening on udp port 5000$/m.test(out) ? true : child.exitCode !== null ? (() => { throw new Error(out); })() : undefined));
+    const reply = await new Promise<string>((resolve, reject) => {
+      const again = setInterval(() => sock.send("GET nothing", port, "127.0.0.1"), 1000);
+      sock.once("message", (m) => {
+        clearInterval(again);
+        resolve(m.toString());
+      });
+      sock.once("error", reject);
+      sock.send("GET nothing", port, "127.0.0.1");
+    });
+    assert.equal(reply, "NOT_FOUND");
+  } finally {
+    sock.close();
+    child.kill("SIGTERM");
+    await new Promise((r) => (child.exitCode !== null ? r(0) : child.once("close", r)));
+  }
+  // SIGTERM to kiln stopped its QEMU too (it used to be left running, orphaned).
+  const left = spawnSync("pgrep", ["-f", `hostfwd=udp:127.0.0.1:${port}-`], { encoding: "utf8" });
+  assert.equal(left.stdout.trim(), "", "no QEMU left behind");
 });
