@@ -162,7 +162,17 @@ static int fail(struct virtio_mmio_dev *d, const char *why)
 	console_puts("virtio-net: ");
 	console_puts(why);
 	console_puts("; no network\n");
-	return 0; /* the boot goes on: net_default() says there is no device */
+	return 0; /* the boot goes on; net_default() has no device (loopback only) */
+}
+
+/* After the pool and the interrupt were set up: give both back, then fail. */
+static int fail_late(struct virtio_mmio_dev *d, const char *why)
+{
+	if (irq_routed)
+		plat_ioapic_route(d->irq, IRQ_VECTOR, 1);
+	irq_routed = 0;
+	netbuf_pool_fini(&pool);
+	return fail(d, why);
 }
 
 static int virtio_net_init(void)
@@ -170,7 +180,7 @@ static int virtio_net_init(void)
 	_Static_assert(sizeof(rxq_area) >= 16 * VNET_QUEUE_MAX + 6 + 2 * VNET_QUEUE_MAX + 3 + 6 + 8 * VNET_QUEUE_MAX, "rxq area");
 	struct virtio_mmio_dev *d = virtio_mmio_find(VIRTIO_ID_NET);
 	if (!d)
-		return 0; /* no device announced: no network, net_default() says so */
+		return 0; /* no device announced: net_default() has loopback only */
 	if (virtio_mmio_begin(d, VIRTIO_NET_F_MAC))
 		return fail(d, "feature negotiation failed (the device needs VERSION_1)");
 	if (!(d->features & VIRTIO_NET_F_MAC))
@@ -187,14 +197,15 @@ static int virtio_net_init(void)
 	irq_routed = SPIN_US >= 0 && d->irq && plat_ioapic_route(d->irq, IRQ_VECTOR, 0) == 0;
 	virtio_mmio_ready(d);
 	if (virtio_mmio_status(d) & VIRTIO_STATUS_NEEDS_RESET)
-		return fail(d, "the device failed during setup (DEVICE_NEEDS_RESET)");
-	vnet_rx_refill(&vn);
+		return fail_late(d, "the device failed during setup (DEVICE_NEEDS_RESET)");
 	ndev.ops = &ops;
 	ndev.priv = &vn;
 	ndev.pool = &pool;
 	ndev.mtu = 1500;
+	/* Registered before any buffer is posted: a refusal leaves the device nothing to write. */
 	if (netdev_register(&ndev))
-		return fail(d, "no room for another network device (NETDEV_MAX)");
+		return fail_late(d, "no room for another network device (NETDEV_MAX)");
+	vnet_rx_refill(&vn);
 	stats.active = 1;
 	return 0;
 }
