@@ -272,16 +272,25 @@ struct net_sock *net_socket(struct net_stack *st, enum net_sock_type type, int *
 	return s;
 }
 
+/* Calls that may send end with a flush, so a driver that defers its notification (netdev
+ * flush) never leaves an app's frames waiting for the next net_poll. */
+static long flushed(struct net_sock *s, long r)
+{
+	netdev_flush(s->st->dev);
+	return r;
+}
+
 int net_bind(struct net_sock *s, const struct net_sockaddr *a) { return s->ops->bind(s, a); }
 int net_listen(struct net_sock *s, int backlog) { return s->ops->listen(s, backlog); }
 struct net_sock *net_accept(struct net_sock *s, struct net_sockaddr *peer, int *err) { return s->ops->accept(s, peer, err); }
-int net_connect(struct net_sock *s, const struct net_sockaddr *a) { return s->ops->connect(s, a); }
-long net_send(struct net_sock *s, const void *buf, size_t len) { return s->ops->sendto(s, buf, len, NULL); }
-long net_sendto(struct net_sock *s, const void *buf, size_t len, const struct net_sockaddr *to) { return s->ops->sendto(s, buf, len, to); }
-long net_recv(struct net_sock *s, void *buf, size_t len) { return s->ops->recvfrom(s, buf, len, NULL); }
-long net_recvfrom(struct net_sock *s, void *buf, size_t len, struct net_sockaddr *from) { return s->ops->recvfrom(s, buf, len, from); }
-int net_shutdown(struct net_sock *s, enum net_shut how) { return s->ops->shutdown(s, how); }
-int net_setsockopt(struct net_sock *s, enum net_sockopt opt, int value) { return s->ops->setopt(s, opt, value); }
+int net_connect(struct net_sock *s, const struct net_sockaddr *a) { return (int)flushed(s, s->ops->connect(s, a)); }
+long net_send(struct net_sock *s, const void *buf, size_t len) { return flushed(s, s->ops->sendto(s, buf, len, NULL)); }
+long net_sendto(struct net_sock *s, const void *buf, size_t len, const struct net_sockaddr *to) { return flushed(s, s->ops->sendto(s, buf, len, to)); }
+/* A read may open the window: the update goes out now. */
+long net_recv(struct net_sock *s, void *buf, size_t len) { return flushed(s, s->ops->recvfrom(s, buf, len, NULL)); }
+long net_recvfrom(struct net_sock *s, void *buf, size_t len, struct net_sockaddr *from) { return flushed(s, s->ops->recvfrom(s, buf, len, from)); }
+int net_shutdown(struct net_sock *s, enum net_shut how) { return (int)flushed(s, s->ops->shutdown(s, how)); }
+int net_setsockopt(struct net_sock *s, enum net_sockopt opt, int value) { return (int)flushed(s, s->ops->setopt(s, opt, value)); }
 int net_getsockname(struct net_sock *s, struct net_sockaddr *a) { return s->ops->names(s, a, NULL); }
 int net_getpeername(struct net_sock *s, struct net_sockaddr *a) { return s->ops->names(s, NULL, a); }
 int net_sock_error(struct net_sock *s) { return s->ops->error(s); }
@@ -289,8 +298,10 @@ int net_sock_events(struct net_sock *s) { return s->ops->events(s); }
 
 void net_close(struct net_sock *s)
 {
+	struct netdev *dev = s->st->dev;
 	s->ops->close(s);
 	net_free(s->st->env, s);
+	netdev_flush(dev); /* the FIN or RST */
 }
 
 int net_sock_poll(struct net_stack *st, struct net_pollitem *items, int n, int timeout_ms)

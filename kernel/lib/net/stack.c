@@ -109,6 +109,7 @@ int net_poll(struct net_stack *s, uint16_t budget)
 	eth_timer(&s->eth);
 	ip_timer(&s->ip);
 	tcp_timer(&s->tcp);
+	netdev_flush(s->dev); /* replies, ACKs and timer output: one notification */
 	return total;
 }
 

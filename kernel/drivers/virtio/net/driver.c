@@ -69,7 +69,9 @@ static uint16_t op_tx_burst(struct netdev *d, struct netbuf **bufs, uint16_t n)
 	uint16_t taken = vnet_tx_burst(&vn, bufs, n);
 	if (taken == n || vn.txq.nfree)
 		return taken;
-	/* The queue is full: the device is behind. Give it a little time rather than drop. */
+	/* The queue is full: the device is behind. Tell it of what waits (the kick is deferred to
+	 * the flush), then give it a little time rather than drop. */
+	vnet_tx_flush(&vn);
 	uint64_t limit = time_tsc_khz() * TX_FULL_WAIT_US / 1000;
 	for (uint64_t t0 = arch_rdtsc(); !vn.txq.nfree && arch_rdtsc() - t0 < limit;) {
 		arch_pause();
@@ -92,6 +94,7 @@ static void spin_until(uint64_t t0, uint64_t cycles)
 static void op_wait(struct netdev *d, uint64_t timeout_us)
 {
 	(void)d;
+	vnet_tx_flush(&vn); /* nothing queued may wait while we idle */
 	stats.waits++;
 	uint64_t khz = time_tsc_khz(), t0 = arch_rdtsc();
 	uint64_t limit = khz * timeout_us / 1000;
@@ -139,10 +142,17 @@ static void op_wait(struct netdev *d, uint64_t timeout_us)
 		need_ack = 1;
 }
 
+static void op_flush(struct netdev *d)
+{
+	(void)d;
+	vnet_tx_flush(&vn);
+}
+
 static const struct netdev_ops ops = {
 	.rx_burst = op_rx_burst,
 	.tx_burst = op_tx_burst,
 	.wait = op_wait,
+	.flush = op_flush,
 };
 
 /* The largest queue size the device takes, from VNET_QUEUE_MAX down. */

@@ -139,13 +139,21 @@ uint16_t vnet_tx_burst(struct vnet *v, struct netbuf **bufs, uint16_t n)
 		return 0;
 	v->stats->tx_frames += taken;
 	virtq_publish(&v->txq);
+	v->tx_unkicked = 1;
+	return taken;
+}
+
+void vnet_tx_flush(struct vnet *v)
+{
+	if (!v->tx_unkicked)
+		return;
+	v->tx_unkicked = 0;
 	if (virtq_kick_needed(&v->txq)) {
 		v->notify(v->ctx, VNET_TXQ);
 		v->stats->tx_notifies++;
 	} else {
 		v->stats->tx_suppressed++;
 	}
-	return taken;
 }
 
 int vnet_rx_pending(const struct vnet *v)
