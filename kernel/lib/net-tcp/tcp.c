@@ -10,6 +10,10 @@
 #define TH_ACK 0x10
 #define TCP_HLEN 20
 #define OOO_MAX 8
+/* Rings start small and double when the connection needs more (up to sndbuf/rcvbuf): an idle
+ * connection costs one receive ring of TCP_RBUF_INIT; the send ring comes with the first send. */
+#define TCP_RBUF_INIT 16384u
+#define TCP_SBUF_INIT 4096u
 
 #define SEQ_LT(a, b) ((int32_t)((a) - (b)) < 0)
 #define SEQ_LE(a, b) ((int32_t)((a) - (b)) <= 0)
@@ -47,11 +51,15 @@ struct tcp_sock {
 	uint32_t iss, snd_una, snd_nxt, snd_max, snd_wnd, max_snd_wnd, snd_wl1, snd_wl2;
 	uint16_t mss, peer_mss;
 	uint8_t *sbuf;
-	uint32_t scap, slen, shead;   /* bytes from snd_una (excluding SYN) at sbuf[shead] */
+	uint32_t scap;                /* the limit (SO_SNDBUF); ssize is what sbuf holds now */
+	uint32_t ssize, slen, shead;  /* bytes from snd_una (excluding SYN) at sbuf[shead] */
+	uint8_t sgrow_failed;         /* the last growth found no memory: no EV_WRITE until an ACK */
+	uint8_t rx_done;              /* no more data can arrive: the receive ring is gone */
 	/* receive */
 	uint32_t irs, rcv_nxt, rcv_adv, fin_seq;
 	uint8_t *rbuf;
-	uint32_t rcap, rlen, rhead;   /* in-order unread bytes at rbuf[rhead] */
+	uint32_t rcap;                /* the limit (SO_RCVBUF); rsize is what rbuf holds now */
+	uint32_t rsize, rlen, rhead;  /* in-order unread bytes at rbuf[rhead] */
 	uint32_t ooo_s[OOO_MAX], ooo_e[OOO_MAX];
 	uint8_t nooo;
 	uint32_t ts_recent, last_ack_sent;
@@ -144,13 +152,63 @@ static struct tcp_sock *sock_new(struct tcp_stack *st)
 	return s;
 }
 
-/* Buffers come only when a connection is synchronized (or being opened by us), so embryonic
- * connections of a SYN flood cost one small struct each. */
+static uint32_t rbuf_init(const struct tcp_sock *s) { return s->rcap < TCP_RBUF_INIT ? s->rcap : TCP_RBUF_INIT; }
+
+/* The receive ring comes only when a connection is synchronized (or being opened by us), so
+ * embryonic connections of a SYN flood cost one small struct each; the send ring comes with the
+ * first tcp_send. */
 static int sock_buffers(struct tcp_sock *s)
 {
-	if (!s->sbuf) s->sbuf = net_alloc(s->st->env, s->scap);
-	if (!s->rbuf) s->rbuf = net_alloc(s->st->env, s->rcap);
-	return s->sbuf && s->rbuf ? 0 : -ENOMEM;
+	if (!s->rbuf && !s->rx_done) {
+		s->rbuf = net_alloc(s->st->env, rbuf_init(s));
+		if (!s->rbuf) return -ENOMEM;
+		s->rsize = rbuf_init(s);
+	}
+	return 0;
+}
+
+/* Grows a ring to size bytes (the data moves to offset 0: *head becomes 0); -ENOMEM keeps the
+ * old ring as it was. */
+static int ring_grow(struct tcp_sock *s, uint8_t **buf, uint32_t *cur, uint32_t *head, uint32_t size)
+{
+	uint8_t *n = net_alloc(s->st->env, size);
+	if (!n) return -ENOMEM;
+	if (*buf) {
+		memcpy(n, *buf + *head, *cur - *head);
+		memcpy(n + (*cur - *head), *buf, *head);
+		net_free(s->st->env, *buf);
+	}
+	*buf = n;
+	*cur = size;
+	*head = 0;
+	return 0;
+}
+
+/* The next size for a ring of cur bytes that must hold need, capped by the limit. */
+static uint32_t ring_next(uint32_t cur, uint32_t need, uint32_t min, uint32_t limit)
+{
+	uint32_t n = cur ? cur * 2 : min;
+	while (n < need && n < limit) n *= 2;
+	return n > limit ? limit : n;
+}
+
+/* Frees the rings once no data can move through them any more (TIME_WAIT and the like keep
+ * only the struct): the send ring after our FIN is acknowledged (or the connection ended), the
+ * receive ring after the peer's FIN (or the end) once the app read everything. */
+static void release_rings(struct tcp_sock *s)
+{
+	int over = s->state == TCP_CLOSED || s->state == TCP_TIME_WAIT;
+	if (s->sbuf && (over || (s->fin_queued && SEQ_GT(s->snd_una, s->snd_fin)))) {
+		net_free(s->st->env, s->sbuf);
+		s->sbuf = NULL;
+		s->ssize = s->slen = s->shead = 0;
+	}
+	if (s->rbuf && s->rlen == 0 && (over || s->fin_rcvd)) {
+		net_free(s->st->env, s->rbuf);
+		s->rbuf = NULL;
+		s->rsize = s->rhead = 0;
+		s->rx_done = 1;
+	}
 }
 
 struct tcp_sock *tcp_socket(struct tcp_stack *st)
@@ -162,7 +220,12 @@ struct tcp_sock *tcp_socket(struct tcp_stack *st)
 
 /* ---- output ---- */
 
-static uint32_t rcv_space(const struct tcp_sock *s) { return s->rcap - s->rlen; }
+/* The window we may offer: what the ring really holds (before it exists, what it will get). */
+static uint32_t rcv_space(const struct tcp_sock *s)
+{
+	if (s->rbuf) return s->rsize - s->rlen;
+	return s->rx_done ? 0 : rbuf_init(s);
+}
 
 static uint16_t wnd_field(struct tcp_sock *s, int syn)
 {
@@ -174,8 +237,8 @@ static uint16_t wnd_field(struct tcp_sock *s, int syn)
 
 static void copy_out(const struct tcp_sock *s, uint32_t off, uint8_t *dst, uint32_t n)
 {
-	uint32_t pos = (s->shead + off) % s->scap;
-	uint32_t first = s->scap - pos < n ? s->scap - pos : n;
+	uint32_t pos = (s->shead + off) % s->ssize;
+	uint32_t first = s->ssize - pos < n ? s->ssize - pos : n;
 	memcpy(dst, s->sbuf + pos, first);
 	memcpy(dst + first, s->sbuf, n - first);
 }
@@ -291,7 +354,7 @@ static void tcp_output(struct tcp_sock *s)
 		}
 		return;
 	}
-	if (s->state < TCP_ESTABLISHED || s->state == TCP_TIME_WAIT || !s->sbuf) return;
+	if (s->state < TCP_ESTABLISHED || s->state == TCP_TIME_WAIT) return;
 	int can_send_data = s->state == TCP_ESTABLISHED || s->state == TCP_CLOSE_WAIT ||
 			    s->state == TCP_FIN_WAIT_1 || s->state == TCP_CLOSING || s->state == TCP_LAST_ACK;
 	uint32_t fin_at = s->snd_una + s->slen; /* sequence number of our FIN once queued */
@@ -368,6 +431,7 @@ static void set_state(struct tcp_sock *s, uint8_t state)
 		s->t_rexmt = s->t_persist = s->t_keep = 0;
 		s->t_2msl = now(s->st) + 2 * (uint64_t)s->st->cfg.msl_ms;
 	}
+	release_rings(s);
 }
 
 /* The connection is over: an orphan is freed; an app's socket stays (CLOSED) to report err. */
@@ -394,6 +458,7 @@ static void drop_conn(struct tcp_sock *s, int err)
 	s->state = TCP_CLOSED;
 	s->t_rexmt = s->t_persist = s->t_delack = s->t_keep = s->t_2msl = 0;
 	if (!s->app_owned) sock_free(s);
+	else release_rings(s);
 }
 
 static void reset_conn(struct tcp_sock *s, int err)
@@ -533,7 +598,8 @@ static int process_ack(struct tcp_sock *s, const struct seg *g)
 		uint32_t data = acked;
 		if (s->fin_queued && SEQ_GT(g->ack, s->snd_fin)) data--;
 		if (data > s->slen) data = s->slen;
-		s->shead = (s->shead + data) % (s->scap ? s->scap : 1);
+		s->shead = (s->shead + data) % (s->ssize ? s->ssize : 1);
+		s->sgrow_failed = 0;
 		s->slen -= data;
 		s->snd_una = g->ack;
 		if (SEQ_LT(s->snd_nxt, s->snd_una)) s->snd_nxt = s->snd_una;
@@ -657,11 +723,16 @@ static int ooo_room(const struct tcp_sock *s, uint32_t a, uint32_t b)
 static void store_data(struct tcp_sock *s, uint32_t seq, const uint8_t *d, uint32_t n)
 {
 	uint32_t off = seq - s->rcv_nxt;
+	if (!s->rbuf) return;
+	/* Grow (doubling, up to rcvbuf) when the peer fills more than half the window offered: it
+	 * is held back by us. Without memory the window stays what the ring holds. */
+	if (s->rsize < s->rcap && SEQ_GT(seq + n + s->rsize / 2, s->rcv_adv))
+		ring_grow(s, &s->rbuf, &s->rsize, &s->rhead, ring_next(s->rsize, 0, 0, s->rcap));
 	if (off + n > rcv_space(s)) n = off < rcv_space(s) ? rcv_space(s) - off : 0;
 	if (n == 0) return;
 	if (off && !ooo_room(s, seq, seq + n)) return;
-	uint32_t pos = (s->rhead + s->rlen + off) % s->rcap;
-	uint32_t first = s->rcap - pos < n ? s->rcap - pos : n;
+	uint32_t pos = (s->rhead + s->rlen + off) % s->rsize;
+	uint32_t first = s->rsize - pos < n ? s->rsize - pos : n;
 	memcpy(s->rbuf + pos, d, first);
 	memcpy(s->rbuf, d + first, n - first);
 	if (off == 0) {
@@ -1154,8 +1225,20 @@ int tcp_send(struct tcp_sock *s, const void *buf, uint32_t len)
 	uint32_t room = s->scap - s->slen;
 	if (room == 0) return -EAGAIN;
 	uint32_t n = len < room ? len : room;
-	uint32_t pos = (s->shead + s->slen) % s->scap;
-	uint32_t first = s->scap - pos < n ? s->scap - pos : n;
+	if (s->slen + n > s->ssize) {
+		/* The ring that holds it all, or the largest one memory allows; without any, queue
+		 * what the ring we have takes. */
+		uint32_t size = ring_next(s->ssize, s->slen + n, TCP_SBUF_INIT, s->scap);
+		while (ring_grow(s, &s->sbuf, &s->ssize, &s->shead, size) < 0) {
+			s->sgrow_failed = 1;
+			size /= 2;
+			if (size <= s->ssize || size < TCP_SBUF_INIT) break;
+		}
+		if (n > s->ssize - s->slen) n = s->ssize - s->slen;
+		if (n == 0) return -EAGAIN;
+	}
+	uint32_t pos = (s->shead + s->slen) % s->ssize;
+	uint32_t first = s->ssize - pos < n ? s->ssize - pos : n;
 	memcpy(s->sbuf + pos, buf, first);
 	memcpy(s->sbuf, (const uint8_t *)buf + first, n - first);
 	s->slen += n;
@@ -1172,16 +1255,17 @@ int tcp_recv(struct tcp_sock *s, void *buf, uint32_t len)
 		return -EAGAIN;
 	}
 	uint32_t n = len < s->rlen ? len : s->rlen;
-	uint32_t first = s->rcap - s->rhead < n ? s->rcap - s->rhead : n;
+	uint32_t first = s->rsize - s->rhead < n ? s->rsize - s->rhead : n;
 	memcpy(buf, s->rbuf + s->rhead, first);
 	memcpy((uint8_t *)buf + first, s->rbuf, n - first);
-	s->rhead = (s->rhead + n) % s->rcap;
+	s->rhead = (s->rhead + n) % s->rsize;
 	s->rlen -= n;
+	release_rings(s);
 	/* Receiver SWS avoidance (3.8.6.2.2): announce a window update once it grew by
 	 * min(half the buffer, 2 MSS). */
 	if (s->state == TCP_ESTABLISHED || s->state == TCP_FIN_WAIT_1 || s->state == TCP_FIN_WAIT_2) {
 		uint32_t edge = s->rcv_nxt + (rcv_space(s) >> s->rcv_wscale << s->rcv_wscale);
-		uint32_t step = s->rcap / 2 < 2u * s->mss ? s->rcap / 2 : 2u * s->mss;
+		uint32_t step = s->rsize / 2 < 2u * s->mss ? s->rsize / 2 : 2u * s->mss;
 		if (SEQ_GE(edge, s->rcv_adv + step)) send_ack(s);
 	}
 	return (int)n;
@@ -1250,7 +1334,10 @@ int tcp_poll_events(const struct tcp_sock *s)
 {
 	int ev = 0;
 	if (s->rlen || s->fin_rcvd || s->err || (s->state == TCP_LISTEN && s->aq_head)) ev |= TCP_EV_READ;
-	if ((s->state == TCP_ESTABLISHED || s->state == TCP_CLOSE_WAIT) && !s->fin_queued && s->slen < s->scap) ev |= TCP_EV_WRITE;
+	/* Writable: room in the ring, or it may grow (after a failed growth, once an ACK made room;
+	 * an empty ring always, so a writer never waits for an ACK that cannot come). */
+	int room = s->slen < s->ssize || (s->ssize < s->scap && (!s->sgrow_failed || s->slen == 0));
+	if ((s->state == TCP_ESTABLISHED || s->state == TCP_CLOSE_WAIT) && !s->fin_queued && room) ev |= TCP_EV_WRITE;
 	if (s->err) ev |= TCP_EV_ERR;
 	return ev;
 }
@@ -1262,7 +1349,7 @@ int tcp_setopt(struct tcp_sock *s, enum tcp_opt opt, uint32_t v)
 	case TCP_OPT_KEEPALIVE: s->keepalive = v != 0; return 0;
 	case TCP_OPT_SNDBUF:
 	case TCP_OPT_RCVBUF:
-		if (s->state != TCP_CLOSED || s->sbuf || v < 2048 || v > (1u << 30)) return -EINVAL;
+		if (s->state != TCP_CLOSED || s->raddr || v < 2048 || v > (1u << 30)) return -EINVAL;
 		if (opt == TCP_OPT_SNDBUF) s->scap = v;
 		else s->rcap = v;
 		return 0;
@@ -1293,5 +1380,7 @@ void tcp_get_info(const struct tcp_sock *s, struct tcp_info *o)
 	o->snd_nxt = s->snd_nxt;
 	o->rcv_nxt = s->rcv_nxt;
 	o->rcv_wnd = rcv_space(s);
+	o->sbuf_bytes = s->ssize;
+	o->rbuf_bytes = s->rsize;
 	o->error = s->err;
 }

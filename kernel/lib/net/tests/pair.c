@@ -1,4 +1,5 @@
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include "pair.h"
@@ -7,8 +8,31 @@ static uint64_t p_now(void *ctx) { return ((struct pair *)ctx)->now; }
 
 /* malloc: on the host ASan checks every allocation; in a guest test image it is the default
  * allocator (net requires alloc). */
-static void *p_alloc(void *ctx, size_t n) { (void)ctx; return malloc(n); }
-static void p_free(void *ctx, void *q) { (void)ctx; free(q); }
+static void *p_alloc(void *ctx, size_t n)
+{
+	struct pair *p = ctx;
+	/* Counted (the size sits in a header before the block) so tests can measure what a
+	 * connection costs; alloc_limit makes larger blocks fail, as an allocator out of memory. */
+	if (p->alloc_limit && n > p->alloc_limit) {
+		p->alloc_failures++;
+		return NULL;
+	}
+	max_align_t *h = malloc(sizeof(max_align_t) + n);
+	if (!h) return NULL;
+	*(size_t *)h = n;
+	p->live_bytes += n;
+	p->live_allocs++;
+	return h + 1;
+}
+static void p_free(void *ctx, void *q)
+{
+	struct pair *p = ctx;
+	if (!q) return;
+	max_align_t *h = (max_align_t *)q - 1;
+	p->live_bytes -= *(size_t *)h;
+	p->live_allocs--;
+	free(h);
+}
 static uint32_t p_random(void *ctx)
 {
 	struct pair *p = ctx;

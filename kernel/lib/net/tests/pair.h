@@ -31,6 +31,10 @@ struct pair {
 	/* Returns 1 to drop a frame sent by node `from`. */
 	int (*drop)(struct pair *p, int from, const uint8_t *frame, uint16_t len);
 	long drop_arg, drop_count;
+	/* What the stacks hold through net_env (tests measure per-connection memory with it). */
+	long live_bytes, live_allocs;
+	/* Allocations larger than this fail when not 0 (out of memory); counted. */
+	unsigned long alloc_limit, alloc_failures;
 };
 
 /* 0, or -ENOMEM. cfg may be NULL (defaults, small buffers). */

@@ -606,13 +606,132 @@ KTEST(net, window_scaling_and_timestamps_negotiated)
 	KT_ASSERT_EQ(ti.snd_wscale, 3);
 	KT_ASSERT_EQ(ti.timestamps, 1);
 	KT_ASSERT_EQ(ti.mss, 1448);
-	KT_ASSERT_EQ(ti.snd_wnd, 65535u); /* from the SYN-ACK, never scaled */
+	KT_ASSERT_EQ(ti.snd_wnd, 16384u); /* from the SYN-ACK (B's first ring), never scaled */
 	fill_big();
 	KT_ASSERT_EQ(transfer(ca, cb, 200000, 2000), 200000);
 	KT_ASSERT_EQ(memcmp(got, big, 200000), 0);
 	tcp_get_info(ca, &ti);
 	KT_ASSERT(ti.cwnd > 65535);      /* more than an unscaled window in flight was allowed */
 	KT_ASSERT(ti.snd_wnd > 65535);   /* B's later segments carry the scaled window */
+	teardown(ca, cb, lb);
+}
+
+/* Memory on demand: with 256 KiB sndbuf/rcvbuf, an idle established connection holds its
+ * struct and a 16 KiB receive ring (no send ring before the first send), a TIME_WAIT one only
+ * its struct, counted through net_env. Before rings grew on demand: 512 KiB + the struct each. */
+#define MEM_CONNS 8
+KTEST(net, rings_on_demand_idle_and_time_wait_cost)
+{
+	struct tcp_config c;
+	tcp_config_default(&c);
+	c.msl_ms = 1000;
+	KT_ASSERT_EQ(pair_init(&P, &c), 0);
+	struct tcp_sock *lb = tcp_socket(&B->st.tcp), *ca[MEM_CONNS], *cb[MEM_CONNS];
+	KT_ASSERT(lb && !tcp_bind(lb, 80) && !tcp_listen(lb, MEM_CONNS));
+	long base = P.live_bytes, nbase = P.live_allocs;
+	for (int i = 0; i < MEM_CONNS; i++) {
+		ca[i] = tcp_socket(&A->st.tcp);
+		KT_ASSERT_EQ(tcp_connect(ca[i], PAIR_B, 80), -EINPROGRESS);
+		pair_run(&P, 10); /* one at a time: the SYNs behind an ARP request would wait for a retry */
+	}
+	int err;
+	for (int i = 0; i < MEM_CONNS; i++) {
+		cb[i] = tcp_accept(lb, &err);
+		KT_ASSERT_NOTNULL(cb[i]);
+		KT_ASSERT_EQ(sock_state(ca[i]), TCP_ESTABLISHED);
+	}
+	long idle = (P.live_bytes - base) / (2 * MEM_CONNS);
+	KT_ASSERT_EQ(P.live_allocs - nbase, 4 * MEM_CONNS); /* per end: the struct and the receive ring */
+	KT_ASSERT(idle >= 16384 && idle <= 16384 + 1024);
+	struct tcp_info ti;
+	tcp_get_info(cb[0], &ti);
+	KT_ASSERT_EQ(ti.rbuf_bytes, 16384u);
+	KT_ASSERT_EQ(ti.sbuf_bytes, 0u);
+	KT_ASSERT_EQ(ti.rcv_wnd, 16384u);  /* the window offered is the ring we have */
+	tcp_get_info(ca[0], &ti);
+	KT_ASSERT_EQ(ti.snd_wnd, 16384u);  /* B's SYN-ACK offered only its first ring */
+	/* A request/response: the send rings come at the first send, small. */
+	for (int i = 0; i < MEM_CONNS; i++) KT_ASSERT_EQ(tcp_send(ca[i], "GET /\r\n", 7), 7);
+	pair_run(&P, 50);
+	uint8_t b[16];
+	for (int i = 0; i < MEM_CONNS; i++) {
+		KT_ASSERT_EQ(tcp_recv(cb[i], b, sizeof(b)), 7);
+		KT_ASSERT_EQ(tcp_send(cb[i], "OK", 2), 2);
+	}
+	tcp_get_info(cb[0], &ti);
+	KT_ASSERT_EQ(ti.sbuf_bytes, 4096u);
+	/* A closes first and ends in TIME_WAIT; B's side is freed after LAST_ACK. */
+	pair_run(&P, 50);
+	for (int i = 0; i < MEM_CONNS; i++) {
+		KT_ASSERT_EQ(tcp_recv(ca[i], b, sizeof(b)), 2);
+		tcp_close(ca[i]);
+	}
+	pair_run(&P, 50);
+	for (int i = 0; i < MEM_CONNS; i++) {
+		KT_ASSERT_EQ(tcp_recv(cb[i], b, sizeof(b)), 0);
+		tcp_close(cb[i]);
+	}
+	pair_run(&P, 50);
+	KT_ASSERT_EQ(A->st.tcp.nsocks, (uint32_t)MEM_CONNS);
+	KT_ASSERT_EQ(B->st.tcp.nsocks, 1u);
+	long tw = (P.live_bytes - base) / MEM_CONNS;
+	KT_ASSERT_EQ(P.live_allocs - nbase, MEM_CONNS); /* the struct alone */
+	KT_ASSERT(tw > 0 && tw <= 1024);
+	pair_run(&P, 2100);
+	KT_ASSERT_EQ(A->st.tcp.nsocks, 0u);
+	KT_ASSERT_EQ(P.live_bytes, base);
+	tcp_close(lb);
+	pair_fini(&P);
+}
+
+/* The receive ring doubles while a bulk sender fills the window, up to rcvbuf, and the offered
+ * window follows it; the send ring grows to what the app queues, up to sndbuf. */
+KTEST(net, rings_grow_to_the_limits_under_a_bulk_transfer)
+{
+	struct tcp_config c;
+	tcp_config_default(&c);
+	c.sndbuf = 128 << 10;
+	c.msl_ms = 1000;
+	KT_ASSERT_EQ(pair_init(&P, &c), 0);
+	struct tcp_sock *ca, *cb, *lb;
+	KT_ASSERT(connected(&ca, &cb, &lb));
+	fill_big();
+	KT_ASSERT_EQ(transfer(ca, cb, 200000, 3000), 200000);
+	KT_ASSERT_EQ(memcmp(got, big, 200000), 0);
+	struct tcp_info ti;
+	tcp_get_info(ca, &ti);
+	KT_ASSERT_EQ(ti.sbuf_bytes, 128u << 10);
+	KT_ASSERT(ti.snd_wnd > 65535);     /* B's window grew with its ring */
+	tcp_get_info(cb, &ti);
+	KT_ASSERT(ti.rbuf_bytes > 65536 && ti.rbuf_bytes <= 256u << 10);
+	KT_ASSERT(ti.rcv_wnd <= ti.rbuf_bytes);
+	teardown(ca, cb, lb);
+}
+
+/* Out of memory while growing: nothing breaks, the windows stay what the rings hold, and the
+ * data still arrives intact. */
+KTEST(net, ring_growth_without_memory_keeps_the_window)
+{
+	struct tcp_config c;
+	tcp_config_default(&c);
+	c.msl_ms = 1000;
+	KT_ASSERT_EQ(pair_init(&P, &c), 0);
+	struct tcp_sock *ca, *cb, *lb;
+	KT_ASSERT(connected(&ca, &cb, &lb));
+	P.alloc_limit = 16384; /* the first rings fit; no ring can grow beyond them */
+	fill_big();
+	KT_ASSERT_EQ(transfer(ca, cb, 100000, 20000), 100000);
+	KT_ASSERT_EQ(memcmp(got, big, 100000), 0);
+	KT_ASSERT(P.alloc_failures > 0);
+	struct tcp_info ti;
+	tcp_get_info(cb, &ti);
+	KT_ASSERT_EQ(ti.rbuf_bytes, 16384u);
+	KT_ASSERT(ti.rcv_wnd <= 16384u);
+	tcp_get_info(ca, &ti);
+	KT_ASSERT_EQ(ti.sbuf_bytes, 16384u);
+	KT_ASSERT(ti.snd_wnd <= 16384u);
+	KT_ASSERT(tcp_poll_events(ca) & TCP_EV_WRITE); /* everything acked: room again */
+	P.alloc_limit = 0;
 	teardown(ca, cb, lb);
 }
 

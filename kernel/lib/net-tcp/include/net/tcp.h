@@ -23,7 +23,9 @@ enum tcp_state {
 };
 
 struct tcp_config {
-	uint32_t sndbuf, rcvbuf;          /* per connection (default 256 KiB each) */
+	uint32_t sndbuf, rcvbuf;          /* per connection (default 256 KiB each): the limits; the
+	                                   * rings start at 4 KiB (send, at the first send) and 16 KiB
+	                                   * (receive) and double when the connection needs more */
 	uint32_t rto_initial_ms;          /* RFC 6298: 1 s */
 	uint32_t rto_min_ms;              /* RFC 6298 says 1 s; default 200 ms as Linux */
 	uint32_t rto_max_ms;              /* 60 s */
@@ -108,6 +110,8 @@ struct tcp_info {
 	uint8_t snd_wscale, rcv_wscale, timestamps;
 	uint32_t cwnd, ssthresh, srtt_ms, rto_ms, snd_wnd, unacked, unread;
 	uint32_t snd_nxt, rcv_nxt, rcv_wnd;   /* sequence space, for tests and diagnostics */
+	uint32_t sbuf_bytes, rbuf_bytes;      /* the rings as allocated now (they grow up to
+	                                       * sndbuf/rcvbuf and are freed once no data can move) */
 	uint64_t retransmits;
 	int error;
 };
