@@ -10,6 +10,7 @@
 #define TH_ACK 0x10
 #define TCP_HLEN 20
 #define OOO_MAX 8
+#define SB_MAX 12                  /* SACKed ranges a sender remembers (RFC 6675 scoreboard) */
 /* Rings start small and double when the connection needs more (up to sndbuf/rcvbuf): an idle
  * connection costs one receive ring of TCP_RBUF_INIT; the send ring comes with the first send. */
 #define TCP_RBUF_INIT 16384u
@@ -25,6 +26,8 @@ struct seg {
 	uint16_t wnd, dlen, mss;
 	uint8_t flags, ws, has_ws, has_ts, has_mss, sack_ok, has_sack;
 	uint32_t sack_hi;             /* highest right edge of the SACK blocks */
+	uint32_t sack_s[4], sack_e[4];
+	uint8_t nsack;
 	uint32_t tsval, tsecr;
 	const uint8_t *data;
 };
@@ -69,6 +72,11 @@ struct tcp_sock {
 	/* congestion (RFC 5681, 6582) */
 	uint32_t cwnd, ssthresh, recover;
 	uint32_t sack_hi;             /* highest byte the peer SACKed so far */
+	/* RFC 6675 scoreboard: what the peer SACKed above snd_una, ascending, disjoint; and
+	 * HighRxt, the end of what this recovery retransmitted */
+	uint32_t sb_s[SB_MAX], sb_e[SB_MAX];
+	uint8_t nsb;
+	uint32_t high_rxt;
 	/* timers: absolute ms, 0 = off */
 	uint64_t t_rexmt, t_persist, t_delack, t_keep, t_2msl, last_rx;
 	uint32_t persist_backoff;
@@ -340,6 +348,147 @@ static void arm_rexmt(struct tcp_sock *s)
 
 static uint32_t flight(const struct tcp_sock *s) { return s->snd_max - s->snd_una; }
 
+/* ---- SACK-based loss recovery as a sender (RFC 6675) ---- */
+
+/* Adds a SACKed range to the scoreboard (clipped to what is outstanding, merged). When the
+ * scoreboard is full the highest range goes: forgetting a SACK only makes us resend more. */
+static void sb_add(struct tcp_sock *s, uint32_t a, uint32_t b)
+{
+	if (SEQ_LT(a, s->snd_una)) a = s->snd_una;
+	if (SEQ_GT(b, s->snd_max)) b = s->snd_max;
+	if (!SEQ_LT(a, b)) return;
+	int i = 0;
+	while (i < s->nsb && SEQ_LT(s->sb_e[i], a)) i++;
+	int j = i; /* ranges i..j-1 overlap or touch [a, b) */
+	while (j < s->nsb && SEQ_LE(s->sb_s[j], b)) j++;
+	if (j > i) {
+		if (SEQ_LT(s->sb_s[i], a)) a = s->sb_s[i];
+		if (SEQ_GT(s->sb_e[j - 1], b)) b = s->sb_e[j - 1];
+	} else if (s->nsb == SB_MAX) {
+		if (i == SB_MAX) return;
+		s->nsb--;
+		if (j > s->nsb) j = s->nsb;
+	}
+	/* Replace i..j-1 by one range. */
+	int keep = s->nsb - j, shift = i + 1 - j;
+	memmove(s->sb_s + i + 1, s->sb_s + j, sizeof(s->sb_s[0]) * (size_t)keep);
+	memmove(s->sb_e + i + 1, s->sb_e + j, sizeof(s->sb_e[0]) * (size_t)keep);
+	s->nsb = (uint8_t)(s->nsb + shift);
+	s->sb_s[i] = a;
+	s->sb_e[i] = b;
+}
+
+/* Drops what the cumulative ACK covers. */
+static void sb_trim(struct tcp_sock *s)
+{
+	int k = 0;
+	while (k < s->nsb && SEQ_LE(s->sb_e[k], s->snd_una)) k++;
+	if (k) {
+		s->nsb = (uint8_t)(s->nsb - k);
+		memmove(s->sb_s, s->sb_s + k, sizeof(s->sb_s[0]) * s->nsb);
+		memmove(s->sb_e, s->sb_e + k, sizeof(s->sb_e[0]) * s->nsb);
+	}
+	if (s->nsb && SEQ_LT(s->sb_s[0], s->snd_una)) s->sb_s[0] = s->snd_una;
+}
+
+/* The holes: hole i (0 <= i <= nsb) runs from the end of range i-1 (or snd_una) to the start
+ * of range i (or snd_max for the last, which nothing SACKed lies above). IsLost (RFC 6675 4)
+ * is the same for every byte of a hole: DupThresh (3) ranges, or more than 2 SMSS SACKed,
+ * above it. */
+static uint32_t hole_start(const struct tcp_sock *s, int i) { return i ? s->sb_e[i - 1] : s->snd_una; }
+static uint32_t hole_end(const struct tcp_sock *s, int i) { return i < s->nsb ? s->sb_s[i] : s->snd_max; }
+
+static int hole_lost(const struct tcp_sock *s, int i)
+{
+	if (i >= s->nsb) return 0;
+	if (s->nsb - i >= 3) return 1;
+	uint32_t above = 0;
+	for (int k = i; k < s->nsb; k++) above += s->sb_e[k] - s->sb_s[k];
+	return above > 2u * s->mss;
+}
+
+/* SetPipe (RFC 6675 4): bytes believed in the network. */
+static uint32_t sack_pipe(const struct tcp_sock *s)
+{
+	uint32_t pipe = 0;
+	for (int i = 0; i <= s->nsb; i++) {
+		uint32_t a = hole_start(s, i), b = hole_end(s, i);
+		if (!SEQ_LT(a, b)) continue;
+		if (!hole_lost(s, i)) pipe += b - a;
+		if (SEQ_GT(s->high_rxt, a)) pipe += (SEQ_LT(s->high_rxt, b) ? s->high_rxt : b) - a;
+	}
+	return pipe;
+}
+
+/* Retransmits up to one MSS at seq (before end), FIN included when it is there. Returns the
+ * sequence space sent, 0 when nothing could go. */
+static uint32_t sack_rexmit(struct tcp_sock *s, uint32_t seq, uint32_t end)
+{
+	uint32_t off = seq - s->snd_una, avail = s->slen > off ? s->slen - off : 0;
+	uint32_t n = end - seq < s->mss ? end - seq : s->mss;
+	if (n > avail) n = avail;
+	int fin = s->fin_queued && seq + n == s->snd_fin && SEQ_GT(end, s->snd_fin);
+	if (n == 0 && !fin) return 0;
+	int r = send_seg(s, seq, TH_ACK | (fin ? TH_FIN : 0), off, n);
+	if (r < 0) return 0;
+	if ((uint32_t)r < n) fin = 0;
+	s->retransmits++;
+	s->st->stats.retransmits++;
+	s->st->stats.sack_retransmits++;
+	s->rtt_active = 0;
+	arm_rexmt(s);
+	uint32_t len = (uint32_t)r + (fin ? 1u : 0u);
+	if (SEQ_GT(seq + len, s->high_rxt)) s->high_rxt = seq + len;
+	return len;
+}
+
+/* The first hole (lost or not, below the highest SACK) with a byte beyond HighRxt: [*a, *b). */
+static int sack_hole(const struct tcp_sock *s, int lost, uint32_t *a, uint32_t *b)
+{
+	for (int i = 0; i < s->nsb; i++) {
+		if (hole_lost(s, i) != lost) continue;
+		*a = SEQ_GT(s->high_rxt, hole_start(s, i)) ? s->high_rxt : hole_start(s, i);
+		*b = hole_end(s, i);
+		if (SEQ_LT(*a, *b)) return 1;
+	}
+	return 0;
+}
+
+/* New data during recovery, as far as the peer's window allows; the sequence space sent. */
+static uint32_t sack_new_data(struct tcp_sock *s, int can_send_data)
+{
+	if (!can_send_data || s->snd_nxt != s->snd_max) return 0;
+	uint32_t end = s->snd_una + s->slen;
+	uint32_t unsent = SEQ_GT(end, s->snd_max) ? end - s->snd_max : 0;
+	uint32_t edge = s->snd_una + s->snd_wnd, room = SEQ_GT(edge, s->snd_max) ? edge - s->snd_max : 0;
+	uint32_t n = unsent < s->mss ? unsent : s->mss;
+	if (n > room) n = room;
+	int fin = s->fin_queued && SEQ_LE(s->snd_max, s->snd_fin) && s->snd_max + n == s->snd_fin;
+	if (n == 0 && !fin) return 0;
+	int r = send_seg(s, s->snd_nxt, TH_ACK | (fin ? TH_FIN : 0), s->snd_nxt - s->snd_una, n);
+	if (r < 0) return 0;
+	if ((uint32_t)r < n) fin = 0;
+	s->snd_nxt += (uint32_t)r + (fin ? 1u : 0u);
+	s->snd_max = s->snd_nxt;
+	arm_rexmt(s);
+	return (uint32_t)r + (fin ? 1u : 0u);
+}
+
+/* The loss-recovery transmission loop (RFC 6675 5, step C): while cwnd - pipe >= 1 SMSS, send
+ * NextSeg: (1) a lost hole's first byte beyond HighRxt, else (2) new data, else (3) an unSACKed
+ * byte below the highest SACK. */
+static void sack_output(struct tcp_sock *s, int can_send_data)
+{
+	for (int guard = 0; guard < 256 && sack_pipe(s) + s->mss <= s->cwnd; guard++) {
+		uint32_t a, b;
+		if (sack_hole(s, 1, &a, &b)) {
+			if (!sack_rexmit(s, a, b)) return;
+		} else if (!sack_new_data(s, can_send_data)) {
+			if (!sack_hole(s, 0, &a, &b) || !sack_rexmit(s, a, b)) return;
+		}
+	}
+}
+
 /* Sends what the windows, Nagle and the state allow (3.8.6, RFC 5681, RFC 1122 4.2.3.4). */
 static void tcp_output(struct tcp_sock *s)
 {
@@ -358,7 +507,11 @@ static void tcp_output(struct tcp_sock *s)
 	int can_send_data = s->state == TCP_ESTABLISHED || s->state == TCP_CLOSE_WAIT ||
 			    s->state == TCP_FIN_WAIT_1 || s->state == TCP_CLOSING || s->state == TCP_LAST_ACK;
 	uint32_t fin_at = s->snd_una + s->slen; /* sequence number of our FIN once queued */
-	for (;;) {
+	if (s->in_recovery && s->sack_ok) sack_output(s, can_send_data);
+	else for (;;) {
+		/* Going back after a timeout: what the peer SACKed need not go again (RFC 6675 5.1). */
+		for (int i = 0; i < s->nsb && SEQ_LT(s->snd_nxt, s->snd_max); i++)
+			if (SEQ_GE(s->snd_nxt, s->sb_s[i]) && SEQ_LT(s->snd_nxt, s->sb_e[i])) s->snd_nxt = s->sb_e[i];
 		uint32_t sent = s->snd_nxt - s->snd_una;      /* includes a sent FIN */
 		/* Limited transmit (RFC 3042): the first two duplicate ACKs each let one new segment
 		 * out beyond cwnd, so a small window still gets its third duplicate ACK. */
@@ -495,6 +648,8 @@ static int parse(struct seg *g, const uint8_t *p, uint16_t len)
 				uint32_t right = net_get32(o + 6 + 8 * b);
 				if (!g->has_sack || SEQ_GT(right, g->sack_hi)) g->sack_hi = right;
 				g->has_sack = 1;
+				g->sack_s[g->nsack] = net_get32(o + 2 + 8 * b);
+				g->sack_e[g->nsack++] = right;
 			}
 		}
 		o += o[1];
@@ -521,7 +676,7 @@ static void take_syn_options(struct tcp_sock *s, const struct seg *g)
 	s->snd_wscale = s->ws_ok ? g->ws : 0;
 	if (!s->ws_ok) s->rcv_wscale = 0;
 	s->ts_ok = g->has_ts;
-	s->sack_ok = g->sack_ok && s->st->cfg.sack; /* we send SACK blocks; as a sender only count them */
+	s->sack_ok = g->sack_ok && s->st->cfg.sack; /* SACK blocks both ways, RFC 6675 recovery */
 	if (g->has_ts) s->ts_recent = g->tsval;
 	uint16_t mss = (uint16_t)(ip_mtu_payload(s->st->ip) - TCP_HLEN);
 	if (s->peer_mss < mss) mss = s->peer_mss;
@@ -593,6 +748,8 @@ static int process_ack(struct tcp_sock *s, const struct seg *g)
 		return -1;
 	}
 	uint32_t wnd = (uint32_t)g->wnd << s->snd_wscale;
+	if (s->sack_ok)
+		for (int i = 0; i < g->nsack; i++) sb_add(s, g->sack_s[i], g->sack_e[i]);
 	if (SEQ_GT(g->ack, s->snd_una)) {
 		uint32_t acked = g->ack - s->snd_una;
 		uint32_t data = acked;
@@ -603,6 +760,7 @@ static int process_ack(struct tcp_sock *s, const struct seg *g)
 		s->slen -= data;
 		s->snd_una = g->ack;
 		if (SEQ_LT(s->snd_nxt, s->snd_una)) s->snd_nxt = s->snd_una;
+		sb_trim(s);
 		s->retries = 0;
 		/* RTT: timestamps echo the segment's send time; else the one timed segment. */
 		if (s->ts_ok && g->has_ts && g->tsecr) rtt_sample(s, (uint32_t)now(st) - g->tsecr);
@@ -616,6 +774,9 @@ static int process_ack(struct tcp_sock *s, const struct seg *g)
 				s->cwnd = s->ssthresh < fl + s->mss ? s->ssthresh : fl + s->mss;
 				s->in_recovery = 0;
 				s->dupacks = 0;
+			} else if (s->sack_ok) {
+				/* Partial ACK with SACK: the scoreboard says what to send (sack_output). */
+				st->stats.partial_acks++;
 			} else {
 				/* Partial ACK: retransmit the next hole, deflate by what was acked. */
 				st->stats.partial_acks++;
@@ -639,9 +800,10 @@ static int process_ack(struct tcp_sock *s, const struct seg *g)
 		 * window may then have changed, as Linux's does while it holds out-of-order data). */
 		st->stats.dup_acks_rx++;
 		if (s->in_recovery) {
-			s->cwnd += s->mss;
+			if (!s->sack_ok) s->cwnd += s->mss; /* NewReno inflates; RFC 6675 counts pipe */
 		} else if ((++s->dupacks == 3 || (s->dupacks < 3 && SEQ_GT(s->sack_hi, s->snd_una) &&
-						    s->sack_hi - s->snd_una >= 4u * s->mss)) &&
+						    s->sack_hi - s->snd_una >= 4u * s->mss) ||
+			    (s->sack_ok && hole_lost(s, 0))) &&
 			   SEQ_GT(g->ack, s->recover)) {
 			/* Three duplicate ACKs, or SACK blocks showing DupThresh (3) segments received
 			 * beyond the hole (RFC 6675 IsLost): a peer that compresses its SACK ACKs, as
@@ -653,8 +815,17 @@ static int process_ack(struct tcp_sock *s, const struct seg *g)
 			s->recover = s->snd_max;
 			s->in_recovery = 1;
 			st->stats.fast_retransmits++;
-			retransmit_first(s);
-			s->cwnd = s->ssthresh + 3u * s->mss;
+			if (s->sack_ok) {
+				/* RFC 6675 5 step 4: cwnd = ssthresh, retransmit the first segment; then
+				 * sack_output sends what pipe allows. */
+				st->stats.sack_recoveries++;
+				s->high_rxt = s->snd_una;
+				s->cwnd = s->ssthresh;
+				sack_rexmit(s, s->snd_una, hole_end(s, 0));
+			} else {
+				retransmit_first(s);
+				s->cwnd = s->ssthresh + 3u * s->mss;
+			}
 		}
 	}
 	/* Send window update (3.10.7.4). */
@@ -1064,6 +1235,8 @@ static void on_rexmt(struct tcp_sock *s)
 	s->dupacks = 0;
 	s->recover = s->snd_max;
 	s->rtt_active = 0;
+	/* A second timeout in a row: the peer may have dropped what it SACKed (RFC 2018 8). */
+	if (s->retries > 1) s->nsb = 0;
 	if (syn) {
 		s->snd_nxt = s->iss;
 		s->retransmits++;

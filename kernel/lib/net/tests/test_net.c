@@ -397,6 +397,108 @@ KTEST(net, fast_retransmit_and_newreno_partial_ack)
 	teardown(ca, cb, lb);
 }
 
+/* Watches a recovery: drops A's data segments as drop_nth_data does, and records for each of
+ * A's retransmissions how far B's cumulative ACK had come when it was sent. Retransmissions sent
+ * at the same ACK went out in the same round trip. */
+static uint32_t hi_seq_a, hi_ack_b, rexmt_at_ack[16];
+static int nrexmt;
+
+static int drop_and_watch(struct pair *p, int from, const uint8_t *f, uint16_t len)
+{
+	uint32_t seq;
+	int dl = frame_tcp(f, len, NULL, &seq);
+	if (dl < 0) return 0;
+	const uint8_t *t = f + 14 + (f[14] & 15) * 4;
+	if (from == 1) {
+		uint32_t ack = net_get32(t + 8);
+		if ((int32_t)(ack - hi_ack_b) > 0) hi_ack_b = ack;
+		return 0;
+	}
+	if (dl == 0) return 0;
+	if ((int32_t)(seq - hi_seq_a) < 0) {
+		if (nrexmt < 16) rexmt_at_ack[nrexmt] = hi_ack_b;
+		nrexmt++;
+	} else {
+		hi_seq_a = seq;
+	}
+	return drop_nth_data(p, from, f, len);
+}
+
+/* Four holes in one window, repaired with SACK (RFC 6675) or NewReno; returns the number of
+ * round trips the retransmissions took (distinct ACK points), 0 on a failure. */
+static int four_holes(int sack, uint64_t *rec, uint64_t *sack_rx)
+{
+	struct tcp_config c;
+	tcp_config_default(&c);
+	c.sndbuf = c.rcvbuf = 64 << 10;
+	c.msl_ms = 1000;
+	c.sack = (uint8_t)sack;
+	if (pair_init(&P, &c) < 0) return 0;
+	struct tcp_sock *ca, *cb, *lb;
+	if (!connected(&ca, &cb, &lb)) return 0;
+	fill_big();
+	int rounds = 0;
+	if (transfer(ca, cb, 60000, 3000) == 60000) { /* open cwnd */
+		P.drop = drop_and_watch;
+		P.drop_count = 0;
+		P.drop_arg = 1L << 3 | 1L << 6 | 1L << 9 | 1L << 12;
+		hi_seq_a = hi_ack_b = 0;
+		nrexmt = 0;
+		struct tcp_info ti;
+		tcp_get_info(ca, &ti);
+		hi_seq_a = ti.snd_nxt;
+		hi_ack_b = ti.snd_nxt;
+		uint64_t to = A->st.tcp.stats.timeouts;
+		if (transfer(ca, cb, 40000, 3000) == 40000 && !memcmp(got, big, 40000) && A->st.tcp.stats.timeouts == to &&
+		    A->st.tcp.stats.fast_retransmits == 1 && nrexmt == 4) {
+			rounds = 1;
+			for (int i = 1; i < nrexmt; i++) rounds += rexmt_at_ack[i] != rexmt_at_ack[i - 1];
+		}
+	}
+	*rec = A->st.tcp.stats.sack_recoveries;
+	*sack_rx = A->st.tcp.stats.sack_retransmits;
+	teardown(ca, cb, lb);
+	return rounds;
+}
+
+/* RFC 6675: with SACK the sender repairs every hole of a window in one round trip, where
+ * NewReno repairs one hole per round trip (each partial ACK shows the next). Neither needs a
+ * timeout, and each resends exactly the four lost segments. */
+KTEST(net, sack_recovery_repairs_all_holes_in_one_rtt)
+{
+	uint64_t rec, srx;
+	KT_ASSERT_EQ(four_holes(1, &rec, &srx), 1);
+	KT_ASSERT_EQ(rec, 1u);
+	KT_ASSERT_EQ(srx, 4u);
+	KT_ASSERT_EQ(four_holes(0, &rec, &srx), 4);
+	KT_ASSERT_EQ(rec, 0u);
+	KT_ASSERT_EQ(srx, 0u);
+}
+
+/* The scoreboard after a timeout: going back from snd_una skips what the peer SACKed. */
+KTEST(net, sack_timeout_does_not_resend_sacked_data)
+{
+	struct tcp_config c;
+	tcp_config_default(&c);
+	c.msl_ms = 1000;
+	c.sack = 1;
+	KT_ASSERT_EQ(pair_init(&P, &c), 0);
+	struct tcp_sock *ca, *cb, *lb;
+	KT_ASSERT(connected(&ca, &cb, &lb));
+	fill_big();
+	/* Two segments, the first lost: one SACK block, no fast retransmit (too few duplicates), so
+	 * the timeout resends only the hole. */
+	P.drop = drop_nth_data;
+	P.drop_count = 0;
+	P.drop_arg = 1L << 1;
+	uint64_t rx = A->st.tcp.stats.retransmits;
+	KT_ASSERT_EQ(transfer(ca, cb, 2000, 3000), 2000);
+	KT_ASSERT_EQ(memcmp(got, big, 2000), 0);
+	KT_ASSERT_EQ(A->st.tcp.stats.timeouts, 1u);
+	KT_ASSERT_EQ(A->st.tcp.stats.retransmits - rx, 1u);
+	teardown(ca, cb, lb);
+}
+
 static int drop_from_a(struct pair *p, int from, const uint8_t *f, uint16_t len)
 {
 	(void)p; (void)f; (void)len;
