@@ -77,6 +77,7 @@ struct tcp_sock {
 	uint32_t sb_s[SB_MAX], sb_e[SB_MAX];
 	uint8_t nsb;
 	uint32_t high_rxt;
+	uint32_t rxt_fence;           /* snd_max when the last retransmission went */
 	/* timers: absolute ms, 0 = off */
 	uint64_t t_rexmt, t_persist, t_delack, t_keep, t_2msl, last_rx;
 	uint32_t persist_backoff;
@@ -439,7 +440,25 @@ static uint32_t sack_rexmit(struct tcp_sock *s, uint32_t seq, uint32_t end)
 	arm_rexmt(s);
 	uint32_t len = (uint32_t)r + (fin ? 1u : 0u);
 	if (SEQ_GT(seq + len, s->high_rxt)) s->high_rxt = seq + len;
+	s->rxt_fence = s->snd_max;
 	return len;
+}
+
+/* A retransmission lost too: more than 2 SMSS SACKed that were sent after the last
+ * retransmission, with holes still below HighRxt, means those retransmissions did not arrive
+ * (reordering aside). They are sent again (HighRxt back to snd_una), where RFC 6675 alone
+ * would wait for the timeout. */
+static void sack_lost_rexmit(struct tcp_sock *s)
+{
+	if (!SEQ_GT(s->high_rxt, s->snd_una) || !SEQ_GT(s->snd_max, s->rxt_fence)) return;
+	uint32_t above = 0;
+	for (int i = 0; i < s->nsb; i++)
+		if (SEQ_GT(s->sb_e[i], s->rxt_fence))
+			above += s->sb_e[i] - (SEQ_GT(s->sb_s[i], s->rxt_fence) ? s->sb_s[i] : s->rxt_fence);
+	if (above <= 2u * s->mss) return;
+	s->st->stats.sack_lost_rexmits++;
+	s->high_rxt = s->snd_una;
+	s->rxt_fence = s->snd_max;
 }
 
 /* The first hole (lost or not, below the highest SACK) with a byte beyond HighRxt: [*a, *b). */
@@ -733,6 +752,28 @@ static int new_sack(struct tcp_sock *s, const struct seg *g)
 	return 1;
 }
 
+/* Fast retransmit and recovery: RFC 6582 3.2 steps 1-2, or RFC 6675 5 step 4 with SACK (cwnd =
+ * ssthresh, retransmit the first segment; sack_output then sends what pipe allows). reduce: a new
+ * loss event (else the window was already cut, by a timeout). */
+static void enter_recovery(struct tcp_sock *s, int reduce)
+{
+	uint32_t half = flight(s) / 2;
+	s->dupacks = 3;
+	if (reduce) s->ssthresh = half > 2u * s->mss ? half : 2u * s->mss;
+	s->recover = s->snd_max;
+	s->in_recovery = 1;
+	s->st->stats.fast_retransmits++;
+	if (s->sack_ok) {
+		s->st->stats.sack_recoveries++;
+		s->high_rxt = s->snd_una;
+		if (reduce) s->cwnd = s->ssthresh;
+		sack_rexmit(s, s->snd_una, hole_end(s, 0));
+	} else {
+		retransmit_first(s);
+		s->cwnd = s->ssthresh + 3u * s->mss;
+	}
+}
+
 /* Processes an acceptable ACK number; returns 0, or -1 when the segment must be dropped. */
 static int process_ack(struct tcp_sock *s, const struct seg *g)
 {
@@ -795,39 +836,30 @@ static int process_ack(struct tcp_sock *s, const struct seg *g)
 		s->t_rexmt = s->snd_una == s->snd_max ? 0 : now(st) + s->rto;
 		s->t_persist = 0;
 	} else if (g->ack == s->snd_una && g->dlen == 0 && !(g->flags & (TH_SYN | TH_FIN)) && s->snd_max != s->snd_una &&
-		   (wnd == s->snd_wnd || new_sack(s, g))) {
+		   (s->sack_ok && g->has_sack ? new_sack(s, g) : wnd == s->snd_wnd || new_sack(s, g))) {
 		/* Duplicate ACK: RFC 5681 2, or RFC 6675 2 (it SACKs data not SACKed before; the
-		 * window may then have changed, as Linux's does while it holds out-of-order data). */
+		 * window may then have changed, as Linux's does while it holds out-of-order data).
+		 * With SACK on, an ACK whose blocks SACK nothing new (a D-SACK for a duplicate
+		 * segment, RFC 2883) is no sign of a loss. */
 		st->stats.dup_acks_rx++;
 		if (s->in_recovery) {
 			if (!s->sack_ok) s->cwnd += s->mss; /* NewReno inflates; RFC 6675 counts pipe */
-		} else if ((++s->dupacks == 3 || (s->dupacks < 3 && SEQ_GT(s->sack_hi, s->snd_una) &&
-						    s->sack_hi - s->snd_una >= 4u * s->mss) ||
-			    (s->sack_ok && hole_lost(s, 0))) &&
-			   SEQ_GT(g->ack, s->recover)) {
+		} else {
 			/* Three duplicate ACKs, or SACK blocks showing DupThresh (3) segments received
 			 * beyond the hole (RFC 6675 IsLost): a peer that compresses its SACK ACKs, as
 			 * Linux does, sends fewer duplicates. */
-			s->dupacks = 3;
-			/* RFC 6582 3.2 steps 1-2: fast retransmit, enter recovery. */
-			uint32_t half = flight(s) / 2;
-			s->ssthresh = half > 2u * s->mss ? half : 2u * s->mss;
-			s->recover = s->snd_max;
-			s->in_recovery = 1;
-			st->stats.fast_retransmits++;
-			if (s->sack_ok) {
-				/* RFC 6675 5 step 4: cwnd = ssthresh, retransmit the first segment; then
-				 * sack_output sends what pipe allows. */
-				st->stats.sack_recoveries++;
-				s->high_rxt = s->snd_una;
-				s->cwnd = s->ssthresh;
-				sack_rexmit(s, s->snd_una, hole_end(s, 0));
-			} else {
-				retransmit_first(s);
-				s->cwnd = s->ssthresh + 3u * s->mss;
-			}
+			int sack_lost = s->sack_ok && hole_lost(s, 0);
+			int loss = ++s->dupacks == 3 || sack_lost ||
+				   (s->dupacks < 3 && SEQ_GT(s->sack_hi, s->snd_una) && s->sack_hi - s->snd_una >= 4u * s->mss);
+			/* RFC 6582 guards against a second response to one loss event (the ACK must pass
+			 * recover). With SACK, holes above a fully acknowledged recovery point are a new
+			 * event (RFC 6675 5), and a hole the scoreboard shows lost is repaired at once even
+			 * within the event (after a timeout, RFC 6675 5.1), without a second reduction. */
+			int fresh = SEQ_GT(g->ack, s->recover) || (s->sack_ok && g->ack == s->recover);
+			if (loss && (fresh || sack_lost)) enter_recovery(s, fresh);
 		}
 	}
+	if (s->in_recovery && s->sack_ok) sack_lost_rexmit(s);
 	/* Send window update (3.10.7.4). */
 	if (SEQ_LT(s->snd_wl1, g->seq) || (s->snd_wl1 == g->seq && SEQ_LE(s->snd_wl2, g->ack))) {
 		s->snd_wnd = wnd;
@@ -978,6 +1010,7 @@ static void listen_input(struct tcp_sock *l, const struct ip_rx *rx, const uint8
 	c->rcv_nxt = g->seq + 1;
 	c->rcv_adv = c->rcv_nxt;
 	c->iss = make_isn(st, c->laddr, c->lport, c->raddr, c->rport);
+	c->sack_hi = c->iss; /* nothing SACKed (0 could look far ahead of snd_una) */
 	c->snd_una = c->snd_nxt = c->snd_max = c->recover = c->iss;
 	c->snd_wnd = g->wnd; /* unscaled in a SYN */
 	c->max_snd_wnd = c->snd_wnd;
@@ -1380,6 +1413,7 @@ int tcp_connect(struct tcp_sock *s, uint32_t addr, uint16_t port)
 	s->rport = port;
 	s->rcv_wscale = choose_wscale(s->rcap);
 	s->iss = make_isn(st, s->laddr, s->lport, addr, port);
+	s->sack_hi = s->iss; /* nothing SACKed (0 could look far ahead of snd_una) */
 	s->snd_una = s->snd_nxt = s->snd_max = s->recover = s->iss; /* RFC 6582: recover = ISS */
 	s->mss = (uint16_t)(ip_mtu_payload(st->ip) - TCP_HLEN);
 	s->rtt_start = now(st);
