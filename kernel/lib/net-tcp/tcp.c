@@ -80,6 +80,8 @@ struct tcp_sock {
 	uint32_t rxt_fence;           /* snd_max when the last retransmission went */
 	/* timers: absolute ms, 0 = off */
 	uint64_t t_rexmt, t_persist, t_delack, t_keep, t_2msl, last_rx;
+	uint64_t t_tlp;               /* tail loss probe (RFC 8985 7), with SACK */
+	uint8_t tlp_sent;
 	uint32_t persist_backoff;
 	uint64_t retransmits;
 };
@@ -403,6 +405,9 @@ static int hole_lost(const struct tcp_sock *s, int i)
 {
 	if (i >= s->nsb) return 0;
 	if (s->nsb - i >= 3) return 1;
+	/* Everything sent after it was SACKed: no more ACKs will come to tell (early
+	 * retransmit, RFC 5827, for the small windows of a lossy path). */
+	if (s->sb_e[s->nsb - 1] == s->snd_max) return 1;
 	uint32_t above = 0;
 	for (int k = i; k < s->nsb; k++) above += s->sb_e[k] - s->sb_s[k];
 	return above > 2u * s->mss;
@@ -580,7 +585,30 @@ static void tcp_output(struct tcp_sock *s)
 		s->persist_backoff = 0;
 		s->t_persist = now(s->st) + s->rto;
 	}
+	/* A tail loss probe: with SACK, when nothing comes back for two round trips, one segment
+	 * goes (new data, else the last one again) so that its ACK shows a lost tail in a round
+	 * trip or two rather than a retransmission timeout (RFC 8985 7, without RACK: the SACK
+	 * of the probe marks the hole lost, hole_lost). */
+	if (s->sack_ok && !s->in_recovery && !s->tlp_sent && !s->t_tlp && s->srtt8 && s->snd_max != s->snd_una &&
+	    (s->state == TCP_ESTABLISHED || s->state == TCP_CLOSE_WAIT)) {
+		uint32_t pto = s->srtt8 / 4 + 2;
+		if (pto < 10) pto = 10;
+		if (flight(s) <= s->mss) pto += 200; /* one segment out: the peer may delay its ACK */
+		if (s->t_rexmt && now(s->st) + pto >= s->t_rexmt) pto = 0;
+		if (pto) s->t_tlp = now(s->st) + pto;
+	}
 	if (s->ack_pending > 1) send_ack(s);
+}
+
+static void on_tlp(struct tcp_sock *s)
+{
+	if (s->in_recovery || s->snd_max == s->snd_una || s->tlp_sent) return;
+	s->tlp_sent = 1;
+	s->st->stats.tlp_probes++;
+	if (!sack_new_data(s, 1)) {
+		uint32_t fl = flight(s), n = fl < s->mss ? fl : s->mss;
+		sack_rexmit(s, s->snd_max - n, s->snd_max);
+	}
 }
 
 /* Retransmits one segment at snd_una (fast retransmit, partial ACK) without moving snd_nxt. */
@@ -600,7 +628,7 @@ static void set_state(struct tcp_sock *s, uint8_t state)
 {
 	s->state = state;
 	if (state == TCP_TIME_WAIT) {
-		s->t_rexmt = s->t_persist = s->t_keep = 0;
+		s->t_rexmt = s->t_persist = s->t_keep = s->t_tlp = 0;
 		s->t_2msl = now(s->st) + 2 * (uint64_t)s->st->cfg.msl_ms;
 	}
 	release_rings(s);
@@ -628,7 +656,7 @@ static void drop_conn(struct tcp_sock *s, int err)
 	}
 	if (!s->err) s->err = err;
 	s->state = TCP_CLOSED;
-	s->t_rexmt = s->t_persist = s->t_delack = s->t_keep = s->t_2msl = 0;
+	s->t_rexmt = s->t_persist = s->t_delack = s->t_keep = s->t_2msl = s->t_tlp = 0;
 	if (!s->app_owned) sock_free(s);
 	else release_rings(s);
 }
@@ -802,6 +830,8 @@ static int process_ack(struct tcp_sock *s, const struct seg *g)
 		s->snd_una = g->ack;
 		if (SEQ_LT(s->snd_nxt, s->snd_una)) s->snd_nxt = s->snd_una;
 		sb_trim(s);
+		s->t_tlp = 0;
+		s->tlp_sent = 0;
 		s->retries = 0;
 		/* RTT: timestamps echo the segment's send time; else the one timed segment. */
 		if (s->ts_ok && g->has_ts && g->tsecr) rtt_sample(s, (uint32_t)now(st) - g->tsecr);
@@ -1322,8 +1352,13 @@ void tcp_timer(struct tcp_stack *st)
 			if (s->ack_pending) send_ack(s);
 		}
 		if (s->t_rexmt && t >= s->t_rexmt) {
+			s->t_tlp = 0;
 			on_rexmt(s);
 			continue;
+		}
+		if (s->t_tlp && t >= s->t_tlp) {
+			s->t_tlp = 0;
+			on_tlp(s);
 		}
 		if (s->t_persist && t >= s->t_persist) {
 			s->t_persist = 0;

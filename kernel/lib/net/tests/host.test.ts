@@ -222,7 +222,7 @@ const faultArgs = ["--loss", "0.05", "--reorder", "0.02", "--dup", "0.01"];
 test(`${transferBytes} bytes each way intact under 5% loss, 2% reordering, 1% duplication`, opts(1_800_000), () =>
   withNs(async (ns) => {
     const t0 = Date.now();
-    const h = await ns.harness(exe, ["--seed", "11", "--pcap", "/tmp/sackdbg/s.pcap", ...sackArgs, ...faultArgs, "--timeout-ms", "1700000", "source", "7007", String(transferBytes)]);
+    const h = await ns.harness(exe, ["--seed", "11", ...sackArgs, ...faultArgs, "--timeout-ms", "1700000", "source", "7007", String(transferBytes)]);
     const out = await ns.python(pyClient(ns.stackIp, 7007, readAllPy), 1_700_000);
     const f = harnessOk(await h.done);
     if (process.env.KILN_NET_DEBUG) console.log(JSON.stringify(f));

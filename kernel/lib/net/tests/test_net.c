@@ -475,8 +475,10 @@ KTEST(net, sack_recovery_repairs_all_holes_in_one_rtt)
 	KT_ASSERT_EQ(srx, 0u);
 }
 
-/* The scoreboard after a timeout: going back from snd_una skips what the peer SACKed. */
-KTEST(net, sack_timeout_does_not_resend_sacked_data)
+/* A window too small for three duplicate ACKs: two segments, the first lost. The SACK of the
+ * second covers everything sent after the hole, so the hole is lost (early retransmit, RFC
+ * 5827): repaired at once, no timeout, and the SACKed segment is not sent again. */
+KTEST(net, sack_small_window_loss_repaired_without_timeout)
 {
 	struct tcp_config c;
 	tcp_config_default(&c);
@@ -486,16 +488,38 @@ KTEST(net, sack_timeout_does_not_resend_sacked_data)
 	struct tcp_sock *ca, *cb, *lb;
 	KT_ASSERT(connected(&ca, &cb, &lb));
 	fill_big();
-	/* Two segments, the first lost: one SACK block, no fast retransmit (too few duplicates), so
-	 * the timeout resends only the hole. */
 	P.drop = drop_nth_data;
 	P.drop_count = 0;
 	P.drop_arg = 1L << 1;
 	uint64_t rx = A->st.tcp.stats.retransmits;
-	KT_ASSERT_EQ(transfer(ca, cb, 2000, 3000), 2000);
-	KT_ASSERT_EQ(memcmp(got, big, 2000), 0);
-	KT_ASSERT_EQ(A->st.tcp.stats.timeouts, 1u);
+	KT_ASSERT_EQ(transfer(ca, cb, 2 * 1448, 50), 2 * 1448); /* two full segments (no Nagle) */
+	KT_ASSERT_EQ(memcmp(got, big, 2 * 1448), 0);
+	KT_ASSERT_EQ(A->st.tcp.stats.timeouts, 0u);
 	KT_ASSERT_EQ(A->st.tcp.stats.retransmits - rx, 1u);
+	teardown(ca, cb, lb);
+}
+
+/* A lost tail (a burst of two segments, both lost: nothing comes back): the tail loss probe
+ * resends the last segment after two round trips (10 ms at least), its SACK shows the hole before
+ * it lost, and the repair needs no timeout (200 ms at least). */
+KTEST(net, sack_tail_loss_probe_repairs_a_lost_tail)
+{
+	struct tcp_config c;
+	tcp_config_default(&c);
+	c.msl_ms = 1000;
+	c.sack = 1;
+	KT_ASSERT_EQ(pair_init(&P, &c), 0);
+	struct tcp_sock *ca, *cb, *lb;
+	KT_ASSERT(connected(&ca, &cb, &lb));
+	fill_big();
+	KT_ASSERT_EQ(transfer(ca, cb, 20000, 1000), 20000); /* an RTT sample, cwnd open */
+	P.drop = drop_nth_data;
+	P.drop_count = 0;
+	P.drop_arg = 1L << 1 | 1L << 2; /* a burst of two segments, both lost */
+	KT_ASSERT_EQ(transfer(ca, cb, 2 * 1448, 150), 2 * 1448);
+	KT_ASSERT_EQ(memcmp(got, big, 2 * 1448), 0);
+	KT_ASSERT_EQ(A->st.tcp.stats.timeouts, 0u);
+	KT_ASSERT_EQ(A->st.tcp.stats.tlp_probes, 1u);
 	teardown(ca, cb, lb);
 }
 

@@ -51,7 +51,7 @@ struct tcp_stats {
 	uint64_t rx_segs, rx_bad_csum, rx_bad, rx_no_sock, tx_segs, tx_rst, retransmits, timeouts,
 		fast_retransmits, partial_acks, dup_acks_rx, ooo_segs, paws_drops, challenge_acks,
 		syn_dropped, embryos_evicted, persist_probes, keepalive_probes,
-		sack_recoveries, sack_retransmits, sack_lost_rexmits;
+		sack_recoveries, sack_retransmits, sack_lost_rexmits, tlp_probes;
 };
 
 struct tcp_sock;
