@@ -107,7 +107,7 @@ void tcp_config_default(struct tcp_config *c)
 	c->data_retries = 12;
 	c->max_socks = 1024;
 	c->syn_backlog = 64;
-	c->sack = 0;
+	c->sack = 1;
 }
 
 static uint64_t now(struct tcp_stack *st) { return net_now(st->env); }

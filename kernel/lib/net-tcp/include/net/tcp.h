@@ -7,8 +7,12 @@
  * zero-window probing, Nagle and delayed ACK (RFC 1122), keepalive, an out-of-order receive
  * queue, a bounded listen backlog (accept queue) and SYN queue whose embryonic connections
  * cost no buffers (a SYN flood evicts the oldest embryo, memory stays bounded), and SACK blocks in
- * our ACKs (RFC 2018, receiver side; off unless tcp_config.sack). Not implemented: SACK-based recovery as a sender, urgent data
- * (URG is ignored), ECN, TFO, SYN cookies, path-MTU discovery.
+ * our ACKs (RFC 2018), SACK-based recovery as a sender (RFC 6675 scoreboard, pipe and NextSeg,
+ * with early retransmit, RFC 5827, and a tail loss probe, RFC 8985 7; on unless tcp_config.sack
+ * = 0), and send/receive rings that start small and grow to sndbuf/rcvbuf on demand (freed in
+ * TIME_WAIT). Not implemented: RACK time-based loss detection, D-SACK use (RFC 2883: D-SACKs are
+ * recognized and ignored), urgent data (URG is ignored), ECN, TFO, SYN cookies, path-MTU
+ * discovery, shrinking a grown ring when idle.
  *
  * All calls return at once: -EAGAIN when they would block. tcp_poll_events() says what is ready. */
 #ifndef KILN_NET_TCP_H
@@ -38,10 +42,9 @@ struct tcp_config {
 	uint32_t max_socks;               /* connections + listeners + embryos (default 1024) */
 	uint32_t syn_backlog;             /* embryos (SYN received) per listener; beyond, the oldest
 	                                   * is evicted (default 64) */
-	uint8_t sack;                     /* offer SACK (default 0). We send SACK blocks (the peer's
-	                                   * recovery gets much faster) but recover as a sender with
-	                                   * NewReno, and a Linux receiver that knows SACK is on
-	                                   * compresses its duplicate ACKs, which slows our sending */
+	uint8_t sack;                     /* offer SACK (default 1): SACK blocks in our ACKs (RFC
+	                                   * 2018) and, as a sender, RFC 6675 recovery with early
+	                                   * retransmit and a tail loss probe; 0: NewReno only */
 };
 
 /* The defaults above. */
