@@ -477,7 +477,8 @@ KTEST(net, sack_recovery_repairs_all_holes_in_one_rtt)
 
 /* A window too small for three duplicate ACKs: two segments, the first lost. The SACK of the
  * second covers everything sent after the hole, so the hole is lost (early retransmit, RFC
- * 5827): repaired at once, no timeout, and the SACKed segment is not sent again. */
+ * 5827): repaired at once, no timeout, and the SACKed segment is not sent again. Regression:
+ * sack_hi started at 0, which for this ISN looked far ahead of snd_una and hid every new SACK. */
 KTEST(net, sack_small_window_loss_repaired_without_timeout)
 {
 	struct tcp_config c;
