@@ -475,20 +475,25 @@ KTEST(net, sack_recovery_repairs_all_holes_in_one_rtt)
 	KT_ASSERT_EQ(srx, 0u);
 }
 
+/* A connection with the default buffers and SACK on both ends, big[] filled. */
+static int sack_connected(struct tcp_sock **ca, struct tcp_sock **cb, struct tcp_sock **lb)
+{
+	struct tcp_config c;
+	tcp_config_default(&c);
+	c.msl_ms = 1000;
+	c.sack = 1;
+	fill_big();
+	return pair_init(&P, &c) == 0 && connected(ca, cb, lb);
+}
+
 /* A window too small for three duplicate ACKs: two segments, the first lost. The SACK of the
  * second covers everything sent after the hole, so the hole is lost (early retransmit, RFC
  * 5827): repaired at once, no timeout, and the SACKed segment is not sent again. Regression:
  * sack_hi started at 0, which for this ISN looked far ahead of snd_una and hid every new SACK. */
 KTEST(net, sack_small_window_loss_repaired_without_timeout)
 {
-	struct tcp_config c;
-	tcp_config_default(&c);
-	c.msl_ms = 1000;
-	c.sack = 1;
-	KT_ASSERT_EQ(pair_init(&P, &c), 0);
 	struct tcp_sock *ca, *cb, *lb;
-	KT_ASSERT(connected(&ca, &cb, &lb));
-	fill_big();
+	KT_ASSERT(sack_connected(&ca, &cb, &lb));
 	P.drop = drop_nth_data;
 	P.drop_count = 0;
 	P.drop_arg = 1L << 1;
@@ -505,14 +510,8 @@ KTEST(net, sack_small_window_loss_repaired_without_timeout)
  * it lost, and the repair needs no timeout (200 ms at least). */
 KTEST(net, sack_tail_loss_probe_repairs_a_lost_tail)
 {
-	struct tcp_config c;
-	tcp_config_default(&c);
-	c.msl_ms = 1000;
-	c.sack = 1;
-	KT_ASSERT_EQ(pair_init(&P, &c), 0);
 	struct tcp_sock *ca, *cb, *lb;
-	KT_ASSERT(connected(&ca, &cb, &lb));
-	fill_big();
+	KT_ASSERT(sack_connected(&ca, &cb, &lb));
 	KT_ASSERT_EQ(transfer(ca, cb, 20000, 1000), 20000); /* an RTT sample, cwnd open */
 	P.drop = drop_nth_data;
 	P.drop_count = 0;
