@@ -18,7 +18,7 @@ test.after(() => rmSync(dir, { recursive: true, force: true }));
 
 const transferBytes = Number(process.env.KILN_NET_TRANSFER_BYTES ?? 1_000_000);
 // KILN_NET_SACK=0|1 runs the lossy transfers with SACK off/on (default: the stack's default), to
-// compare recoveries.
+// compare recoveries; KILN_NET_DEBUG=1 prints the harness's counters of the lossy stack->Linux run.
 const sackArgs = process.env.KILN_NET_SACK ? ["--sack", process.env.KILN_NET_SACK] : [];
 
 test("the harness compiles warning-free with ASan and UBSan", () => {
