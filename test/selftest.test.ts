@@ -12,7 +12,8 @@ test("guest tests pass inside the image", async () => {
   assert.ok(k.summary.passed >= 10, `only ${k.summary.passed} guest tests ran`);
   assert.equal(k.begin, k.summary.passed + k.summary.failed, "every announced test reported");
   // The network stack's tests (kernel/lib/net/tests/test_net.c) are among them.
-  for (const t of ["net.handshake_data_close_time_wait", "net.simultaneous_open_and_close", "net.fast_retransmit_and_newreno_partial_ack"])
+  for (const t of ["net.handshake_data_close_time_wait", "net.simultaneous_open_and_close", "net.fast_retransmit_and_newreno_partial_ack",
+    "net.rings_on_demand_idle_and_time_wait_cost", "net.sack_recovery_repairs_all_holes_in_one_rtt", "net.sack_tail_loss_probe_repairs_a_lost_tail"])
     assert.ok(k.passed.includes(t), `guest test ${t} did not pass:\n${r.output}`);
   // Pipes (kernel/lib/pipe/tests/test_pipe.c), with a second thread as the other end.
   for (const t of ["pipe.blocking_large_transfer", "pipe.blocked_ends_see_the_other_end_close", "pipe.nonblocking_and_atomic_writes"])
