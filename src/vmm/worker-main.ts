@@ -5,6 +5,7 @@ import { pvhRegs, pvhSregs } from "./boot-state.ts";
 import { VcpuControl, KICK_SIGNAL } from "./control.ts";
 import { IoBus } from "./devices/io-bus.ts";
 import { ExitPort } from "./devices/exit-port.ts";
+import { HostConsole } from "./devices/host-console.ts";
 import { COM1_IRQ, Uart16550 } from "./devices/uart16550.ts";
 import { VirtioHost } from "./devices/virtio/host.ts";
 import { GuestMemory } from "./guest-memory.ts";
@@ -47,28 +48,34 @@ export function runVcpuWorker(init: WorkerInit, post: (m: WorkerMessage) => void
     const oldMask = new Uint8Array(SIGSET_BYTES);
     if (sys.pthreadSigmask(SIG_BLOCK, kickSet, oldMask) !== 0) throw new Error("pthread_sigmask failed");
     const machine = createMachine(sys, ledger, init.memory);
-    const loaded = loadImage(init.image, init.file, new GuestMemory(machine.memory), init.cmdline, init.initrd);
+    const memory = new GuestMemory(machine.memory);
+    const loaded = loadImage(init.image, init.file, memory, init.cmdline, init.initrd);
     machine.vcpu.setSregs(pvhSregs(machine.vcpu.getSregs()));
     machine.vcpu.setRegs(pvhRegs(loaded.entry, loaded.startInfo));
     const runMask = oldMask.slice();
     runMask[(KICK_SIGNAL - 1) >> 3]! &= ~(1 << ((KICK_SIGNAL - 1) & 7));
     machine.vcpu.setSignalMask(runMask);
 
+    const put = (b: number): void => {
+      if (outLen === 0) {
+        firstUnflushed = Date.now();
+        control.setOutputPending(true);
+      }
+      out[outLen++] = b;
+      if (b === 0x0a || outLen === FLUSH_BYTES) flush();
+    };
     const uart = new Uart16550({
       rxCapacity: UART_RX_CAPACITY,
-      output: (b) => {
-        if (outLen === 0) {
-          firstUnflushed = Date.now();
-          control.setOutputPending(true);
-        }
-        out[outLen++] = b;
-        if (b === 0x0a || outLen === FLUSH_BYTES) flush();
-      },
+      output: put,
       irq: (level) => machine.irqLine(COM1_IRQ, level),
     });
     const exitPort = new ExitPort(() => {});
     bus.register(uart);
     bus.register(exitPort);
+    // The one-exit console: same batching as the UART's bytes (a message per line at most).
+    bus.register(new HostConsole(memory, (bytes) => {
+      for (const b of bytes) put(b);
+    }));
     // virtio devices the image asked for: their own thread, eventfds to KVM (devices/virtio/).
     if (init.devices?.length && init.devicePort) virtio = new VirtioHost({ devices: init.devices, port: init.devicePort, input: init.input, handOverFirst: init.devicesFirst ?? false }, machine, ledger);
 
