@@ -163,8 +163,10 @@ _Noreturn void kiln_exit(int status)
 		while (atexit_count > 0)
 			atexit_fns[--atexit_count]();
 	}
-	console_puts("kiln: exit ");
-	console_put_dec((uint64_t)(status & 0xff));
-	console_puts("\n");
+	char line[16]; /* one write, one exit on Kiln's VMM */
+	size_t n = put_str(line, 0, "kiln: exit ");
+	n = put_dec(line, n, (uint64_t)(status & 0xff));
+	n = put_str(line, n, "\n");
+	console_write(line, n);
 	plat_exit(status & 0xff);
 }
