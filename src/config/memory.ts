@@ -3,7 +3,7 @@
 import { KilnError } from "../errors.ts";
 import { quote } from "../quote.ts";
 
-const MIN_MEMORY = 1024 * 1024; // a small image is linked below 640 KiB (kernel/plat/kvm/kiln.ld), with its heap there
+export const MIN_MEMORY = 1024 * 1024; // a small image is linked below 640 KiB (kernel/plat/kvm/kiln.ld), with its heap there
 const MAX_MEMORY = 1024 * 1024 * 1024; // the page tables map guest RAM up to 1 GiB
 
 const UNITS: Record<string, number> = { "": 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 };
