@@ -39,6 +39,18 @@ function dropShell(): void {
   preparedFor = undefined;
 }
 
+/** Resets the shell; if that fails, destroys it and reports that (the thread is idle then). */
+function resetOrDrop(w: Shell): boolean {
+  try {
+    w.reset();
+    return true;
+  } catch (e) {
+    dropShell();
+    post({ type: "idle", shellFailure: `resetting the VM shell failed (${errorText(e)}); it was destroyed` });
+    return false;
+  }
+}
+
 async function serve(req: WorkerRequest): Promise<void> {
   const s = sys ?? loadSys();
   if (req.type === "drop-shell") {
@@ -78,13 +90,7 @@ async function serve(req: WorkerRequest): Promise<void> {
       post({ type: "idle", ...(shell ? { shell: shell.memory } : {}) });
       return;
     }
-    try {
-      w.reset();
-    } catch (e) {
-      dropShell();
-      post({ type: "idle", shellFailure: `resetting the VM shell failed (${errorText(e)}); it was destroyed` });
-      return;
-    }
+    if (!resetOrDrop(w)) return;
     // The next boot is likely the same guest (a server's next request, a benchmark): load it now,
     // off the boot path. A different guest makes the run above reset the shell again first.
     if (key !== undefined) {
@@ -92,13 +98,7 @@ async function serve(req: WorkerRequest): Promise<void> {
         prepareGuest(req.init, w.machine, s);
         preparedFor = key;
       } catch {
-        try {
-          w.reset();
-        } catch (e) {
-          dropShell();
-          post({ type: "idle", shellFailure: `resetting the VM shell failed (${errorText(e)}); it was destroyed` });
-          return;
-        }
+        if (!resetOrDrop(w)) return;
       }
     }
     post({ type: "idle", shell: w.memory });

@@ -79,15 +79,7 @@ static size_t put_str(char *b, size_t n, const char *s)
 
 static size_t put_dec(char *b, size_t n, uint64_t v)
 {
-	char d[20];
-	int i = sizeof(d);
-	do {
-		d[--i] = (char)('0' + v % 10);
-		v /= 10;
-	} while (v);
-	while (i < (int)sizeof(d))
-		b[n++] = d[i++];
-	return n;
+	return n + console_format_dec(b + n, v);
 }
 
 static int stats_wanted(void)
