@@ -90,7 +90,8 @@ static void test_efault(void)
 	CHECK("efault.stat_buf", raw3(SYS_stat, (long)"/f", 24, 0) == -EFAULT, "stat into page 0");
 	CHECK("efault.noncanonical", raw3(SYS_write, 1, (long)0x8000000000000000, 4) == -EFAULT, "non-canonical pointer");
 	/* A buffer that starts mapped and runs into unmapped memory. */
-	const char *text = (const char *)(uintptr_t)0x100000; /* the image's first page: read-only code */
+	int main(int argc, char **argv);
+	const char *text = (const char *)(uintptr_t)&main; /* read-only code (wherever the image is linked) */
 	CHECK("efault.readonly_target", raw3(SYS_read, fd, (long)text, 1) == -EFAULT, "read into read-only code");
 	close(fd);
 	unlink("/f");

@@ -11,6 +11,7 @@ import { build } from "../build/index.ts";
 import { runImage, type RunnerName } from "../run/index.ts";
 import { composeCmdline } from "../run/cmdline.ts";
 import { KilnError } from "../errors.ts";
+import { formatMemory } from "../config/memory.ts";
 import { parseBootLine } from "./boot-line.ts";
 import { cpl0BeforeMain, cpl0Paths } from "./cpl0.ts";
 import { quantile, summarize, table, type MinMedMax } from "./stats.ts";
@@ -27,6 +28,8 @@ export interface BootResult {
   in_process_ms?: { min: number; median: number; p99: number };
   /** In this process with a VM made and destroyed for each boot (the vCPU thread reused). */
   in_process_cold_ms?: { min: number; median: number; p99: number };
+  /** The least guest memory the image exits 0 in on this runner (bisection up to --memory or the app's). */
+  min_memory_bytes?: number;
   /** CPL-0 instructions executed before main (static path lengths x the guest's counts), median. */
   cpl0_instructions?: number;
   /** CPL-0 entries (shim calls, interrupts) before main, median. */
@@ -96,6 +99,9 @@ export async function benchBoot(appDir: string, opts: BootBenchOptions): Promise
     result.cpl0_instructions = summarize(cpl0Insns, 0).median;
     result.cpl0_entries_before_main = summarize(cpl0Entries, 0).median;
   }
+  const { minBootMemory } = await import("./min-memory.ts");
+  const min = await minBootMemory(built.image, { cmdline, runner, upTo: memory, ...(built.initrd ? { initrd: built.initrd } : {}) });
+  if (min !== undefined) result.min_memory_bytes = min;
   if (opts.inProcess) {
     const { Vm } = await import("../vmm/index.ts");
     result.in_process_cold_ms = await inProcessBoots(built.image, memory, cmdline, opts.inProcess, "cold", opts.log, built.initrd);
@@ -184,6 +190,7 @@ export function formatBoot(r: BootResult): string {
     rows.push(["CPL-0 instructions before main", "", String(r.cpl0_instructions), ""]);
     rows.push(["CPL-0 entries before main", "", String(r.cpl0_entries_before_main), ""]);
   }
+  if (r.min_memory_bytes !== undefined) rows.push(["least memory it boots in", "", formatMemory(r.min_memory_bytes), ""]);
   if (r.in_process_ms) rows.push(["in-process boot, warm pool (ms; max = p99)", String(r.in_process_ms.min), String(r.in_process_ms.median), String(r.in_process_ms.p99)]);
   if (r.in_process_cold_ms) rows.push(["in-process boot, cold VM (ms; max = p99)", String(r.in_process_cold_ms.min), String(r.in_process_cold_ms.median), String(r.in_process_cold_ms.p99)]);
   const vmm = r.process_ms.vmm?.median;

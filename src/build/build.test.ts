@@ -9,7 +9,7 @@ import type { LibraryManifest } from "../config/types.ts";
 import { parseElf } from "./elf.ts";
 import { PAGETABLE_BYTES, PAGETABLE_SECTION, buildPageTables } from "./pagetables.ts";
 import { runBuild, type BuildOptions } from "./pipeline.ts";
-import { makeFixture } from "./testing.ts";
+import { FIXTURE_LD, makeFixture } from "./testing.ts";
 
 const fx = makeFixture();
 after(() => fx.cleanup());
@@ -357,4 +357,27 @@ test("a source edited while gcc compiles it is compiled again, so the next build
   const b = quiet();
   const again = await runBuild(cfg, { macros: fx.macros(), lock: {} }, { ...b.opts, outDir });
   assert.equal(again.upToDate, true);
+});
+
+test("a script that links low says KILN_RELINK_HIGH when the image does not fit, and the build links it at 1 MiB", async () => {
+  const f = makeFixture();
+  try {
+    // plat-kvm's pattern (kernel/plat/kvm/kiln.ld): 64 KiB unless __kiln_link_high is defined.
+    f.write(
+      "kernel/plat/kiln.ld",
+      FIXTURE_LD.replace("  . = 0x100000;", "  . = DEFINED(__kiln_link_high) ? 0x100000 : 0x10000;").replace(
+        "  /DISCARD/",
+        '  kiln_end = .;\n  ASSERT(DEFINED(__kiln_link_high) || kiln_end <= 0x9f000, "KILN_RELINK_HIGH: too large for low memory")\n  /DISCARD/',
+      ),
+    );
+    const start = async (outDir: string): Promise<number> => {
+      const r = await runBuild(f.cfg(), { macros: f.macros(), lock: {} }, { ...quiet().opts, outDir: path.join(f.root, outDir) });
+      return Math.min(...parseElf(fs.readFileSync(r.image), r.image).segments.filter((s) => s.type === 1).map((s) => s.vaddr));
+    };
+    assert.equal(await start("out-small"), 0x10000, "a small image is linked at 64 KiB");
+    f.write("kernel/util/util.c", "#include <util/util.h>\nstatic char big[700 * 1024];\nint util_add(int a, int b) { big[a & 1023] = (char)b; return a + b + big[b & 1023]; }\n");
+    assert.equal(await start("out-big"), 0x100000, "one with 700 KiB of .bss at 1 MiB");
+  } finally {
+    f.cleanup();
+  }
 });

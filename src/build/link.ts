@@ -33,6 +33,9 @@ export function selectLinkerScript(units: readonly BuildUnit[]): string {
   return script;
 }
 
+/** What a linker script's ASSERT says when the image must be linked again with __kiln_link_high defined. */
+export const RELINK_HIGH = "KILN_RELINK_HIGH";
+
 export interface LinkOptions {
   outDir: string;
   /** Prelinked objects relative to outDir, in link order. */
@@ -62,8 +65,14 @@ export async function linkImage(opts: LinkOptions, state: BuildState): Promise<b
   if (state.link === key && outputs.every((f) => fs.existsSync(f))) return false;
   state.link = undefined;
   opts.log(`LD ${DEBUG_IMAGE}`);
-  const args = ["-nostdlib", "-static", "--gc-sections", "-z", "max-page-size=4096", "-T", opts.script, "-Map", MAP, "-o", DEBUG_IMAGE, ...opts.objects, opts.libgcc];
-  const r = await exec("ld", args, opts.outDir);
+  let args = ["-nostdlib", "-static", "--gc-sections", "-z", "max-page-size=4096", "-T", opts.script, "-Map", MAP, "-o", DEBUG_IMAGE, ...opts.objects, opts.libgcc];
+  let r = await exec("ld", args, opts.outDir);
+  // A linker script may link low when the image is small (plat-kvm: below 640 KiB, so it boots
+  // in 1 MiB of RAM) and say so when it is not: then it is linked where large images go.
+  if (r.code !== 0 && (r.stderr + r.stdout).includes(RELINK_HIGH)) {
+    args = [...args.slice(0, 5), "--defsym=__kiln_link_high=1", ...args.slice(5)];
+    r = await exec("ld", args, opts.outDir);
+  }
   if (r.code !== 0) {
     const output = (r.stderr + r.stdout).trim();
     const advice = opts.explain ? await opts.explain(output) : [];

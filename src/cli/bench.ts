@@ -43,9 +43,10 @@ export function register(program: Command): void {
       .argument("<app-dir>")
       .option("--set <lib.option=value>", "override a library option (repeatable)", collect, [])
       .option("--lto", "build with link-time optimization")
-  ).action(async (appDir: string, flags: Common & { set: string[]; lto?: boolean }) => {
+      .option("--no-boot", "do not boot the image to find the least memory it runs in")
+  ).action(async (appDir: string, flags: Common & { set: string[]; lto?: boolean; boot: boolean }) => {
     const { benchSize, formatSize } = await import("../bench/size.ts");
-    const r = await benchSize(appDir, { sets: flags.set, lto: flags.lto });
+    const r = await benchSize(appDir, { sets: flags.set, lto: flags.lto, noBoot: !flags.boot });
     emit(r, formatSize(r), flags);
   });
 

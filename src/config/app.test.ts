@@ -60,7 +60,8 @@ test("memory sizes", () => {
   assert.equal(formatMemory(1536 << 10), "1536K");
   assert.equal(parseMemorySize("64M", "--memory"), 64 << 20);
   assert.throws(() => parseMemorySize("lots", "--memory"), (e: unknown) => e instanceof KilnError && /^--memory: cannot read "lots"/.test(e.message));
-  assert.throws(() => parseMemorySize("1M", "--memory"), /out of range/);
+  assert.equal(parseMemorySize("1M", "--memory"), 1 << 20, "the smallest: a small image runs below 640 KiB");
+  assert.throws(() => parseMemorySize("1020K", "--memory"), /out of range: use 1M to 1G/);
 });
 
 test("memory out of range or not a size", async () => {

@@ -3,7 +3,7 @@
 import { KilnError } from "../errors.ts";
 import { quote } from "../quote.ts";
 
-const MIN_MEMORY = 2 * 1024 * 1024; // the image is loaded at 1 MiB and may reach 2 MiB
+export const MIN_MEMORY = 1024 * 1024; // a small image is linked below 640 KiB (kernel/plat/kvm/kiln.ld), with its heap there
 const MAX_MEMORY = 1024 * 1024 * 1024; // the page tables map guest RAM up to 1 GiB
 
 const UNITS: Record<string, number> = { "": 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 };
@@ -19,7 +19,7 @@ export function parseMemory(value: number | string): number | undefined {
 
 /** Why a parsed size cannot be guest memory, or undefined when it can. */
 export function memoryProblem(bytes: number): string | undefined {
-  if (bytes < MIN_MEMORY || bytes > MAX_MEMORY) return "out of range: use 2M to 1G (the image sits at 1-2 MiB and the page tables map 1 GiB)";
+  if (bytes < MIN_MEMORY || bytes > MAX_MEMORY) return "out of range: use 1M to 1G (the boot pages and a small image fill the first 640 KiB; the page tables map 1 GiB)";
   if (bytes % 4096 !== 0) return "not a whole number of 4 KiB pages: round it, e.g. to a multiple of 1M";
   return undefined;
 }

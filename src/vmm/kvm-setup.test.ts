@@ -8,7 +8,7 @@ import { decodeCpuid } from "./cpuid.ts";
 import { VcpuControl, KICK_SIGNAL } from "./control.ts";
 import { createMachine } from "./kvm.ts";
 import { IDENTITY_MAP_ADDR, START_INFO_ADDR, TSS_ADDR } from "./layout.ts";
-import type { WorkerMessage } from "./messages.ts";
+import { outputChunks, type WorkerMessage } from "./messages.ts";
 import { ResourceLedger } from "./resources.ts";
 import { ByteRing } from "./ring.ts";
 import { runVcpuWorker } from "./worker-main.ts";
@@ -93,7 +93,7 @@ test("the worker's real path on simulated KVM: PVH registers, signal mask, conso
   const exit = msgs.at(-1)!;
   assert.ok(exit.type === "exit");
   assert.deepEqual([exit.exit.reason, exit.exit.status, exit.phase], ["exit", 42, "run"]);
-  assert.deepEqual(msgs.filter((m) => m.type === "output").map((m) => (m.type === "output" ? new TextDecoder().decode(m.bytes) : "")), ["ok\n"]);
+  assert.deepEqual(outputChunks(msgs).map((b) => new TextDecoder().decode(b)), ["ok\n"]);
   assert.deepEqual(exit.resources.outstanding, []);
   assert.equal(exit.resources.opened, 5);
   assert.equal(exit.resources.released, 5);

@@ -24,8 +24,8 @@ export const RESERVED_END = 0x4000;
 export const LOW_RAM_END = 0xa0000;
 export const HIGH_RAM_START = 0x100000;
 
-/** Smallest guest memory: room for an image at 1 MiB and some heap. */
-export const MIN_MEMORY = 2 * 1024 * 1024;
+/** Smallest guest memory: the low 640 KiB hold the boot pages, a small image and its heap (with 1 MiB nothing is above the hole). */
+export const MIN_MEMORY = 1024 * 1024;
 /** Largest: RAM is one slot below the 3-4 GiB hole (LAPIC, IOAPIC, TSS pages, MMIO windows). */
 export const MAX_MEMORY = 3 * 1024 * 1024 * 1024;
 export const PAGE_SIZE = 4096;
@@ -54,6 +54,6 @@ export function memoryMap(memory: number): MemmapEntry[] {
   return [
     { addr: 0, size: RESERVED_END, type: E820.RESERVED },
     { addr: RESERVED_END, size: LOW_RAM_END - RESERVED_END, type: E820.RAM },
-    { addr: HIGH_RAM_START, size: memory - HIGH_RAM_START, type: E820.RAM },
+    ...(memory > HIGH_RAM_START ? [{ addr: HIGH_RAM_START, size: memory - HIGH_RAM_START, type: E820.RAM }] : []),
   ];
 }

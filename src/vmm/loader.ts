@@ -39,8 +39,10 @@ export function inspectImage(bytes: Uint8Array, file: string, memory: number): E
   return image;
 }
 
-export function loadImage(bytes: Uint8Array, file: string, mem: GuestMemory, cmdline: string, initrd?: Uint8Array): LoadedImage {
-  const image = inspectImage(bytes, file, mem.size);
+/** `parsed`: parseElf's result for these bytes, when the caller has it (the placement is checked again). */
+export function loadImage(bytes: Uint8Array, file: string, mem: GuestMemory, cmdline: string, initrd?: Uint8Array, parsed?: ElfImage): LoadedImage {
+  const image = parsed ?? parseElf(bytes, file);
+  checkPlacement(image, mem.size, file);
   const modules: BootModule[] = [];
   if (initrd?.length) {
     const m = placeModule(image, mem.size, initrd.length);

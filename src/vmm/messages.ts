@@ -12,6 +12,9 @@ export interface WorkerInit {
   cmdline: string;
   /** The boot module (cpio initrd), if any. */
   initrd?: Uint8Array;
+  /** Content hashes of the image and initrd: a pooled shell prepares the next boot of the same guest ahead. */
+  imageKey?: string;
+  initrdKey?: string;
   control: SharedArrayBuffer;
   input: SharedArrayBuffer;
   /** virtio devices to attach (already announced in cmdline), and the port their thread posts to. */
@@ -48,4 +51,11 @@ export type WorkerMessage =
       resources: LedgerSummary;
       stats: LoopStats;
       unknownPorts: Array<[number, UnknownPortCount]>;
+      /** The console output not yet sent (one message fewer at the end). */
+      output?: Uint8Array;
     };
+
+/** The console output a run's messages carry, in order (the exit report's last piece included). */
+export function outputChunks(messages: WorkerMessage[]): Uint8Array[] {
+  return messages.flatMap((m) => (m.type === "output" ? [m.bytes] : m.type === "exit" && m.output ? [m.output] : []));
+}

@@ -4,6 +4,7 @@
 // Reset puts back the state KVM reported when the shell was new (machine-state.ts) and zeroes
 // guest RAM, so the next guest sees a machine indistinguishable from a new one.
 import { CAP, IOCTL, RUN } from "./abi.ts";
+import { PAGE_SIZE } from "./layout.ts";
 import { KICK_SIGNAL } from "./control.ts";
 import { KvmError } from "./errors.ts";
 import { createMachine, openKvm, type KvmHandles, type KvmMachine } from "./kvm.ts";
@@ -11,8 +12,14 @@ import { captureState, readState, restoreState, type MachineState } from "./mach
 import { ResourceLedger, type LedgerSummary } from "./resources.ts";
 import { EINTR, MADV_DONTNEED, sigset, sysError, type Sys } from "./sys.ts";
 
-/** How a reset clears guest RAM: write zeros, or give the pages back (fresh zero pages on touch). */
-export type RamReset = "fill" | "madvise";
+/**
+ * How a reset clears guest RAM: write zeros over all of it; give all pages back (fresh zero pages
+ * on touch); or "resident": zeros over the pages that are resident (mincore), the others given
+ * back. Resident pages stay mapped, in the host and in KVM, so the next guest does not fault
+ * them in again, and the cost follows what guests touch, not the memory size. A page swapped
+ * out is not resident and is given back, its swap slot with it: nothing survives either way.
+ */
+export type RamReset = "fill" | "madvise" | "resident";
 
 /** What the vCPU worker needs of a shell (KvmShell, or a fake in tests). */
 export interface Shell {
@@ -27,7 +34,7 @@ export interface Shell {
 export type ShellFactory = (sys: Sys, memory: number) => Shell;
 
 /** The RAM reset used unless KILN_VMM_RAM_RESET says otherwise (see docs/vmm.md for the figures). */
-export const DEFAULT_RAM_RESET: RamReset = "madvise";
+export const DEFAULT_RAM_RESET: RamReset = "resident";
 
 export class KvmShell implements Shell {
   readonly memory: number;
@@ -83,10 +90,32 @@ export class KvmShell implements Shell {
     while (this.sys.sigtimedwaitNow(this.kickSet) > 0);
     restoreState(this.sys, this.state);
     vcpu.run.setUint8(0, 0); // request_interrupt_window
-    if (this.ramReset === "madvise") {
-      if (this.sys.madvise(this.machine.ramAddress, this.memory, MADV_DONTNEED) !== 0) throw sysError(this.sys, "madvise(MADV_DONTNEED) of guest RAM");
-    } else {
-      this.machine.memory.fill(0);
+    if (this.ramReset === "madvise") this.giveBack(0, this.memory);
+    else if (this.ramReset === "fill") this.machine.memory.fill(0);
+    else this.zeroResident();
+  }
+
+  private giveBack(offset: number, len: number): void {
+    if (this.sys.madvise(this.machine.ramAddress + BigInt(offset), len, MADV_DONTNEED) !== 0) throw sysError(this.sys, "madvise(MADV_DONTNEED) of guest RAM");
+  }
+
+  private residency: Uint8Array | undefined;
+
+  /** Zeros over the resident runs of pages, the rest given back (see RamReset). */
+  private zeroResident(): void {
+    const pages = Math.ceil(this.memory / PAGE_SIZE);
+    const vec = (this.residency ??= new Uint8Array(pages));
+    if (this.sys.mincore(this.machine.ramAddress, this.memory, vec) !== 0) throw sysError(this.sys, "mincore of guest RAM");
+    const ram = this.machine.memory;
+    for (let p = 0; p < pages; ) {
+      const resident = vec[p]! & 1;
+      let end = p + 1;
+      while (end < pages && (vec[end]! & 1) === resident) end++;
+      const from = p * PAGE_SIZE;
+      const to = Math.min(end * PAGE_SIZE, this.memory);
+      if (resident) ram.fill(0, from, to);
+      else this.giveBack(from, to - from);
+      p = end;
     }
   }
 
@@ -103,7 +132,7 @@ export class KvmShell implements Shell {
 
 function ramResetFromEnv(): RamReset {
   const v = process.env.KILN_VMM_RAM_RESET;
-  return v === "madvise" || v === "fill" ? v : DEFAULT_RAM_RESET;
+  return v === "madvise" || v === "fill" || v === "resident" ? v : DEFAULT_RAM_RESET;
 }
 
 export const createShell: ShellFactory = (sys, memory) => KvmShell.create(sys, memory);

@@ -35,6 +35,8 @@ export interface Sys {
   mmap(len: number, prot: number, flags: number, fd: number, offset: number): bigint;
   munmap(addr: bigint, len: number): number;
   madvise(addr: bigint, len: number, advice: number): number;
+  /** Which pages of [addr, addr+len) are resident: one byte a page, bit 0 set if so. */
+  mincore(addr: bigint, len: number, vec: Uint8Array): number;
   /** A zero-copy view of mapped memory. */
   view(addr: bigint, len: number): ArrayBuffer;
   errno(): number;
@@ -76,6 +78,7 @@ export function loadSys(): Sys {
   const mmap = f("void *mmap(void *addr, size_t len, int prot, int flags, int fd, long off)");
   const munmap = f("int munmap(void *addr, size_t len)");
   const madvise = f("int madvise(void *addr, size_t len, int advice)");
+  const mincore = f("int mincore(void *addr, size_t len, void *vec)");
   const strerror = f("const char *strerror(int errnum)");
   const pthreadSelf = f("unsigned long pthread_self()");
   const pthreadKill = f("int pthread_kill(unsigned long thread, int sig)");
@@ -94,6 +97,7 @@ export function loadSys(): Sys {
     },
     munmap: (addr, len) => munmap(addr, len) as number,
     madvise: (addr, len, advice) => madvise(addr, len, advice) as number,
+    mincore: (addr, len, vec) => mincore(addr, len, vec) as number,
     view: (addr, len) => koffi.view(addr, len),
     errno: () => koffi.errno(),
     strerror: (e) => String(strerror(e)),

@@ -10,7 +10,7 @@ import { createMachine } from "./kvm.ts";
 import type { WorkerMessage, WorkerRequest } from "./messages.ts";
 import { createShell, type Shell, type ShellFactory } from "./shell.ts";
 import { loadSys, type Sys } from "./sys.ts";
-import { runVcpuWorker, type MachineFactory } from "./worker-main.ts";
+import { guestKey, prepareGuest, runVcpuWorker, type MachineFactory } from "./worker-main.ts";
 
 const port = parentPort;
 if (!port) throw new Error("vcpu-worker.ts must run in a worker thread");
@@ -22,6 +22,8 @@ try {
 }
 const post = (m: WorkerMessage): void => port.postMessage(m);
 let shell: Shell | undefined;
+/** The guest (guestKey) the shell's RAM and vCPU are prepared for, if any. */
+let preparedFor: string | undefined;
 
 const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
@@ -34,6 +36,19 @@ async function factories(machineModule: string | undefined): Promise<{ machine: 
 function dropShell(): void {
   shell?.destroy();
   shell = undefined;
+  preparedFor = undefined;
+}
+
+/** Resets the shell; if that fails, destroys it and reports that (the thread is idle then). */
+function resetOrDrop(w: Shell): boolean {
+  try {
+    w.reset();
+    return true;
+  } catch (e) {
+    dropShell();
+    post({ type: "idle", shellFailure: `resetting the VM shell failed (${errorText(e)}); it was destroyed` });
+    return false;
+  }
 }
 
 async function serve(req: WorkerRequest): Promise<void> {
@@ -54,20 +69,39 @@ async function serve(req: WorkerRequest): Promise<void> {
       post({ type: "idle", shellFailure: `cannot make a VM shell of ${req.memory} bytes: ${errorText(e)}` });
     }
   } else {
-    const warm = req.warm && shell !== undefined && shell.memory === req.init.memory ? shell : undefined;
+    let warm = req.warm && shell !== undefined && shell.memory === req.init.memory ? shell : undefined;
+    const key = guestKey(req.init);
+    const ready = warm !== undefined && key !== undefined && preparedFor === key;
+    if (warm && preparedFor !== undefined && !ready) {
+      // Prepared for another guest: its image is in RAM. Reset again (a new guest's RAM is zeros).
+      preparedFor = undefined;
+      try {
+        warm.reset();
+      } catch {
+        dropShell();
+        warm = undefined;
+      }
+    }
+    preparedFor = undefined;
     const f = await factories(req.init.machineModule);
-    runVcpuWorker(req.init, post, s, warm ? () => warm.machine : f.machine);
-    if (!warm) {
+    const w = warm;
+    runVcpuWorker(req.init, post, s, w ? () => w.machine : f.machine, ready);
+    if (!w) {
       post({ type: "idle", ...(shell ? { shell: shell.memory } : {}) });
       return;
     }
-    try {
-      warm.reset();
-      post({ type: "idle", shell: warm.memory });
-    } catch (e) {
-      dropShell();
-      post({ type: "idle", shellFailure: `resetting the VM shell failed (${errorText(e)}); it was destroyed` });
+    if (!resetOrDrop(w)) return;
+    // The next boot is likely the same guest (a server's next request, a benchmark): load it now,
+    // off the boot path. A different guest makes the run above reset the shell again first.
+    if (key !== undefined) {
+      try {
+        prepareGuest(req.init, w.machine, s);
+        preparedFor = key;
+      } catch {
+        if (!resetOrDrop(w)) return;
+      }
     }
+    post({ type: "idle", shell: w.memory });
   }
 }
 

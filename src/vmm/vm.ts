@@ -2,13 +2,14 @@
 //   const vm = await Vm.boot("build/hello/image.elf", { memory: 8 << 20, cmdline: "", console: process.stdout });
 //   const { status, reason } = await vm.exited;
 // Each VM runs its vCPU in its own worker thread; many VMs can run in one process.
-import { readFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { readFileSync, statSync } from "node:fs";
 import { VcpuControl } from "./control.ts";
 import type { UnknownPortCount } from "./devices/io-bus.ts";
 import { VmConfigError, VmImageError } from "./errors.ts";
 import { KilnError } from "../errors.ts";
 import { MAX_MEMORY, MIN_MEMORY, PAGE_SIZE } from "./layout.ts";
-import { inspectImage, placeModule } from "./loader.ts";
+import { placeModule } from "./loader.ts";
 import type { WorkerInit, WorkerMessage } from "./messages.ts";
 import type { LedgerSummary } from "./resources.ts";
 import { ByteRing } from "./ring.ts";
@@ -17,7 +18,7 @@ import { encodeCmdline } from "./start-info.ts";
 import { kvmAvailable } from "./available.ts";
 import { loadSys } from "./sys.ts";
 import { threads, type VcpuThread } from "./vcpu-threads.ts";
-import type { DeviceName } from "./elf.ts";
+import { checkPlacement, parseElf, type DeviceName, type ElfImage } from "./elf.ts";
 import { announceVirtio, virtioSlots } from "./devices/virtio/layout.ts";
 import { DevicePort } from "./devices/virtio/vm-port.ts";
 import type { VirtioDeviceReport } from "./devices/virtio/device-thread.ts";
@@ -25,7 +26,7 @@ import type { VirtioDeviceReport } from "./devices/virtio/device-thread.ts";
 export type ConsoleSink = NodeJS.WritableStream | ((bytes: Uint8Array) => void);
 
 export interface VmOptions {
-  /** Guest RAM in bytes: a multiple of 4 KiB, 2 MiB to 3 GiB. */
+  /** Guest RAM in bytes: a multiple of 4 KiB, 1 MiB to 3 GiB. */
   memory: number;
   cmdline?: string;
   /** A cpio archive to pass as the PVH boot module (the app's rootfs). */
@@ -67,11 +68,38 @@ export interface VmResult extends VmExit {
 }
 
 const liveVms = new Set<Vm>();
+let kvmUsable = false;
+
+/** A file's bytes as last read, the hash that names them, and (for an image) its parse. */
+interface FileContent {
+  stamp: string;
+  bytes: Uint8Array;
+  key: string;
+  parsed?: ElfImage;
+}
+const files = new Map<string, FileContent>();
+
+/**
+ * The file's content, read again only when its size, inode, mtime or ctime changed (a stat
+ * costs far less than reading and parsing an image at every boot). The key is a hash of the
+ * bytes: what a pooled shell compares to know it already holds this guest.
+ */
+function fileContent(file: string): FileContent {
+  const st = statSync(file, { bigint: true });
+  const stamp = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`;
+  const had = files.get(file);
+  if (had?.stamp === stamp) return had;
+  const bytes = readFileSync(file);
+  const c: FileContent = { stamp, bytes, key: createHash("sha256").update(bytes).digest("hex") };
+  if (files.size >= 16) files.delete(files.keys().next().value!);
+  files.set(file, c);
+  return c;
+}
 const OUTPUT_POLL_MS = 25;
 
 function checkMemory(memory: number): void {
   if (!Number.isSafeInteger(memory) || memory < MIN_MEMORY || memory > MAX_MEMORY)
-    throw new VmConfigError("memory", `${memory} bytes is outside ${MIN_MEMORY} (2 MiB) - ${MAX_MEMORY} (3 GiB)`, "Set memory in the app's kiln.yaml to a value in range");
+    throw new VmConfigError("memory", `${memory} bytes is outside ${MIN_MEMORY} (1 MiB) - ${MAX_MEMORY} (3 GiB)`, "Set memory in the app's kiln.yaml to a value in range");
   if (memory % PAGE_SIZE !== 0) throw new VmConfigError("memory", `${memory} bytes is not a multiple of 4 KiB`, "Round it to whole pages");
 }
 
@@ -172,36 +200,42 @@ export class Vm {
   static async boot(imagePath: string, opts: VmOptions): Promise<Vm> {
     checkMemory(opts.memory);
     encodeCmdline(opts.cmdline ?? "");
-    let image: Uint8Array;
+    let image: FileContent;
     try {
-      image = readFileSync(imagePath);
+      image = fileContent(imagePath);
     } catch (e) {
       throw new VmImageError(imagePath, "unreadable", `cannot read the image (${(e as NodeJS.ErrnoException).code ?? String(e)})`, "Build it with `kiln build <app-dir>`");
     }
-    const parsed = inspectImage(image, imagePath, opts.memory);
-    let initrd: Uint8Array | undefined;
+    image.parsed ??= parseElf(image.bytes, imagePath);
+    const parsed = image.parsed;
+    checkPlacement(parsed, opts.memory, imagePath);
+    let initrd: FileContent | undefined;
     if (opts.initrd !== undefined) {
       try {
-        initrd = readFileSync(opts.initrd);
+        initrd = fileContent(opts.initrd);
       } catch (e) {
         throw new VmConfigError("initrd", `cannot read ${opts.initrd} (${(e as NodeJS.ErrnoException).code ?? String(e)})`, "Build the app again: `kiln build <app-dir>` writes it");
       }
-      placeModule(parsed, opts.memory, initrd.length); // refuses one that does not fit, before anything is created
+      placeModule(parsed, opts.memory, initrd.bytes.length); // refuses one that does not fit, before anything is created
     }
     const devices = opts.devices ?? parsed.devices;
     // The device model is being written (issue 10); until then such an image is refused clearly.
     if (devices.includes("virtio-net")) throw new KilnError("virtio-net: not yet supported by Kiln's VMM. Run the image with --runner qemu (user-mode network), or boot it with devices: [] to leave the device out.");
     const cmdline = devices.length ? announceVirtio(opts.cmdline ?? "", virtioSlots(devices)) : opts.cmdline ?? "";
     encodeCmdline(cmdline);
-    if (!opts.machineModule) {
+    if (!opts.machineModule && !kvmUsable) {
       const avail = kvmAvailable();
       if (!avail.ok) throw new KilnError(`cannot start the VM: ${avail.reason}`);
+      kvmUsable = true; // /dev/kvm does not go away under a running process; a VM that fails says why anyway
     }
 
     const control = VcpuControl.create();
     const input = ByteRing.create(4096);
-    const init: WorkerInit = { image, file: imagePath, memory: opts.memory, cmdline, control: control.sab, input: input.sab };
-    if (initrd) init.initrd = initrd;
+    const init: WorkerInit = { image: image.bytes, imageKey: image.key, file: imagePath, memory: opts.memory, cmdline, control: control.sab, input: input.sab };
+    if (initrd) {
+      init.initrd = initrd.bytes;
+      init.initrdKey = initrd.key;
+    }
     if (opts.machineModule) init.machineModule = opts.machineModule;
     // A pooled shell of this size if one is ready, or soon will be (being reset); else cold.
     let taken = threads.take(opts.memory);
@@ -263,7 +297,10 @@ export class Vm {
             else if (m.type === "running") {
               isRunning = true;
               running();
-            } else if (m.type === "exit") finish({ ...m.exit, resources: m.resources, stats: m.stats, unknownPorts: new Map(m.unknownPorts) }, m.phase);
+            } else if (m.type === "exit") {
+              if (m.output) write(m.output);
+              finish({ ...m.exit, resources: m.resources, stats: m.stats, unknownPorts: new Map(m.unknownPorts) }, m.phase);
+            }
           },
           lost: (detail) => lost(detail),
         },

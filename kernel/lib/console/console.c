@@ -85,7 +85,7 @@ int console_getc(void)
 	return -1;
 }
 
-void console_put_dec(uint64_t v)
+size_t console_format_dec(char *buf, uint64_t v)
 {
 	char b[20];
 	int i = sizeof(b);
@@ -93,7 +93,16 @@ void console_put_dec(uint64_t v)
 		b[--i] = (char)('0' + v % 10);
 		v /= 10;
 	} while (v);
-	console_write(b + i, sizeof(b) - (size_t)i);
+	size_t n = sizeof(b) - (size_t)i;
+	for (size_t k = 0; k < n; k++)
+		buf[k] = b[i + (int)k];
+	return n;
+}
+
+void console_put_dec(uint64_t v)
+{
+	char b[20];
+	console_write(b, console_format_dec(b, v));
 }
 
 static void put_hex(uint64_t v, int min_digits)

@@ -116,6 +116,9 @@ export class FakeKvmSys implements Sys {
   madvise(addr: bigint, len: number, advice: number): number {
     return this.real.madvise(addr, len, advice);
   }
+  mincore(addr: bigint, len: number, vec: Uint8Array): number {
+    return this.real.mincore(addr, len, vec);
+  }
   view(addr: bigint, len: number): ArrayBuffer {
     return this.real.view(addr, len);
   }

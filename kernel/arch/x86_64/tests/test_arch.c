@@ -62,6 +62,10 @@ KTEST(arch, declared_ports_are_allowed)
 	KT_ASSERT(arch_port_allowed(0x3f8));
 	KT_ASSERT(arch_port_allowed(0x3ff));
 	KT_ASSERT(arch_port_allowed(0x501));
+	KT_ASSERT(arch_port_allowed(0x504)); /* Kiln VMM console (plat-kvm) */
+	KT_ASSERT(arch_port_allowed(0x507));
+	KT_ASSERT(!arch_port_allowed(0x503));
+	KT_ASSERT(!arch_port_allowed(0x508));
 	KT_ASSERT(!arch_port_allowed(0x80));
 	KT_ASSERT(!arch_port_allowed(0x400));
 	KT_ASSERT(!arch_port_allowed(0xffff));

@@ -100,3 +100,16 @@ KTEST(console, take_output_sends_only_to_that_backend_until_released)
 	KT_ASSERT_STREQ(cap, "all\n"); /* the capture backend missed what the exclusive one took */
 	KT_ASSERT_EQ(flushed, 1);
 }
+
+KTEST(console, format_dec_writes_the_digits_and_returns_their_count)
+{
+	char b[21];
+	size_t n = console_format_dec(b, 0);
+	b[n] = 0;
+	KT_ASSERT_EQ(n, 1);
+	KT_ASSERT_STREQ(b, "0");
+	n = console_format_dec(b, 18446744073709551615ull);
+	b[n] = 0;
+	KT_ASSERT_EQ(n, 20);
+	KT_ASSERT_STREQ(b, "18446744073709551615");
+}

@@ -34,6 +34,8 @@ int console_getc(void);            /* non-blocking; -1 when nothing */
 
 /* Number formatting without the print library (boot, traps, panics use these). */
 void console_put_dec(uint64_t v);
+/* The decimal digits of v (at most 20) at buf; returns how many. */
+size_t console_format_dec(char *buf, uint64_t v);
 void console_put_hex(uint64_t v);    /* 0x + 16 digits */
 void console_put_hexmin(uint64_t v); /* 0x + minimal digits */
 
