@@ -8,6 +8,7 @@
 import { receiveMessageOnPort, type MessagePort } from "node:worker_threads";
 import type { DeviceName } from "../../elf.ts";
 import type { EventSys } from "../../eventfd.ts";
+import { attachBackend, type NetAttach } from "../../net/attach.ts";
 import { ByteRing } from "../../ring.ts";
 import { DeviceChannel } from "./channel.ts";
 import { VirtioDevices, type VirtioDeviceReport } from "./devices.ts";
@@ -31,6 +32,8 @@ export interface DeviceThreadInit {
   irq: number[];
   /** From the vCPU thread: the hand-over. */
   control: MessagePort;
+  /** virtio-net's TAP and MAC: the thread polls the TAP fd while the guest has buffers posted. */
+  net?: NetAttach;
 }
 
 export interface Handover {
@@ -43,6 +46,8 @@ export type DevicePortMessage = { type: "output"; bytes: Uint8Array } | { type: 
 
 /** poll(2) wakes at least this often, so a stop is seen even if an fd was closed under it. */
 const POLL_MS = 1000;
+/** While fault injection holds a frame back for reordering, a quiet spell this long releases it. */
+const HOLD_MS = 2;
 
 export function isDeviceThreadInit(d: unknown): d is DeviceThreadInit {
   return typeof d === "object" && d !== null && (d as { role?: unknown }).role === "virtio-devices";
@@ -58,6 +63,7 @@ export function runDeviceThread(init: DeviceThreadInit, ev: EventSys, view: (add
   const wake = new Map<number, [number, number]>(); // ioeventfd -> [device, queue]
   init.notify.forEach((qs, d) => qs.forEach((fd, q) => fd >= 0 && wake.set(fd, [d, q])));
   const fds = [init.doorbell, ...wake.keys()];
+  const netFd = init.net?.fd ?? -1;
   const flush = (): void => {
     if (outBytes === 0 || !port) return;
     const bytes = new Uint8Array(outBytes);
@@ -73,8 +79,10 @@ export function runDeviceThread(init: DeviceThreadInit, ev: EventSys, view: (add
 
   channel.markReady();
   while (!channel.stopRequested()) {
-    const ready = ev.poll(fds, POLL_MS);
-    for (const fd of ready) ev.drain(fd);
+    // The TAP only while the guest can take frames: a full guest must not make this thread spin.
+    const watch = netFd >= 0 && devices?.net?.wantsFrames ? [...fds, netFd] : fds;
+    const ready = ev.poll(watch, devices?.netHolding ? HOLD_MS : POLL_MS);
+    for (const fd of ready) if (fd !== netFd) ev.drain(fd);
     if (!devices) {
       const m = receiveMessageOnPort(init.control)?.message as Handover | undefined;
       if (!m) continue; // not handed over yet: the vCPU thread still serves the devices
@@ -88,7 +96,7 @@ export function runDeviceThread(init: DeviceThreadInit, ev: EventSys, view: (add
           if (fd >= 0) ev.signal(fd);
         },
         onError: () => {}, // kept in the transport; reported at the end
-      });
+      }, init.net ? { mac: init.net.mac, backend: attachBackend(init.net) } : undefined);
       devices.restore(m.states);
       port = m.port;
     }
@@ -109,6 +117,7 @@ export function runDeviceThread(init: DeviceThreadInit, ev: EventSys, view: (add
       channel.reply(result);
     }
     if (channel.takeInput()) devices.feedInput(input);
+    devices.serviceNet(ready.length === 0);
     flush();
   }
   if (devices && port) {
