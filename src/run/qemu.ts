@@ -8,6 +8,9 @@ import { decodeQemuExit } from "./exit-status.ts";
 import type { RunOptions, RunResult } from "./types.ts";
 import { quote } from "../quote.ts";
 import type { DeviceName } from "../vmm/elf.ts";
+import type { NetOptions } from "./net-options.ts";
+import { qemuNet } from "./qemu-net.ts";
+import { composeCmdline } from "./cmdline.ts";
 
 export type Accel = "kvm" | "tcg";
 
@@ -32,23 +35,27 @@ export function qemuMemoryArg(bytes: number): string {
   return bytes % mib === 0 ? `${bytes / mib}M` : `${Math.ceil(bytes / 1024)}K`;
 }
 
-export function qemuArgs(image: string, opts: { memory: number; cmdline: string; accel: Accel; initrd?: string; devices?: readonly DeviceName[] }): string[] {
+export function qemuArgs(image: string, opts: { memory: number; cmdline: string; accel: Accel; initrd?: string; devices?: readonly DeviceName[]; net?: NetOptions }): string[] {
   const virtioConsole = opts.devices?.includes("virtio-console") ?? false;
+  const net = opts.devices?.includes("virtio-net") ? qemuNet(opts.net) : undefined;
+  const anyVirtio = virtioConsole || net !== undefined;
+  const cmdline = net ? composeCmdline(opts.cmdline, net.params, undefined) : opts.cmdline;
   const args = [
     // With virtio devices: no ACPI, so that microvm announces them on the command line
     // (virtio_mmio.device=, only done without ACPI), and modern (version 2) transports.
-    "-M", `microvm,x-option-roms=off,rtc=off,isa-serial=on,pic=off${virtioConsole ? ",acpi=off" : ""}`,
+    "-M", `microvm,x-option-roms=off,rtc=off,isa-serial=on,pic=off${anyVirtio ? ",acpi=off" : ""}`,
     "-nodefaults", "-no-user-config", "-nographic",
+    ...(anyVirtio ? ["-global", "virtio-mmio.force-legacy=false"] : []),
     // The UART (early output) and the virtconsole share stdio.
     ...(virtioConsole
-      ? ["-global", "virtio-mmio.force-legacy=false", "-chardev", "stdio,id=con,mux=on", "-serial", "chardev:con",
-         "-device", "virtio-serial-device", "-device", "virtconsole,chardev=con"]
+      ? ["-chardev", "stdio,id=con,mux=on", "-serial", "chardev:con", "-device", "virtio-serial-device", "-device", "virtconsole,chardev=con"]
       : ["-serial", "stdio"]),
+    ...(net ? net.args : []),
     "-device", "isa-debug-exit,iobase=0x501,iosize=1",
     "-m", qemuMemoryArg(opts.memory),
     "-kernel", image,
   ];
-  if (opts.cmdline) args.push("-append", opts.cmdline);
+  if (cmdline) args.push("-append", cmdline);
   // QEMU's PVH boot hands it over as module 0 of the start info, at the top of RAM.
   if (opts.initrd) args.push("-initrd", opts.initrd);
   if (opts.accel === "kvm") args.push("-accel", "kvm", "-cpu", "host,-arch-capabilities");
@@ -71,7 +78,7 @@ export function chooseAccel(asked: Accel | undefined, env: string | undefined = 
 
 export async function runQemu(image: string, opts: RunOptions): Promise<RunResult> {
   const accel = chooseAccel(opts.accel);
-  const args = qemuArgs(image, { memory: opts.memory, cmdline: opts.cmdline, accel, ...(opts.initrd ? { initrd: opts.initrd } : {}), devices: opts.devices });
+  const args = qemuArgs(image, { memory: opts.memory, cmdline: opts.cmdline, accel, ...(opts.initrd ? { initrd: opts.initrd } : {}), devices: opts.devices, ...(opts.net ? { net: opts.net } : {}) });
   const filter = new ConsoleFilter({ verbose: opts.verbose, symbolize: opts.symbolize });
   const started = performance.now();
   const child = spawn(QEMU_BINARY, args, { stdio: [opts.interactive ? "inherit" : "ignore", "pipe", "pipe"] });

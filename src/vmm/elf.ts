@@ -13,7 +13,7 @@ export const XEN_ELFNOTE_PHYS32_ENTRY = 18;
 /** Kiln's own note (name "Kiln"): type 1 names devices the image wants, NUL-separated. */
 export const KILN_NOTE_DEVICE = 1;
 /** Devices a runner knows how to attach. */
-export const KNOWN_DEVICES = ["virtio-console"] as const;
+export const KNOWN_DEVICES = ["virtio-console", "virtio-net"] as const;
 export type DeviceName = (typeof KNOWN_DEVICES)[number];
 /** More program headers than any sane image has; a larger count means a corrupt header. */
 export const MAX_PHNUM = 64;

@@ -29,7 +29,7 @@ export interface DeviceHooks {
 }
 
 /** Queues of each device model. */
-export const DEVICE_QUEUES: Record<DeviceName, number> = { "virtio-console": 2 };
+export const DEVICE_QUEUES: Record<DeviceName, number> = { "virtio-console": 2, "virtio-net": 2 };
 
 export class VirtioDevices {
   readonly names: DeviceName[];
