@@ -7,6 +7,7 @@ import { errColors as pc } from "../color.ts";
 import { INITRD } from "../build/initrd.ts";
 import { chooseRunner, parseRunner, runImage } from "../run/index.ts";
 import { composeCmdline } from "../run/cmdline.ts";
+import { parseNetMode, parsePublishList, type NetOptions } from "../run/net-options.ts";
 // Not config/index.ts: the config layer (its schema, YAML) and the build load only for an app
 // directory, so `kiln run <image>` never loads them.
 import { parseMemorySize } from "../config/memory.ts";
@@ -24,6 +25,8 @@ interface RunFlags {
   timeout?: string;
   verbose?: boolean;
   quiet?: boolean;
+  publish: string[];
+  net?: string;
 }
 
 const collect = (v: string, acc: string[]) => [...acc, v];
@@ -43,9 +46,11 @@ export function register(program: Command): void {
     .option("--lto", "build with link-time optimization")
     .option("--debug", "build with -O0 -g")
     .option("--timeout <seconds>", "kill the guest after this long")
+    .option("-p, --publish <[addr:]host:guest[/udp]>", "publish a guest port on the host (repeatable; host address default 127.0.0.1)", collect, [])
+    .option("--net <mode>", "the guest's network: tap (a TAP per VM) | user (QEMU's user-mode network); default tap where allowed, else user on QEMU")
     .option("-v, --verbose", "show protocol lines from the guest")
     .option("-q, --quiet", "no build progress, no runner notice")
-    .addHelpText("after", "\nExamples:\n  kiln run apps/helloworld -- one two\n  kiln run apps/helloworld --runner qemu --memory 2M")
+    .addHelpText("after", "\nExamples:\n  kiln run apps/helloworld -- one two\n  kiln run apps/helloworld --runner qemu --memory 2M\n  kiln run apps/httpreply --runner qemu -p 8080:80")
     .action(async (target: string, args: string[], flags: RunFlags) => {
       process.exitCode = await runCommand(target, args, flags, program.args.includes("--"));
     });
@@ -57,6 +62,8 @@ async function runCommand(target: string, args: string[], flags: RunFlags, dashD
   if (timeoutMs !== undefined && !(timeoutMs > 0)) throw new KilnError(`--timeout: ${quote(flags.timeout ?? "")} is not a positive number of seconds.`);
   const memoryFlag = flags.memory !== undefined ? parseMemorySize(flags.memory, "--memory") : undefined;
   const appArgs = dashDash || args.length ? args : undefined;
+  const publish = parsePublishList(flags.publish);
+  const net: NetOptions | undefined = flags.net !== undefined || publish.length ? { ...(flags.net !== undefined ? { mode: parseNetMode(flags.net) } : {}), publish } : undefined;
 
   let image: string;
   let debugImage: string | undefined;
@@ -113,6 +120,7 @@ async function runCommand(target: string, args: string[], flags: RunFlags, dashD
     debugImage,
     ...(initrd ? { initrd } : {}),
     timeoutMs,
+    ...(net ? { net } : {}),
     verbose: flags.verbose,
     interactive: process.stdin.isTTY === true,
     onOutput: (text) => process.stdout.write(text),

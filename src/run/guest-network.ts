@@ -8,12 +8,10 @@ import { envNetFaults, type NetFaults } from "../vmm/net/faults.ts";
 import { Tap } from "../vmm/net/tap.ts";
 import type { NetMode, NetOptions, PublishedPort } from "./net-options.ts";
 import { startPortProxy, type PortProxy } from "./port-proxy.ts";
+import { USER_GATEWAY, USER_GUEST_IP, USER_PREFIX } from "./qemu-net.ts";
 import type { RunnerName } from "./types.ts";
 
-/** QEMU user mode's fixed plan (slirp's defaults). */
-export const USER_GUEST_IP = "10.0.2.15";
-export const USER_GATEWAY = "10.0.2.2";
-export const USER_WORDS = `net.ip=${USER_GUEST_IP}/24 net.gw=${USER_GATEWAY}`;
+export const USER_WORDS = `net.ip=${USER_GUEST_IP}/${USER_PREFIX} net.gw=${USER_GATEWAY}`;
 
 export interface GuestNetwork {
   mode: NetMode;

@@ -36,26 +36,27 @@ export function qemuMemoryArg(bytes: number): string {
   return bytes % mib === 0 ? `${bytes / mib}M` : `${Math.ceil(bytes / 1024)}K`;
 }
 
-export function qemuArgs(image: string, opts: { memory: number; cmdline: string; accel: Accel; initrd?: string; devices?: readonly DeviceName[]; netArgs?: string[] }): string[] {
+export function qemuArgs(image: string, opts: { memory: number; cmdline: string; accel: Accel; initrd?: string; devices?: readonly DeviceName[]; net?: GuestNetwork }): string[] {
   const virtioConsole = opts.devices?.includes("virtio-console") ?? false;
-  const virtio = (opts.devices?.length ?? 0) > 0;
+  const net = opts.devices?.includes("virtio-net") ? opts.net : undefined;
+  const anyVirtio = virtioConsole || net !== undefined;
+  const cmdline = net ? composeCmdline(opts.cmdline, [net.words], undefined) : opts.cmdline;
   const args = [
     // With virtio devices: no ACPI, so that microvm announces them on the command line
     // (virtio_mmio.device=, only done without ACPI), and modern (version 2) transports.
-    "-M", `microvm,x-option-roms=off,rtc=off,isa-serial=on,pic=off${virtio ? ",acpi=off" : ""}`,
+    "-M", `microvm,x-option-roms=off,rtc=off,isa-serial=on,pic=off${anyVirtio ? ",acpi=off" : ""}`,
     "-nodefaults", "-no-user-config", "-nographic",
+    ...(anyVirtio ? ["-global", "virtio-mmio.force-legacy=false"] : []),
     // The UART (early output) and the virtconsole share stdio.
     ...(virtioConsole
-      ? ["-global", "virtio-mmio.force-legacy=false", "-chardev", "stdio,id=con,mux=on", "-serial", "chardev:con",
-         "-device", "virtio-serial-device", "-device", "virtconsole,chardev=con"]
+      ? ["-chardev", "stdio,id=con,mux=on", "-serial", "chardev:con", "-device", "virtio-serial-device", "-device", "virtconsole,chardev=con"]
       : ["-serial", "stdio"]),
-    ...(virtio && !virtioConsole ? ["-global", "virtio-mmio.force-legacy=false"] : []),
-    ...(opts.netArgs ?? []),
+    ...(net ? qemuNetArgs(net) : []),
     "-device", "isa-debug-exit,iobase=0x501,iosize=1",
     "-m", qemuMemoryArg(opts.memory),
     "-kernel", image,
   ];
-  if (opts.cmdline) args.push("-append", opts.cmdline);
+  if (cmdline) args.push("-append", cmdline);
   // QEMU's PVH boot hands it over as module 0 of the start info, at the top of RAM.
   if (opts.initrd) args.push("-initrd", opts.initrd);
   if (opts.accel === "kvm") args.push("-accel", "kvm", "-cpu", "host,-arch-capabilities");
@@ -88,8 +89,7 @@ export async function runQemu(image: string, opts: RunOptions): Promise<RunResul
 }
 
 async function runQemuWith(image: string, opts: RunOptions, accel: Accel, nw: GuestNetwork | undefined): Promise<RunResult> {
-  const cmdline = nw ? composeCmdline(opts.cmdline, [nw.words], undefined) : opts.cmdline;
-  const args = qemuArgs(image, { memory: opts.memory, cmdline, accel, ...(opts.initrd ? { initrd: opts.initrd } : {}), devices: opts.devices, ...(nw ? { netArgs: qemuNetArgs(nw) } : {}) });
+  const args = qemuArgs(image, { memory: opts.memory, cmdline: opts.cmdline, accel, ...(opts.initrd ? { initrd: opts.initrd } : {}), devices: opts.devices, ...(nw ? { net: nw } : {}) });
   const filter = new ConsoleFilter({ verbose: opts.verbose, symbolize: opts.symbolize });
   const started = performance.now();
   const child = spawn(QEMU_BINARY, args, { stdio: qemuStdio(nw, opts.interactive ? "inherit" : "ignore") }) as ChildProcessByStdio<null, Readable, Readable>;
