@@ -34,6 +34,8 @@ export interface DeviceThreadInit {
   control: MessagePort;
   /** virtio-net's TAP and MAC: the thread polls the TAP fd while the guest has buffers posted. */
   net?: NetAttach;
+  /** The vCPU's control block: once ready, the thread kicks the vCPU so it hands over. */
+  vcpuControl?: SharedArrayBuffer;
 }
 
 export interface Handover {
@@ -46,6 +48,11 @@ export type DevicePortMessage = { type: "output"; bytes: Uint8Array } | { type: 
 
 /** poll(2) wakes at least this often, so a stop is seen even if an fd was closed under it. */
 const POLL_MS = 1000;
+/**
+ * Ready but not handed over yet: the vCPU thread hands over after a VM exit, and a guest polling
+ * its rings may make none, so the thread kicks the vCPU (an exit) this often until it does.
+ */
+const HANDOVER_KICK_MS = 20;
 /** While fault injection holds a frame back for reordering, a quiet spell this long releases it. */
 const HOLD_MS = 2;
 
@@ -53,7 +60,7 @@ export function isDeviceThreadInit(d: unknown): d is DeviceThreadInit {
   return typeof d === "object" && d !== null && (d as { role?: unknown }).role === "virtio-devices";
 }
 
-export function runDeviceThread(init: DeviceThreadInit, ev: EventSys, view: (addr: bigint, len: number) => ArrayBuffer): void {
+export function runDeviceThread(init: DeviceThreadInit, ev: EventSys, view: (addr: bigint, len: number) => ArrayBuffer, kickVcpu: () => void = () => {}): void {
   const channel = new DeviceChannel(init.channel);
   const input = new ByteRing(init.input);
   let out: Uint8Array[] = [];
@@ -81,7 +88,8 @@ export function runDeviceThread(init: DeviceThreadInit, ev: EventSys, view: (add
   while (!channel.stopRequested()) {
     // The TAP only while the guest can take frames: a full guest must not make this thread spin.
     const watch = netFd >= 0 && devices?.net?.wantsFrames ? [...fds, netFd] : fds;
-    const ready = ev.poll(watch, devices?.netHolding ? HOLD_MS : POLL_MS);
+    if (!devices) kickVcpu();
+    const ready = ev.poll(watch, !devices ? HANDOVER_KICK_MS : devices.netHolding ? HOLD_MS : POLL_MS);
     for (const fd of ready) if (fd !== netFd) ev.drain(fd);
     if (!devices) {
       const m = receiveMessageOnPort(init.control)?.message as Handover | undefined;

@@ -37,6 +37,8 @@ export interface VirtioHostOptions {
   handOverFirst?: boolean;
   /** virtio-net's TAP and MAC (the runner owns the fd). */
   net?: NetAttach;
+  /** The vCPU's control block, so the device thread can kick it into handing over. */
+  vcpuControl?: SharedArrayBuffer;
 }
 
 export class VirtioHost {
@@ -94,6 +96,7 @@ export class VirtioHost {
       irq,
       control: port2,
       ...(opts.net ? { net: opts.net } : {}),
+      ...(opts.vcpuControl ? { vcpuControl: opts.vcpuControl } : {}),
     };
     this.worker = new Worker(workerScript("src/vmm/devices/virtio/device-worker.ts", "virtio-devices.mjs"), {
       eval: true,
