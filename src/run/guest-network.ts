@@ -57,6 +57,7 @@ export async function openGuestNetwork(hasDriver: boolean, net: NetOptions | und
     if (net?.mode === undefined && runner === "qemu") return userNetwork(publish, faults);
     throw e;
   }
+  let done = false;
   const nw: GuestNetwork = {
     mode: "tap",
     words: tap.cmdlineWords,
@@ -65,6 +66,8 @@ export async function openGuestNetwork(hasDriver: boolean, net: NetOptions | und
     ...(faults && runner === "vmm" ? { faults } : {}),
     publish,
     close: async () => {
+      if (done) return;
+      done = true;
       await nw.proxy?.close();
       tap.close();
     },
