@@ -4,10 +4,10 @@
 // (and its address and route) goes away when the last fd on it closes, so a crash cannot leave
 // one behind. The address plan: TAP kilnN gets 10.213.0.0/16's Nth /30, host .1, guest .2, so
 // concurrent VMs never clash; its MAC derives from N too.
-import { createRequire } from "node:module";
 import { writeFileSync } from "node:fs";
 import { KilnError } from "../../errors.ts";
 import type { NetBackend } from "../devices/virtio/net.ts";
+import { libcFunc, loadSys, type Sys } from "../sys.ts";
 
 const O_RDWR = 2;
 const O_NONBLOCK = 0o4000;
@@ -55,43 +55,30 @@ export function macFor(n: number): Uint8Array {
 
 export const macText = (mac: Uint8Array): string => [...mac].map((b) => b.toString(16).padStart(2, "0")).join(":");
 
-type Fn = (...args: unknown[]) => unknown;
-
-interface TapSys {
-  open(path: string, flags: number): number;
-  close(fd: number): number;
-  ioctl(fd: number, req: number, buf: Uint8Array): number;
+/** The VMM's libc calls, and the three a TAP needs besides. */
+interface TapSys extends Pick<Sys, "open" | "close" | "ioctlBuf" | "errno" | "strerror"> {
   socket(domain: number, type: number, proto: number): number;
   read(fd: number, buf: Uint8Array, n: number): number;
   write(fd: number, buf: Uint8Array, n: number): number;
-  errno(): number;
-  strerror(e: number): string;
 }
 
 let cached: TapSys | undefined;
 
 export function loadTapSys(): TapSys {
   if (cached) return cached;
-  const require = createRequire(import.meta.url);
-  const koffi = require("koffi") as typeof import("koffi");
-  const libc = koffi.load("libc.so.6");
-  const f = (decl: string): Fn => libc.func(decl) as Fn;
-  const open = f("int open(const char *path, int flags)");
-  const close = f("int close(int fd)");
-  const ioctl = libc.func("ioctl", "int", ["int", "unsigned long", "void *"]) as Fn;
-  const socket = f("int socket(int domain, int type, int protocol)");
-  const read = f("long read(int fd, void *buf, size_t n)");
-  const write = f("long write(int fd, const void *buf, size_t n)");
-  const strerror = f("const char *strerror(int errnum)");
+  const sys = loadSys();
+  const socket = libcFunc("int socket(int domain, int type, int protocol)");
+  const read = libcFunc("long read(int fd, void *buf, size_t n)");
+  const write = libcFunc("long write(int fd, const void *buf, size_t n)");
   cached = {
-    open: (p, fl) => open(p, fl) as number,
-    close: (fd) => close(fd) as number,
-    ioctl: (fd, req, buf) => ioctl(fd, req, buf) as number,
+    open: sys.open,
+    close: sys.close,
+    ioctlBuf: sys.ioctlBuf,
+    errno: sys.errno,
+    strerror: sys.strerror,
     socket: (d, t, p) => socket(d, t, p) as number,
     read: (fd, buf, n) => read(fd, buf, n) as number,
     write: (fd, buf, n) => write(fd, buf, n) as number,
-    errno: () => koffi.errno(),
-    strerror: (e) => String(strerror(e)),
   };
   return cached;
 }
@@ -119,7 +106,7 @@ export class Tap {
     try {
       const req = ifreq("kiln%d");
       new DataView(req.buffer).setUint16(16, IFF_TAP | IFF_NO_PI, true);
-      if (sys.ioctl(fd, TUNSETIFF, req) < 0) {
+      if (sys.ioctlBuf(fd, TUNSETIFF, req) < 0) {
         const e = sys.errno();
         throw new KilnError(e === EPERM || e === EACCES ? `cannot create a TAP device (${sys.strerror(e)}): ${NEEDS}.` : `TUNSETIFF on /dev/net/tun failed: ${sys.strerror(e)} (errno ${e}).`);
       }
@@ -173,7 +160,7 @@ function configure(sys: TapSys, name: string, plan: NetPlan): void {
   if (s < 0) throw new KilnError(`socket(AF_INET) for ${name} failed: ${sys.strerror(sys.errno())}.`);
   const toNum = (a: string): number => a.split(".").reduce((n, o) => n * 256 + Number(o), 0);
   const step = (what: string, req: number, buf: Uint8Array): void => {
-    if (sys.ioctl(s, req, buf) < 0) {
+    if (sys.ioctlBuf(s, req, buf) < 0) {
       const e = sys.errno();
       throw new KilnError(`${what} on ${name} failed (${sys.strerror(e)})${e === EPERM || e === EACCES ? `: ${NEEDS}` : ""}.`);
     }
