@@ -5,30 +5,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { createServer, connect } from "node:net";
-import { readdirSync, readFileSync, readlinkSync } from "node:fs";
+import { connect } from "node:net";
 import { buildFor } from "./lib/boot.ts";
+import { freePort, kilnTaps as kiln, tapWhy, tunFds } from "./lib/net.ts";
 import { runImage, type RunnerName } from "../src/run/index.ts";
 import type { NetMode } from "../src/run/net-options.ts";
 import { kvmAvailable } from "../src/vmm/index.ts";
-import { Tap } from "../src/vmm/net/tap.ts";
-
-const tapWhy = ((): string | undefined => {
-  try {
-    Tap.open().close();
-    return undefined;
-  } catch (e) {
-    return (e as Error).message;
-  }
-})();
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const p = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return p;
-}
 
 /** Connects (retrying while the guest boots), sends `bytes`, returns what came back. */
 async function echo(port: number, bytes: Buffer): Promise<Buffer> {
@@ -54,26 +36,6 @@ async function echo(port: number, bytes: Buffer): Promise<Buffer> {
     }
   }
 }
-
-/** Kiln's TAPs as name@ifindex (ifindex only grows: a later TAP of the same name differs). */
-const kiln = (): string[] =>
-  readdirSync("/sys/class/net").filter((n) => n.startsWith("kiln")).flatMap((n) => {
-    try {
-      return [`${n}@${readFileSync(`/sys/class/net/${n}/ifindex`, "utf8").trim()}`];
-    } catch {
-      return []; // went away meanwhile
-    }
-  });
-
-/** fds of this process open on /dev/net/tun. */
-const tunFds = (): number =>
-  readdirSync("/proc/self/fd").filter((fd) => {
-    try {
-      return readlinkSync(`/proc/self/fd/${fd}`) === "/dev/net/tun";
-    } catch {
-      return false;
-    }
-  }).length;
 
 const vmmSkip = !kvmAvailable().ok ? "no KVM" : tapWhy;
 const cases: Array<{ runner: RunnerName; mode: NetMode; skip?: string | boolean; faults?: string }> = [

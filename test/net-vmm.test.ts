@@ -9,16 +9,9 @@ import { buildFor } from "./lib/boot.ts";
 import { Vm, kvmAvailable } from "../src/vmm/index.ts";
 import { Tap } from "../src/vmm/net/tap.ts";
 import { composeCmdline } from "../src/run/cmdline.ts";
+import { tapWhy } from "./lib/net.ts";
 
-const skip = ((): string | undefined => {
-  if (!kvmAvailable().ok) return "no KVM";
-  try {
-    Tap.open().close();
-    return undefined;
-  } catch (e) {
-    return (e as Error).message;
-  }
-})();
+const skip = !kvmAvailable().ok ? "no KVM" : tapWhy;
 
 async function roundTrip(host: string, text: string): Promise<string> {
   const deadline = Date.now() + 30_000;
