@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { connect } from "node:net";
 import { buildFor } from "./lib/boot.ts";
-import { freePort, kilnTaps as kiln, tapWhy, tunFds } from "./lib/net.ts";
+import { freePort, kilnTaps, ownTaps, tapWhy, tunFds } from "./lib/net.ts";
 import { runImage, type RunnerName } from "../src/run/index.ts";
 import type { NetMode } from "../src/run/net-options.ts";
 import { kvmAvailable } from "../src/vmm/index.ts";
@@ -52,7 +52,6 @@ for (const { runner, mode, skip, faults } of cases) {
     else delete process.env.KILN_NET_FAULTS;
     const { built, memory, cmdline } = await buildFor("echo");
     const hostPort = await freePort();
-    const before = kiln();
     const stop = new AbortController();
     let out = "";
     const running = runImage(built.image, {
@@ -73,22 +72,25 @@ for (const { runner, mode, skip, faults } of cases) {
       const back = await echo(hostPort, data);
       assert.equal(back.length, data.length, out);
       assert.equal(createHash("sha256").update(back).digest("hex"), createHash("sha256").update(data).digest("hex"));
-      ours = kiln().filter((n) => !before.includes(n));
-      if (mode === "tap") assert.ok(ours.length >= 1, "the run has a TAP");
+      ours = ownTaps();
+      assert.equal(ours.length, mode === "tap" ? 1 : 0, "a TAP for a tap run, none in user mode");
     } finally {
       stop.abort();
     }
     const r = await running;
     assert.equal(r.stopped, true, r.output);
-    assert.deepEqual(kiln().filter((n) => ours.includes(n)), [], "the run's TAP is gone");
+    assert.deepEqual(kilnTaps().filter((n) => ours.includes(n)), [], "the run's TAP is gone");
     assert.equal(tunFds(), 0, "no /dev/net/tun fd left in this process");
   });
 }
 
 test("a run killed by its timeout closes its TAP too", { skip: vmmSkip ?? false, timeout: 120_000 }, async () => {
   const { built, memory, cmdline } = await buildFor("echo");
-  const before = kiln();
-  await assert.rejects(runImage(built.image, { runner: "vmm", memory, cmdline, timeoutMs: 3000, net: { mode: "tap", publish: [] } }), /did not exit within 3000 ms/);
-  assert.deepEqual(kiln().filter((n) => !before.includes(n) && !n.startsWith("kiln-")), [], "no TAP left");
+  const run = runImage(built.image, { runner: "vmm", memory, cmdline, timeoutMs: 3000, net: { mode: "tap", publish: [] } });
+  await new Promise((r) => setTimeout(r, 1000));
+  const ours = ownTaps();
+  assert.equal(ours.length, 1);
+  await assert.rejects(run, /did not exit within 3000 ms/);
+  assert.deepEqual(kilnTaps().filter((n) => ours.includes(n)), [], "no TAP left");
   assert.equal(tunFds(), 0);
 });

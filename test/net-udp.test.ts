@@ -5,7 +5,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { createSocket } from "node:dgram";
 import { buildFor } from "./lib/boot.ts";
-import { freePort, kilnTaps, tapWhy } from "./lib/net.ts";
+import { freePort, kilnTaps, ownTaps, tapWhy, tunFds } from "./lib/net.ts";
 import { runImage, type RunnerName } from "../src/run/index.ts";
 import type { NetMode } from "../src/run/net-options.ts";
 import { kvmAvailable } from "../src/vmm/index.ts";
@@ -40,7 +40,7 @@ for (const { runner, mode, skip } of cases) {
   test(`apps/udp-kv through -p .../udp on ${runner} (${mode}): SET, GET, DEL from two clients`, { skip: skip ?? false, timeout: 180_000 }, async () => {
     const { built, memory, cmdline } = await buildFor("udp-kv");
     const hostPort = await freePort();
-    const before = kilnTaps();
+    let ours: string[] = [];
     const stop = new AbortController();
     const running = runImage(built.image, {
       runner, memory, cmdline, timeoutMs: 170_000, stop: stop.signal,
@@ -48,6 +48,8 @@ for (const { runner, mode, skip } of cases) {
     });
     try {
       assert.equal(await ask(hostPort, "SET a hello there"), "OK");
+      ours = ownTaps();
+      assert.equal(ours.length, mode === "tap" ? 1 : 0);
       assert.deepEqual(await Promise.all([ask(hostPort, "GET a"), ask(hostPort, "SET b 2"), ask(hostPort, "GET nothing")]), ["VALUE hello there", "OK", "NOT_FOUND"]);
       assert.equal(await ask(hostPort, "DEL a"), "OK");
       assert.equal(await ask(hostPort, "GET a"), "NOT_FOUND");
@@ -56,6 +58,7 @@ for (const { runner, mode, skip } of cases) {
     }
     const r = await running;
     assert.equal(r.stopped, true, r.output);
-    assert.deepEqual(kilnTaps().filter((n) => !before.includes(n)), [], "the run's TAP is gone");
+    assert.deepEqual(kilnTaps().filter((n) => ours.includes(n)), [], "the run's TAP is gone");
+    assert.equal(tunFds(), 0);
   });
 }

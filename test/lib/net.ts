@@ -32,12 +32,24 @@ export const kilnTaps = (): string[] =>
     }
   });
 
-/** fds of this process open on /dev/net/tun. */
-export const tunFds = (): number =>
+const tunFdList = (): string[] =>
   readdirSync("/proc/self/fd").filter((fd) => {
     try {
       return readlinkSync(`/proc/self/fd/${fd}`) === "/dev/net/tun";
     } catch {
       return false;
     }
-  }).length;
+  });
+
+/** fds of this process open on /dev/net/tun. */
+export const tunFds = (): number => tunFdList().length;
+
+/**
+ * The TAPs this process holds, as name@ifindex (a tun fd's fdinfo names its interface), so a
+ * test can tell its run's TAP from those of tests running beside it in other processes.
+ */
+export const ownTaps = (): string[] =>
+  tunFdList().flatMap((fd) => {
+    const name = /^iff:\s*(\S+)$/m.exec(readFileSync(`/proc/self/fdinfo/${fd}`, "utf8"))?.[1];
+    return kilnTaps().filter((t) => t.startsWith(`${name}@`));
+  });
