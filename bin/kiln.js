@@ -84,14 +84,19 @@ if (entry) {
     const { Worker } = await import("node:worker_threads");
     const worker = new Worker(`import(${JSON.stringify(pathToFileURL(workerBundle).href)});`, { eval: true, execArgv: [] });
     worker.unref();
-    // Settles once the worker has loaded (its first message) or died.
+    // The worker's first message says it has loaded ("ready"). It may come before
+    // src/vmm/vcpu-threads.ts adopts the worker and listens, so it is recorded here (`ready`).
+    const slot = { worker, bundle: workerBundle, ready: false };
     const loaded = new Promise((resolve) => {
-      worker.once("message", resolve);
+      worker.once("message", () => {
+        slot.ready = true;
+        resolve();
+      });
       worker.once("error", resolve);
       worker.once("exit", resolve);
     });
     early = { worker, loaded };
-    globalThis[Symbol.for("kiln.vcpu-worker")] = { worker, bundle: workerBundle };
+    globalThis[Symbol.for("kiln.vcpu-worker")] = slot;
   }
   ({ main } = await import(pathToFileURL(entry).href));
 } else {

@@ -17,6 +17,12 @@ command -v python3 >/dev/null || need_apt+=(python3)
 command -v curl >/dev/null || need_apt+=(curl)
 [ -f /usr/share/duktape/duktape.c ] || need_apt+=(duktape-dev)
 [ -f /usr/src/linux-source-6.1.tar.xz ] || need_apt+=(linux-source-6.1)   # nolibc-test (apps/nolibc-test)
+# `scripts/deps.sh bench` (make bench-deps): the peers kiln bench net measures against.
+if [ "${1:-}" = bench ]; then
+  command -v wrk >/dev/null || need_apt+=(wrk)
+  [ -x /usr/sbin/nginx ] || need_apt+=(nginx-light)
+  command -v ping >/dev/null || need_apt+=(iputils-ping)
+fi
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "deps: installing ${need_apt[*]} (apt)" >&2
   sudo=""

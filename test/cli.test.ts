@@ -45,6 +45,18 @@ test("bad flags are refused with what to do", () => {
   assert.match(r.stderr, /unknown runner "firecracker". Use vmm, qemu or auto/);
 });
 
+test("bad -p and --net values are refused with the syntax to use", () => {
+  const app = path.join(repoRoot, "apps", "helloworld");
+  const p = kiln(["run", app, "--runner", "qemu", "-p", "8080"]);
+  assert.equal(p.status, 1);
+  assert.match(p.stderr, /-p "8080": expected HOST:GUEST or ADDRESS:HOST:GUEST, e\.g\. -p 8080:80\./);
+  const twice = kiln(["run", app, "--runner", "qemu", "-p", "8080:80", "-p", "8080:81"]);
+  assert.match(twice.stderr, /host port 8080\/tcp on 127\.0\.0\.1 is published twice/);
+  const n = kiln(["run", app, "--runner", "qemu", "--net", "bridge"]);
+  assert.equal(n.status, 1);
+  assert.match(n.stderr, /--net: unknown network "bridge"\. Use tap or user\./);
+});
+
 const kvm = kvmAvailable();
 test("bench boot --in-process without KVM refuses at once and says why", { skip: kvm.ok ? "KVM works here: the in-process bench would run" : false }, () => {
   const r = kiln(["bench", "boot", path.join(repoRoot, "apps", "helloworld"), "--in-process", "3"]);
@@ -104,6 +116,23 @@ test("a refused run ends with its error, never an abort, while the early vCPU th
       assert.equal(r.status, 1, r.stderr);
       assert.doesNotMatch(r.stderr, /FATAL ERROR/);
     }
+  }
+});
+
+// Regression: the early vCPU thread could say "ready" before `kiln run` adopted it; the thread
+// then stayed "loading" and referenced, and a run whose build failed never exited.
+test("kiln run of an app that does not compile ends with status 1 and the compiler's error", { skip: !kvmAvailable() && "needs /dev/kvm (the early thread starts only there)" }, () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "kiln-badapp-"));
+  try {
+    writeFileSync(path.join(dir, "kiln.yaml"), "name: badapp\nsources: [main.c]\n");
+    writeFileSync(path.join(dir, "main.c"), "int main(void) { return undeclared_name; }\n");
+    for (let i = 0; i < 3; i++) {
+      const r = kiln(["run", dir, "-q"]);
+      assert.equal(r.status, 1, `status ${r.status} (null: it hung until the test's timeout)\n${r.stderr}`);
+      assert.match(r.stderr, /undeclared_name/);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 

@@ -17,6 +17,12 @@ test("guest tests pass inside the image", async () => {
   // Pipes (kernel/lib/pipe/tests/test_pipe.c), with a second thread as the other end.
   for (const t of ["pipe.blocking_large_transfer", "pipe.blocked_ends_see_the_other_end_close", "pipe.nonblocking_and_atomic_writes"])
     assert.ok(k.passed.includes(t), `guest test ${t} did not pass:\n${r.output}`);
+  // Loopback (net-ipv4's local delivery, net_default without a NIC) and the socket calls'
+  // internals (kernel/lib/posix-socket/tests/test_socket.c).
+  for (const t of ["net.loopback_delivers_locally_and_never_touches_the_wire", "net.default_stack_is_loopback_without_a_device",
+    "posix_socket.accept_with_no_free_descriptor_keeps_the_connection", "posix_socket.bad_pointers_are_efault_and_lose_nothing",
+    "posix_socket.poll_kick_and_idle_drive_the_stack"])
+    assert.ok(k.passed.includes(t), `guest test ${t} did not pass:\n${r.output}`);
   assert.equal(r.status, 0, r.output);
 });
 

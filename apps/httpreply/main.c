@@ -1,5 +1,5 @@
 /* HTTP/1.1 with keep-alive and pipelining: every GET (or HEAD) gets the same 612-byte page,
- * anything else 405. One poll loop over the listener and every connection. A request is read
+ * anything else 405, on sockloop's poll loop. A request is read
  * up to its blank line (a Content-Length body is skipped); the replies go into a per-connection
  * output buffer, and a connection reads no further while that buffer has no room for another
  * reply, so a client that does not read cannot make the server hold more. */
@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <net/socket.h>
+#include <sockloop/sockloop.h>
 
 #define MAX_CONNS 512
 #define IN_BYTES 4096
@@ -47,7 +48,7 @@ _Static_assert(sizeof(PAGE) - 1 == 612, "the page is 612 bytes");
 #define REPLY_MAX (sizeof(HEAD_OK) + 32 + sizeof(PAGE))
 
 struct conn {
-	struct net_sock *s;
+	struct sockloop_conn base;
 	char in[IN_BYTES];
 	char out[OUT_BYTES];
 	size_t inlen, outlen, outsent;
@@ -56,10 +57,6 @@ struct conn {
 	int eof;
 };
 
-static struct conn *conns[MAX_CONNS];
-static struct net_pollitem items[MAX_CONNS + 1];
-static int owner[MAX_CONNS + 1];
-static unsigned long long requests;
 
 static void put(struct conn *c, const char *p, size_t n)
 {
@@ -121,7 +118,6 @@ static void answer(struct conn *c, char *req, size_t n)
 	c->skip = length;
 	if (close || !keep)
 		c->closing = 1;
-	requests++;
 	if (get || head) {
 		put(c, HEAD_OK, sizeof(HEAD_OK) - 1);
 	} else {
@@ -165,28 +161,29 @@ static void parse(struct conn *c)
 	}
 }
 
-static void drop(struct conn *c)
+static int wants(struct sockloop_conn *b)
 {
-	net_close(c->s);
-	c->s = NULL; /* the poll loop frees it */
+	const struct conn *c = (const struct conn *)b;
+	return c->outsent < c->outlen ? NET_POLLOUT : NET_POLLIN;
 }
 
-static void serve(struct conn *c)
+static void serve(struct sockloop_conn *b)
 {
+	struct conn *c = (struct conn *)b;
 	for (;;) {
 		while (c->outsent < c->outlen) {
-			long n = net_send(c->s, c->out + c->outsent, c->outlen - c->outsent);
+			long n = net_send(c->base.sock, c->out + c->outsent, c->outlen - c->outsent);
 			if (n == -EAGAIN)
 				return;
 			if (n < 0) {
-				drop(c);
+				sockloop_close(&c->base);
 				return;
 			}
 			c->outsent += (size_t)n;
 		}
 		c->outlen = c->outsent = 0;
 		if (c->closing || (c->eof && c->inlen == 0)) {
-			drop(c);
+			sockloop_close(&c->base);
 			return;
 		}
 		if (c->eof) {
@@ -195,11 +192,11 @@ static void serve(struct conn *c)
 				c->closing = 1;
 			continue;
 		}
-		long n = net_recv(c->s, c->in + c->inlen, IN_BYTES - c->inlen);
+		long n = net_recv(c->base.sock, c->in + c->inlen, IN_BYTES - c->inlen);
 		if (n == -EAGAIN)
 			return;
 		if (n < 0) {
-			drop(c);
+			sockloop_close(&c->base);
 			return;
 		}
 		if (n == 0)
@@ -212,65 +209,13 @@ static void serve(struct conn *c)
 int main(int argc, char **argv)
 {
 	int port = argc > 1 ? atoi(argv[1]) : 80;
-	if (port < 1 || port > 65535) {
-		printf("httpreply: %s is not a port (1-65535); usage: httpreply [PORT]\n", argv[1]);
+	if (port < 1 || port > 65535 || argc > 2) {
+		printf("httpreply: bad arguments; usage: httpreply [PORT]\n");
 		return 2;
 	}
-	const char *why = NULL;
-	struct net_stack *st = net_default(&why);
-	if (!st) {
-		printf("httpreply: no network: %s\n", why);
-		return 1;
-	}
-	int err = 0;
-	struct net_sock *l = net_socket(st, NET_SOCK_STREAM, &err);
-	/* Connections inherit the listener's buffers: 16 KiB each way holds a dozen pipelined
-	 * replies and lets 512 connections fit in the image's memory. */
-	if (l) {
-		net_setsockopt(l, NET_SO_SNDBUF, 16 * 1024);
-		net_setsockopt(l, NET_SO_RCVBUF, 16 * 1024);
-	}
-	if (!l || (err = net_bind(l, &(struct net_sockaddr){0, (uint16_t)port})) || (err = net_listen(l, 512))) {
-		printf("httpreply: cannot listen on port %d: error %d\n", port, err);
-		return 1;
-	}
-	printf("httpreply: listening on tcp port %d\n", port);
-	for (;;) {
-		int n = 0;
-		items[n++] = (struct net_pollitem){l, NET_POLLIN, 0};
-		for (int i = 0; i < MAX_CONNS; i++) {
-			struct conn *c = conns[i];
-			if (c && !c->s) {
-				free(c);
-				conns[i] = c = NULL;
-			}
-			if (c) {
-				owner[n] = i;
-				items[n++] = (struct net_pollitem){c->s, c->outsent < c->outlen ? NET_POLLOUT : NET_POLLIN, 0};
-			}
-		}
-		if (net_sock_poll(st, items, n, -1) <= 0)
-			continue;
-		for (int k = 1; k < n; k++)
-			if (items[k].revents)
-				serve(conns[owner[k]]);
-		if (items[0].revents & NET_POLLIN) {
-			struct net_sock *c;
-			while ((c = net_accept(l, NULL, &err))) {
-				int slot = -1;
-				for (int i = 0; i < MAX_CONNS && slot < 0; i++)
-					if (!conns[i])
-						slot = i;
-				struct conn *cn = slot >= 0 ? calloc(1, sizeof(*cn)) : NULL;
-				if (!cn) { /* full: refuse this one, keep serving the others */
-					net_close(c);
-					continue;
-				}
-				cn->s = c;
-				conns[slot] = cn;
-				net_setsockopt(c, NET_SO_NODELAY, 1);
-				serve(cn);
-			}
-		}
-	}
+	/* 16 KiB each way per connection holds a dozen pipelined replies and lets 512 connections
+	 * fit in the image's memory. */
+	const struct sockloop_config cfg = {"httpreply", (uint16_t)port, 512, MAX_CONNS, 16 * 1024, 16 * 1024};
+	const struct sockloop_ops ops = {sizeof(struct conn), wants, serve};
+	return sockloop_run(&cfg, &ops);
 }

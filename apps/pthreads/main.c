@@ -3,10 +3,12 @@
  * with the number of failed checks. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <poll.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <sys/epoll.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -120,6 +122,38 @@ static long raw_thread(void)
 	return ret;
 }
 
+/* Writes a byte into the pipe after 20 ms, while the main thread waits for it in poll or
+ * epoll_wait: the wait must let this thread run (regression: they spun without yielding). */
+static int wake_pipe[2];
+static void *late_writer(void *p)
+{
+	(void)p;
+	struct timespec t = {0, 20 * 1000 * 1000};
+	nanosleep(&t, NULL);
+	return (void *)(long)write(wake_pipe[1], "w", 1);
+}
+
+static int woken_by_thread(int use_epoll)
+{
+	pthread_t t;
+	char c;
+	int n;
+	pthread_create(&t, NULL, late_writer, NULL);
+	if (use_epoll) {
+		int ep = epoll_create1(0);
+		struct epoll_event ev = {EPOLLIN, {0}}, out;
+		epoll_ctl(ep, EPOLL_CTL_ADD, wake_pipe[0], &ev);
+		n = epoll_wait(ep, &out, 1, 5000);
+		close(ep);
+	} else {
+		struct pollfd pf = {wake_pipe[0], POLLIN, 0};
+		n = poll(&pf, 1, 5000);
+	}
+	pthread_join(t, NULL);
+	long got = read(wake_pipe[0], &c, 1); /* drained either way: the next check starts empty */
+	return n == 1 && got == 1;
+}
+
 int main(void)
 {
 	pthread_t th[NTHREADS];
@@ -195,6 +229,10 @@ int main(void)
 		syscall(SYS_futex, &raw.ctid, 0 /* FUTEX_WAIT */, v, 0, 0, 0);
 	printf("raw clone: child registers 0x%x\n", raw_bits);
 	CHECK(tid_set && raw_bits == 0x1ff, "clone.registers");
+
+	pipe(wake_pipe);
+	CHECK(woken_by_thread(0), "poll.woken_by_another_thread");
+	CHECK(woken_by_thread(1), "epoll.woken_by_another_thread");
 
 	printf("pthreads: %d failures\n", failures);
 	return failures;

@@ -34,7 +34,7 @@ function positiveInt(value: string, flag: string): number {
 }
 
 export function register(program: Command): void {
-  const bench = program.command("bench").description("Measure images: size, boot, allocators, scheduler, console");
+  const bench = program.command("bench").description("Measure images: size, boot, allocators, scheduler, console, network");
 
   withOutput(
     bench
@@ -70,6 +70,29 @@ export function register(program: Command): void {
       log: log(flags),
     });
     emit(r, formatBoot(r), flags);
+  });
+
+  withOutput(
+    bench
+      .command("net")
+      .description("Network: apps/httpreply against native nginx (wrk), TCP echo against Linux loopback, apps/udp-kv")
+      .option("--runner <name>", "vmm | qemu | auto", "auto")
+      .option("--net <mode>", "tap | user (default: tap where allowed, else user on QEMU)")
+      .option("--seconds <n>", "length of each load run", "5")
+      .option("--connections <n>", "wrk connections", "100")
+      .option("--echo-bytes <n>", "bytes each way through the echo servers", "20000000")
+  ).action(async (flags: Common & { runner: string; net?: string; seconds: string; connections: string; echoBytes: string }) => {
+    const { benchNet, formatNet } = await import("../bench/net.ts");
+    const { parseNetMode } = await import("../run/net-options.ts");
+    const r = await benchNet({
+      runner: parseRunner(flags.runner),
+      ...(flags.net ? { net: parseNetMode(flags.net) } : {}),
+      seconds: positiveInt(flags.seconds, "--seconds"),
+      connections: positiveInt(flags.connections, "--connections"),
+      echoBytes: positiveInt(flags.echoBytes, "--echo-bytes"),
+      log: log(flags),
+    });
+    emit(r, formatNet(r), flags);
   });
 
   withOutput(

@@ -113,7 +113,12 @@ async function runCommand(target: string, args: string[], flags: RunFlags, dashD
     if (existsSync(cpio)) initrd = cpio;
     memory = memoryFlag ?? DEFAULT_IMAGE_MEMORY;
   }
+  // SIGTERM (a supervisor, a test, `kill`) stops the guest too: QEMU would outlive us otherwise.
+  const stop = new AbortController();
+  const onTerm = () => stop.abort();
+  process.once("SIGTERM", onTerm);
   const result = await runImage(image, {
+    stop: stop.signal,
     memory,
     cmdline: composeCmdline(base, flags.param, appArgs),
     runner: chosen,
@@ -125,6 +130,6 @@ async function runCommand(target: string, args: string[], flags: RunFlags, dashD
     interactive: process.stdin.isTTY === true,
     onOutput: (text) => process.stdout.write(text),
     notice,
-  });
+  }).finally(() => process.off("SIGTERM", onTerm));
   return result.status;
 }

@@ -4,7 +4,6 @@ import { test } from "node:test";
 import { strict as assert } from "node:assert";
 import { KilnError } from "../errors.ts";
 import { openGuestNetwork, USER_WORDS } from "./guest-network.ts";
-import { qemuNetArgs, qemuStdio } from "./qemu-net.ts";
 import type { Tap } from "../vmm/net/tap.ts";
 import { tapPlan } from "../vmm/net/tap.ts";
 
@@ -15,10 +14,11 @@ const noTap = (): Tap => {
 let closed = 0;
 const fakeTap = (): Tap => ({ fd: 99, name: "kiln5", index: 5, plan: tapPlan(5), cmdlineWords: "net.ip=10.213.0.22/30 net.gw=10.213.0.21", close: () => void closed++ }) as unknown as Tap;
 
-test("no network driver: no network, and -p is an error that says why", async () => {
+test("no network driver: no network, and -p or --net is an error that says why", async () => {
   assert.equal(await openGuestNetwork(false, undefined, "vmm"), undefined);
-  assert.equal(await openGuestNetwork(false, { mode: "tap", publish: [] }, "vmm"), undefined);
-  await assert.rejects(openGuestNetwork(false, { publish: [p8080] }, "qemu"), /^KilnError: -p: the image has no network driver \(the virtio-net library\)/);
+  assert.equal(await openGuestNetwork(false, { publish: [] }, "vmm"), undefined);
+  await assert.rejects(openGuestNetwork(false, { publish: [p8080] }, "qemu"), /^KilnError: -p\/--net: this image has no network device\. Select virtio-net/);
+  await assert.rejects(openGuestNetwork(false, { mode: "tap", publish: [] }, "vmm"), /^KilnError: -p\/--net: this image has no network device/);
 });
 
 test("default mode: a TAP where allowed; else user mode on QEMU, and on the VMM the error says what is needed", async () => {
@@ -45,14 +45,4 @@ test("KILN_NET_FAULTS reaches the VMM's network; a bad value is refused before a
   const before = closed;
   await assert.rejects(openGuestNetwork(true, undefined, "vmm", { openTap: fakeTap, faultsEnv: "loss=7" }), /KILN_NET_FAULTS: loss=7 is not a probability/);
   assert.equal(closed, before, "no TAP was made");
-});
-
-test("QEMU: the TAP as fd 3 with the plan's MAC, or user mode with one hostfwd per published port", async () => {
-  const nw = await openGuestNetwork(true, undefined, "qemu", { openTap: fakeTap, faultsEnv: "" });
-  assert.deepEqual(qemuNetArgs(nw!), ["-netdev", "tap,id=net0,fd=3", "-device", "virtio-net-device,netdev=net0,mac=02:6b:69:6c:00:05"]);
-  assert.deepEqual(qemuStdio(nw, "ignore"), ["ignore", "pipe", "pipe", 99]);
-  await nw!.close();
-  const user = await openGuestNetwork(true, { mode: "user", publish: [p8080, { ...p8080, hostAddress: "0.0.0.0", hostPort: 5353, guestPort: 53, proto: "udp" }] }, "qemu");
-  assert.deepEqual(qemuNetArgs(user!), ["-netdev", "user,id=net0,hostfwd=tcp:127.0.0.1:8080-10.0.2.15:80,hostfwd=udp:0.0.0.0:5353-10.0.2.15:53", "-device", "virtio-net-device,netdev=net0"]);
-  assert.deepEqual(qemuStdio(user, "inherit"), ["inherit", "pipe", "pipe"]);
 });

@@ -36,12 +36,12 @@ export interface OpenNetworkOptions {
 
 /**
  * The network of a run on `runner`, or undefined when the image has no network driver (then
- * asking to publish a port is an error). Throws a one-line KilnError saying what is needed.
+ * asking to publish a port or for a mode is an error). Throws a one-line KilnError saying what is needed.
  */
 export async function openGuestNetwork(hasDriver: boolean, net: NetOptions | undefined, runner: RunnerName, o: OpenNetworkOptions = {}): Promise<GuestNetwork | undefined> {
   const publish = net?.publish ?? [];
   if (!hasDriver) {
-    if (publish.length > 0) throw new KilnError(`-p: the image has no network driver (the virtio-net library), so it has no ports to publish. Add virtio-net to the app's libraries, or drop -p.`);
+    if (publish.length > 0 || net?.mode) throw new KilnError("-p/--net: this image has no network device. Select virtio-net (and net) in the app's kiln.yaml, as apps/echo does.");
     return undefined;
   }
   const faults = envNetFaults(o.faultsEnv ?? process.env.KILN_NET_FAULTS);

@@ -146,6 +146,7 @@ test("Kiln device notes: the devices an image asks for; an unknown one is refuse
     withSpec((s) => (s.segments[2]!.data = new Uint8Array([...pvhNote(0x100010), ...note("Kiln", 1, new TextEncoder().encode(desc))])));
   assert.deepEqual(parseElf(buildElf(goodElfSpec()), "img.elf").devices, []);
   assert.deepEqual(parseElf(withDevices("virtio-console\0\0"), "img.elf").devices, ["virtio-console"]);
+  assert.deepEqual(parseElf(withDevices("virtio-net\0\0"), "img.elf").devices, ["virtio-net"]);
   refuses(withDevices("virtio-gpu\0"), "bad-note", /asks for device "virtio-gpu", which this Kiln does not know \(known: virtio-console, virtio-net\)/);
   // Other owners' notes of type 1 (GNU ABI tag, for instance) mean nothing here.
   assert.deepEqual(parseElf(withSpec((s) => (s.segments[2]!.data = new Uint8Array([...pvhNote(0x100010), ...note("GNU", 1, new Uint8Array(16))]))), "img.elf").devices, []);

@@ -28,11 +28,13 @@ export class VcpuThread {
   private client: ThreadClient | undefined;
   private warmRun = false;
 
-  constructor(worker: Worker) {
+  /** `loaded`: the worker already said "ready" (bin/kiln.js's early worker, before anyone listened here). */
+  constructor(worker: Worker, loaded = false) {
     this.worker = worker;
     worker.on("message", (m: WorkerMessage) => this.onMessage(m));
     worker.on("error", (e) => this.onDeath(`vCPU worker failed: ${e.message}`));
     worker.on("exit", (code) => this.onDeath(`vCPU worker exited (code ${code}) without reporting`));
+    if (loaded) this.becomeIdle();
   }
 
   /** Starts a VM on this thread (idle or still loading: the worker queues the request). */
@@ -119,7 +121,8 @@ class ThreadRegistry {
   private waiters: Array<() => void> = [];
 
   spawn(): VcpuThread {
-    const t = new VcpuThread(adoptEarlyWorker() ?? new Worker(workerBootstrap(), { eval: true, execArgv: [], resourceLimits: VCPU_HEAP_LIMITS }));
+    const early = adoptEarlyWorker();
+    const t = early ? new VcpuThread(early.worker, early.ready) : new VcpuThread(new Worker(workerBootstrap(), { eval: true, execArgv: [], resourceLimits: VCPU_HEAP_LIMITS }));
     this.all.add(t);
     return t;
   }
@@ -197,9 +200,9 @@ export const threads = new ThreadRegistry();
  * The worker bin/kiln.js started before loading the CLI (see there), if it is for the worker
  * bundle this process uses; taken once.
  */
-function adoptEarlyWorker(): Worker | undefined {
+function adoptEarlyWorker(): { worker: Worker; ready: boolean } | undefined {
   const key = Symbol.for("kiln.vcpu-worker");
-  const early = (globalThis as Record<symbol, { worker: Worker; bundle: string } | undefined>)[key];
+  const early = (globalThis as Record<symbol, { worker: Worker; bundle: string; ready?: boolean } | undefined>)[key];
   if (!early) return undefined;
   delete (globalThis as Record<symbol, unknown>)[key];
   if (early.bundle !== process.env.KILN_VCPU_WORKER_BUNDLE) {
@@ -207,7 +210,7 @@ function adoptEarlyWorker(): Worker | undefined {
     return undefined;
   }
   early.worker.ref();
-  return early.worker;
+  return { worker: early.worker, ready: early.ready === true };
 }
 
 function workerBootstrap(): string {

@@ -6,6 +6,7 @@ import { build, type BuildResult } from "../../src/build/index.ts";
 import { runImage, type RunResult, testRunner } from "../../src/run/index.ts";
 import { composeCmdline } from "../../src/run/cmdline.ts";
 import { repoRoot } from "../../src/paths.ts";
+import type { DeviceName } from "../../src/vmm/elf.ts";
 
 export const appDir = (name: string): string => path.join(repoRoot, "apps", name);
 
@@ -16,6 +17,8 @@ export interface BootOptions {
   params?: string[];
   memory?: number;
   timeoutMs?: number;
+  /** Devices to attach (default: those the image's notes ask for). */
+  devices?: DeviceName[];
 }
 
 export async function buildFor(name: string, opts: BootOptions = {}): Promise<{ built: BuildResult; memory: number; cmdline: string }> {
@@ -33,6 +36,7 @@ export async function boot(name: string, opts: BootOptions = {}): Promise<RunRes
     debugImage: built.debugImage,
     ...(built.initrd ? { initrd: built.initrd } : {}),
     timeoutMs: opts.timeoutMs ?? 60_000,
+    ...(opts.devices ? { devices: opts.devices } : {}),
   });
   return { ...r, built };
 }

@@ -54,6 +54,13 @@ static void reasm_free(struct net_ip *ip, struct ip_reasm *r)
 
 void ip_fini(struct net_ip *ip)
 {
+	while (ip->loop_head) {
+		struct netbuf *nb = ip->loop_head;
+		ip->loop_head = nb->next;
+		netbuf_free(ip->eth->dev->pool, nb);
+	}
+	ip->loop_tail = NULL;
+	ip->loop_len = 0;
 	for (int i = 0; i < IP_REASM_SLOTS; i++)
 		if (ip->reasm[i].used) reasm_free(ip, &ip->reasm[i]);
 }
@@ -73,10 +80,21 @@ struct netbuf *ip_alloc(struct net_ip *ip) { return netbuf_alloc(ip->eth->dev->p
 
 uint16_t ip_mtu_payload(const struct net_ip *ip) { return (uint16_t)(ip->eth->dev->mtu - IP_HLEN); }
 
-static int send_packet(struct net_ip *ip, struct netbuf *nb, uint32_t dst, uint8_t proto, uint16_t id, uint16_t frag)
+int ip_is_local(const struct net_ip *ip, uint32_t a)
+{
+	return (a >> 24) == 127 || (ip->addr && a == ip->addr);
+}
+
+uint32_t ip_source(const struct net_ip *ip, uint32_t dst)
+{
+	return (dst >> 24) == 127 ? IP_LOOPBACK : ip->addr;
+}
+
+static int send_packet(struct net_ip *ip, struct netbuf *nb, uint32_t src, uint32_t dst, uint8_t proto, uint16_t id, uint16_t frag)
 {
 	uint32_t hop;
-	if (dst == 0xffffffffu || (dst & ip->mask) == (ip->addr & ip->mask)) hop = dst;
+	int local = ip_is_local(ip, dst);
+	if (local || dst == 0xffffffffu || (dst & ip->mask) == (ip->addr & ip->mask)) hop = dst;
 	else if (ip->gw) hop = ip->gw;
 	else {
 		ip->stats.tx_no_route++;
@@ -97,17 +115,33 @@ static int send_packet(struct net_ip *ip, struct netbuf *nb, uint32_t dst, uint8
 	h[8] = ip->ttl;
 	h[9] = proto;
 	net_put16(h + 10, 0);
-	net_put32(h + 12, ip->addr);
+	net_put32(h + 12, src);
 	net_put32(h + 16, dst);
 	net_put16(h + 10, inet_fold(inet_sum(h, IP_HLEN, 0)));
 	ip->stats.tx++;
-	return eth_output_ipv4(ip->eth, hop, nb);
+	if (!local) return eth_output_ipv4(ip->eth, hop, nb);
+	if (ip->loop_len >= IP_LOOP_MAX) {
+		ip->stats.loop_dropped++;
+		netbuf_free(ip->eth->dev->pool, nb);
+		return -ENOBUFS;
+	}
+	nb->next = NULL;
+	if (ip->loop_tail) ip->loop_tail->next = nb;
+	else ip->loop_head = nb;
+	ip->loop_tail = nb;
+	ip->loop_len++;
+	return 0;
+}
+
+int ip_output_from(struct net_ip *ip, struct netbuf *nb, uint32_t src, uint32_t dst, uint8_t proto)
+{
+	/* DF set: the stack never fragments on output, transports size segments to the MTU. */
+	return send_packet(ip, nb, src, dst, proto, ip->next_id++, 0x4000);
 }
 
 int ip_output(struct net_ip *ip, struct netbuf *nb, uint32_t dst, uint8_t proto)
 {
-	/* DF set: the stack never fragments on output, transports size segments to the MTU. */
-	return send_packet(ip, nb, dst, proto, ip->next_id++, 0x4000);
+	return ip_output_from(ip, nb, ip_source(ip, dst), dst, proto);
 }
 
 static void deliver(struct net_ip *ip, const struct ip_rx *rx, const uint8_t *payload, uint16_t len)
@@ -115,7 +149,7 @@ static void deliver(struct net_ip *ip, const struct ip_rx *rx, const uint8_t *pa
 	if (rx->proto == IP_PROTO_ICMP) {
 		/* Echo request -> reply with the same identifier, sequence and data. */
 		if (len < 8 || payload[0] != 8 || inet_fold(inet_sum(payload, len, 0)) != 0) return;
-		if (rx->dst != ip->addr) return; /* no replies to broadcast pings (smurf) */
+		if (!ip_is_local(ip, rx->dst)) return; /* no replies to broadcast pings (smurf) */
 		struct netbuf *nb = ip_alloc(ip);
 		if (!nb || len > nb->cap - nb->off || len > ip_mtu_payload(ip)) {
 			netbuf_free(ip->eth->dev->pool, nb);
@@ -128,7 +162,7 @@ static void deliver(struct net_ip *ip, const struct ip_rx *rx, const uint8_t *pa
 		net_put16(p + 2, 0);
 		net_put16(p + 2, inet_fold(inet_sum(p, len, 0)));
 		ip->stats.echo_replies++;
-		ip_output(ip, nb, rx->src, IP_PROTO_ICMP);
+		ip_output_from(ip, nb, rx->dst, rx->src, IP_PROTO_ICMP);
 		return;
 	}
 	for (int i = 0; i < IP_MAX_PROTOS; i++) {
@@ -216,7 +250,7 @@ bad:
 	reasm_free(ip, r);
 }
 
-void ip_input(struct net_ip *ip, struct netbuf *nb)
+static void input(struct net_ip *ip, struct netbuf *nb, int looped)
 {
 	const uint8_t *h = netbuf_data(nb);
 	ip->stats.rx++;
@@ -229,12 +263,14 @@ void ip_input(struct net_ip *ip, struct netbuf *nb)
 	}
 	struct ip_rx rx = {.src = net_get32(h + 12), .dst = net_get32(h + 16), .proto = h[9], .ttl = h[8], .hdr = h, .hlen = hlen};
 	uint32_t bcast = ip->addr | ~ip->mask;
-	if (rx.dst != ip->addr && rx.dst != 0xffffffffu && rx.dst != bcast) {
+	/* 127.0.0.0/8 only ever comes from ourselves (the local queue): from the wire it is martian. */
+	if (looped ? !ip_is_local(ip, rx.dst) : rx.dst != ip->addr && rx.dst != 0xffffffffu && rx.dst != bcast) {
 		ip->stats.rx_not_ours++;
 		goto drop;
 	}
-	/* Martian sources: no replies to broadcast or multicast senders. */
-	if (rx.src == 0xffffffffu || (rx.src >> 28) == 14 || rx.src == bcast) goto bad;
+	/* Martian sources: no replies to broadcast or multicast senders; our own addresses only
+	 * come from ourselves (a spoofed one would make us answer ourselves). */
+	if (rx.src == 0xffffffffu || (rx.src >> 28) == 14 || rx.src == bcast || (!looped && ip_is_local(ip, rx.src))) goto bad;
 	uint16_t frag = net_get16(h + 6);
 	if (frag & 0x8000) goto bad; /* reserved bit */
 	uint32_t off = (uint32_t)(frag & 0x1fff) * 8;
@@ -248,10 +284,27 @@ drop:
 	netbuf_free(ip->eth->dev->pool, nb);
 }
 
+void ip_input(struct net_ip *ip, struct netbuf *nb) { input(ip, nb, 0); }
+
+int ip_loop_poll(struct net_ip *ip, int budget)
+{
+	/* Only what is queued now: what these deliveries send waits for the next call. */
+	int n = (int)ip->loop_len < budget ? (int)ip->loop_len : budget;
+	for (int i = 0; i < n; i++) {
+		struct netbuf *nb = ip->loop_head;
+		ip->loop_head = nb->next;
+		if (!ip->loop_head) ip->loop_tail = NULL;
+		ip->loop_len--;
+		ip->stats.loop++;
+		input(ip, nb, 1);
+	}
+	return n;
+}
+
 void ip_icmp_unreachable(struct net_ip *ip, const struct ip_rx *rx, uint8_t code, const uint8_t *payload, uint16_t len)
 {
 	/* RFC 1122 3.2.2: never about broadcasts. */
-	if (rx->dst != ip->addr) return;
+	if (!ip_is_local(ip, rx->dst)) return;
 	struct netbuf *nb = ip_alloc(ip);
 	if (!nb) return;
 	uint16_t keep = len < 8 ? len : 8;
@@ -263,7 +316,7 @@ void ip_icmp_unreachable(struct net_ip *ip, const struct ip_rx *rx, uint8_t code
 	memcpy(p + 8 + rx->hlen, payload, keep);
 	nb->len = (uint16_t)(8 + rx->hlen + keep);
 	net_put16(p + 2, inet_fold(inet_sum(p, nb->len, 0)));
-	ip_output(ip, nb, rx->src, IP_PROTO_ICMP);
+	ip_output_from(ip, nb, rx->dst, rx->src, IP_PROTO_ICMP);
 }
 
 void ip_timer(struct net_ip *ip)

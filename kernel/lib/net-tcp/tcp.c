@@ -244,7 +244,7 @@ static int send_seg(struct tcp_sock *s, uint32_t seq, uint8_t flags, uint32_t do
 	}
 	st->stats.tx_segs++;
 	if (flags & TH_RST) st->stats.tx_rst++;
-	ip_output(st->ip, nb, s->raddr, IP_PROTO_TCP);
+	ip_output_from(st->ip, nb, s->laddr, s->raddr, IP_PROTO_TCP);
 	return (int)dlen;
 }
 
@@ -946,7 +946,7 @@ static void tcp_input(void *ctx, const struct ip_rx *rx, const uint8_t *p, uint1
 	struct tcp_stack *st = ctx;
 	struct seg g;
 	st->stats.rx_segs++;
-	if (rx->dst != st->ip->addr) return; /* no TCP to broadcast addresses */
+	if (!ip_is_local(st->ip, rx->dst)) return; /* no TCP to broadcast addresses */
 	if (parse(&g, p, len) < 0) {
 		st->stats.rx_bad++;
 		return;
@@ -1131,7 +1131,7 @@ int tcp_connect(struct tcp_sock *s, uint32_t addr, uint16_t port)
 		if (!s->lport) return -EADDRINUSE;
 	}
 	if (sock_buffers(s) < 0) return -ENOMEM;
-	s->laddr = st->ip->addr;
+	s->laddr = ip_source(st->ip, addr);
 	s->raddr = addr;
 	s->rport = port;
 	s->rcv_wscale = choose_wscale(s->rcap);

@@ -123,7 +123,7 @@ int udp_sendto(struct udp_sock *s, uint32_t dst, uint16_t dport, const void *buf
 	net_put16(p + 6, 0);
 	memcpy(p + UDP_HLEN, buf, len);
 	nb->len = ulen;
-	uint16_t c = inet_fold(inet_sum(p, ulen, inet_pseudo_sum(ip->addr, dst, IP_PROTO_UDP, ulen)));
+	uint16_t c = inet_fold(inet_sum(p, ulen, inet_pseudo_sum(ip_source(ip, dst), dst, IP_PROTO_UDP, ulen)));
 	net_put16(p + 6, c ? c : 0xffff); /* 0 means "no checksum" on the wire */
 	s->st->stats.tx++;
 	int r = ip_output(ip, nb, dst, IP_PROTO_UDP);

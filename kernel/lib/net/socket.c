@@ -14,6 +14,7 @@ struct net_sock_ops {
 	int (*setopt)(struct net_sock *s, enum net_sockopt opt, int value);
 	int (*names)(struct net_sock *s, struct net_sockaddr *local, struct net_sockaddr *peer);
 	int (*events)(struct net_sock *s);
+	int (*error)(struct net_sock *s);
 };
 
 struct net_sock {
@@ -23,6 +24,7 @@ struct net_sock {
 	struct udp_sock *udp;
 	uint16_t port;                 /* UDP: bound port, opened lazily */
 	struct net_sockaddr peer;      /* UDP: the connected peer (port 0: none) */
+	uint32_t baddr;                /* the address bound (0: any); ports are bound for all */
 	uint8_t rd_shut;
 };
 
@@ -50,8 +52,10 @@ static const struct net_sock_ops tcp_ops;
 
 static int t_bind(struct net_sock *s, const struct net_sockaddr *a)
 {
-	if (a->addr && a->addr != s->st->ip.addr) return -EADDRNOTAVAIL;
-	return tcp_bind(s->tcp, a->port);
+	if (a->addr && !ip_is_local(&s->st->ip, a->addr)) return -EADDRNOTAVAIL;
+	int r = tcp_bind(s->tcp, a->port);
+	if (!r) s->baddr = a->addr;
+	return r;
 }
 
 static int t_listen(struct net_sock *s, int backlog)
@@ -63,7 +67,7 @@ static int t_names(struct net_sock *s, struct net_sockaddr *local, struct net_so
 {
 	struct tcp_info ti;
 	tcp_get_info(s->tcp, &ti);
-	if (local) *local = (struct net_sockaddr){ti.laddr ? ti.laddr : s->st->ip.addr, ti.lport};
+	if (local) *local = (struct net_sockaddr){ti.laddr ? ti.laddr : s->baddr, ti.lport};
 	if (peer) {
 		if (!ti.raddr || ti.state == TCP_LISTEN) return -ENOTCONN;
 		*peer = (struct net_sockaddr){ti.raddr, ti.rport};
@@ -126,11 +130,22 @@ static int t_events(struct net_sock *s)
 	if (e & TCP_EV_WRITE) r |= NET_POLLOUT;
 	if (e & TCP_EV_ERR) r |= NET_POLLERR;
 	if (ti.state == TCP_CLOSED && ti.raddr) r |= NET_POLLHUP;
+	/* A FIN received: the states after ESTABLISHED that only a peer's FIN leads to. */
+	if (ti.state == TCP_CLOSE_WAIT || ti.state == TCP_LAST_ACK || ti.state == TCP_CLOSING || ti.state == TCP_TIME_WAIT ||
+	    (ti.state == TCP_CLOSED && ti.raddr))
+		r |= NET_POLLRDHUP;
 	return r;
 }
 
+static int t_error(struct net_sock *s)
+{
+	struct tcp_info ti;
+	tcp_get_info(s->tcp, &ti);
+	return -ti.error; /* the stack keeps it positive */
+}
+
 static const struct net_sock_ops tcp_ops = {t_bind, t_listen, t_accept, t_connect, t_sendto, t_recvfrom,
-					    t_shutdown, t_close, t_setopt, t_names, t_events};
+					    t_shutdown, t_close, t_setopt, t_names, t_events, t_error};
 
 /* ---- UDP ---- */
 
@@ -146,8 +161,10 @@ static int u_open(struct net_sock *s, uint16_t port)
 static int u_bind(struct net_sock *s, const struct net_sockaddr *a)
 {
 	if (s->udp) return -EINVAL;
-	if (a->addr && a->addr != s->st->ip.addr) return -EADDRNOTAVAIL;
-	return u_open(s, a->port);
+	if (a->addr && !ip_is_local(&s->st->ip, a->addr)) return -EADDRNOTAVAIL;
+	int r = u_open(s, a->port);
+	if (!r) s->baddr = a->addr;
+	return r;
 }
 
 static int u_connect(struct net_sock *s, const struct net_sockaddr *a)
@@ -214,7 +231,9 @@ static int u_setopt(struct net_sock *s, enum net_sockopt opt, int v)
 
 static int u_names(struct net_sock *s, struct net_sockaddr *local, struct net_sockaddr *peer)
 {
-	if (local) *local = (struct net_sockaddr){s->st->ip.addr, s->port};
+	/* As Linux: the bound address, else the source a connected socket sends from, else any. */
+	uint32_t la = s->baddr ? s->baddr : s->peer.port ? ip_source(&s->st->ip, s->peer.addr) : 0;
+	if (local) *local = (struct net_sockaddr){la, s->port};
 	if (peer) {
 		if (!s->peer.port) return -ENOTCONN;
 		*peer = s->peer;
@@ -227,8 +246,14 @@ static int u_events(struct net_sock *s)
 	return (s->udp && udp_readable(s->udp) ? NET_POLLIN : 0) | NET_POLLOUT;
 }
 
+static int u_error(struct net_sock *s)
+{
+	(void)s;
+	return 0; /* ICMP errors are not reported to UDP sockets */
+}
+
 static const struct net_sock_ops udp_ops = {u_bind, no_listen, no_accept, u_connect, u_sendto, u_recvfrom,
-					    u_shutdown, u_close, u_setopt, u_names, u_events};
+					    u_shutdown, u_close, u_setopt, u_names, u_events, u_error};
 
 /* ---- the API ---- */
 
@@ -247,24 +272,36 @@ struct net_sock *net_socket(struct net_stack *st, enum net_sock_type type, int *
 	return s;
 }
 
+/* Calls that may send end with a flush, so a driver that defers its notification (netdev
+ * flush) never leaves an app's frames waiting for the next net_poll. */
+static long flushed(struct net_sock *s, long r)
+{
+	netdev_flush(s->st->dev);
+	return r;
+}
+
 int net_bind(struct net_sock *s, const struct net_sockaddr *a) { return s->ops->bind(s, a); }
 int net_listen(struct net_sock *s, int backlog) { return s->ops->listen(s, backlog); }
 struct net_sock *net_accept(struct net_sock *s, struct net_sockaddr *peer, int *err) { return s->ops->accept(s, peer, err); }
-int net_connect(struct net_sock *s, const struct net_sockaddr *a) { return s->ops->connect(s, a); }
-long net_send(struct net_sock *s, const void *buf, size_t len) { return s->ops->sendto(s, buf, len, NULL); }
-long net_sendto(struct net_sock *s, const void *buf, size_t len, const struct net_sockaddr *to) { return s->ops->sendto(s, buf, len, to); }
-long net_recv(struct net_sock *s, void *buf, size_t len) { return s->ops->recvfrom(s, buf, len, NULL); }
-long net_recvfrom(struct net_sock *s, void *buf, size_t len, struct net_sockaddr *from) { return s->ops->recvfrom(s, buf, len, from); }
-int net_shutdown(struct net_sock *s, enum net_shut how) { return s->ops->shutdown(s, how); }
-int net_setsockopt(struct net_sock *s, enum net_sockopt opt, int value) { return s->ops->setopt(s, opt, value); }
+int net_connect(struct net_sock *s, const struct net_sockaddr *a) { return (int)flushed(s, s->ops->connect(s, a)); }
+long net_send(struct net_sock *s, const void *buf, size_t len) { return flushed(s, s->ops->sendto(s, buf, len, NULL)); }
+long net_sendto(struct net_sock *s, const void *buf, size_t len, const struct net_sockaddr *to) { return flushed(s, s->ops->sendto(s, buf, len, to)); }
+/* A read may open the window: the update goes out now. */
+long net_recv(struct net_sock *s, void *buf, size_t len) { return flushed(s, s->ops->recvfrom(s, buf, len, NULL)); }
+long net_recvfrom(struct net_sock *s, void *buf, size_t len, struct net_sockaddr *from) { return flushed(s, s->ops->recvfrom(s, buf, len, from)); }
+int net_shutdown(struct net_sock *s, enum net_shut how) { return (int)flushed(s, s->ops->shutdown(s, how)); }
+int net_setsockopt(struct net_sock *s, enum net_sockopt opt, int value) { return (int)flushed(s, s->ops->setopt(s, opt, value)); }
 int net_getsockname(struct net_sock *s, struct net_sockaddr *a) { return s->ops->names(s, a, NULL); }
 int net_getpeername(struct net_sock *s, struct net_sockaddr *a) { return s->ops->names(s, NULL, a); }
+int net_sock_error(struct net_sock *s) { return s->ops->error(s); }
 int net_sock_events(struct net_sock *s) { return s->ops->events(s); }
 
 void net_close(struct net_sock *s)
 {
+	struct netdev *dev = s->st->dev;
 	s->ops->close(s);
 	net_free(s->st->env, s);
+	netdev_flush(dev); /* the FIN or RST */
 }
 
 int net_sock_poll(struct net_stack *st, struct net_pollitem *items, int n, int timeout_ms)

@@ -100,15 +100,22 @@ int net_poll(struct net_stack *s, uint16_t budget)
 		budget = (uint16_t)(budget - n);
 		if (n < want) break;
 	}
+	/* Datagrams to ourselves: each round's replies (a SYN's SYN-ACK ...) go in the next round. */
+	while (budget && s->ip.loop_len) {
+		int n = ip_loop_poll(&s->ip, budget);
+		total += n;
+		budget = (uint16_t)(budget - n);
+	}
 	eth_timer(&s->eth);
 	ip_timer(&s->ip);
 	tcp_timer(&s->tcp);
+	netdev_flush(s->dev); /* replies, ACKs and timer output: one notification */
 	return total;
 }
 
 void net_wait(struct net_stack *s, int timeout_ms)
 {
-	if (net_poll(s, 64) > 0) return;
+	if (net_poll(s, 64) > 0 || s->ip.loop_len) return;
 	/* At most 1 ms in the device's wait: the stack's timers (delayed ACK 40 ms, RTO 200 ms
 	 * minimum) need no finer grain, and nothing tells us when the next one is due. */
 	uint64_t us = timeout_ms >= 0 && timeout_ms < 1 ? 0 : 1000;

@@ -4,9 +4,8 @@
 #include <vfs/vfs.h>
 #include <pipe/pipe.h>
 #include <time/time.h>
+#include <sched/sched.h>
 
-#define A6 long a1, long a2, long a3, long a4, long a5, long a6
-#define UNUSED6 (void)a1, (void)a2, (void)a3, (void)a4, (void)a5, (void)a6
 
 /* A path argument: readable up to its NUL within VFS_PATH_MAX, else -EFAULT/-ENAMETOOLONG. */
 static long check_path(long p)
@@ -20,16 +19,10 @@ static long check_path(long p)
 		if (r_)                                                                            \
 			return r_;                                                                 \
 	} while (0)
-#define BUF_OR_RETURN(p, n, w)                                                                     \
-	do {                                                                                       \
-		if (!syscall_user_ok((const void *)(p), (size_t)(n), (w)))                         \
-			return -SYS_EFAULT;                                                        \
-	} while (0)
-
-static long sys_read(A6)
+static long sys_read(SYSCALL_ARGS)
 {
-	UNUSED6;
-	BUF_OR_RETURN(a2, a3, 1);
+	SYSCALL_UNUSED_ARGS;
+	SYSCALL_USER_OR_FAULT(a2, a3, 1);
 	return vfs_read((int)a1, (void *)a2, (size_t)a3);
 }
 SYSCALL_REGISTER(0, sys_read);
@@ -45,74 +38,74 @@ static long epipe_signals(long r)
 	return r;
 }
 
-static long sys_write(A6)
+static long sys_write(SYSCALL_ARGS)
 {
-	UNUSED6;
-	BUF_OR_RETURN(a2, a3, 0);
+	SYSCALL_UNUSED_ARGS;
+	SYSCALL_USER_OR_FAULT(a2, a3, 0);
 	return epipe_signals(vfs_write((int)a1, (const void *)a2, (size_t)a3));
 }
 SYSCALL_REGISTER(1, sys_write);
 
-static long sys_open(A6)
+static long sys_open(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	PATH_OR_RETURN(a1);
 	return vfs_open((const char *)a1, (int)a2, (uint32_t)a3);
 }
 SYSCALL_REGISTER(2, sys_open);
 
-static long sys_close(A6)
+static long sys_close(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	return vfs_close((int)a1);
 }
 SYSCALL_REGISTER(3, sys_close);
 
-static long sys_stat(A6)
+static long sys_stat(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	PATH_OR_RETURN(a1);
-	BUF_OR_RETURN(a2, sizeof(struct vfs_stat), 1);
+	SYSCALL_USER_OR_FAULT(a2, sizeof(struct vfs_stat), 1);
 	return vfs_stat((const char *)a1, (struct vfs_stat *)a2);
 }
 SYSCALL_REGISTER(4, sys_stat);
 
-static long sys_fstat(A6)
+static long sys_fstat(SYSCALL_ARGS)
 {
-	UNUSED6;
-	BUF_OR_RETURN(a2, sizeof(struct vfs_stat), 1);
+	SYSCALL_UNUSED_ARGS;
+	SYSCALL_USER_OR_FAULT(a2, sizeof(struct vfs_stat), 1);
 	return vfs_fstat((int)a1, (struct vfs_stat *)a2);
 }
 SYSCALL_REGISTER(5, sys_fstat);
 
-static long sys_lstat(A6)
+static long sys_lstat(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	PATH_OR_RETURN(a1);
-	BUF_OR_RETURN(a2, sizeof(struct vfs_stat), 1);
+	SYSCALL_USER_OR_FAULT(a2, sizeof(struct vfs_stat), 1);
 	return vfs_lstat((const char *)a1, (struct vfs_stat *)a2);
 }
 SYSCALL_REGISTER(6, sys_lstat);
 
-static long sys_lseek(A6)
+static long sys_lseek(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	return vfs_lseek((int)a1, a2, (int)a3);
 }
 SYSCALL_REGISTER(8, sys_lseek);
 
-static long sys_pread64(A6)
+static long sys_pread64(SYSCALL_ARGS)
 {
-	UNUSED6;
-	BUF_OR_RETURN(a2, a3, 1);
+	SYSCALL_UNUSED_ARGS;
+	SYSCALL_USER_OR_FAULT(a2, a3, 1);
 	return vfs_pread((int)a1, (void *)a2, (size_t)a3, a4);
 }
 SYSCALL_REGISTER(17, sys_pread64);
 
-static long sys_pwrite64(A6)
+static long sys_pwrite64(SYSCALL_ARGS)
 {
-	UNUSED6;
-	BUF_OR_RETURN(a2, a3, 0);
+	SYSCALL_UNUSED_ARGS;
+	SYSCALL_USER_OR_FAULT(a2, a3, 0);
 	return vfs_pwrite((int)a1, (const void *)a2, (size_t)a3, a4);
 }
 SYSCALL_REGISTER(18, sys_pwrite64);
@@ -131,10 +124,10 @@ static long iov_rw(long fd, long iov, long cnt, int write)
 {
 	if (cnt < 0 || cnt > IOV_MAX_K)
 		return -SYS_EINVAL;
-	BUF_OR_RETURN(iov, (size_t)cnt * sizeof(struct iovec_k), 0);
+	SYSCALL_USER_OR_FAULT(iov, (size_t)cnt * sizeof(struct iovec_k), 0);
 	const struct iovec_k *v = (const struct iovec_k *)iov;
 	for (long i = 0; i < cnt; i++)
-		BUF_OR_RETURN(v[i].base, v[i].len, !write);
+		SYSCALL_USER_OR_FAULT(v[i].base, v[i].len, !write);
 	long total = 0;
 	for (long i = 0; i < cnt; i++) {
 		if (v[i].len == 0)
@@ -151,33 +144,33 @@ static long iov_rw(long fd, long iov, long cnt, int write)
 	return total;
 }
 
-static long sys_readv(A6)
+static long sys_readv(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	return iov_rw(a1, a2, a3, 0);
 }
 SYSCALL_REGISTER(19, sys_readv);
 
-static long sys_writev(A6)
+static long sys_writev(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	return epipe_signals(iov_rw(a1, a2, a3, 1));
 }
 SYSCALL_REGISTER(20, sys_writev);
 
-static long sys_access(A6)
+static long sys_access(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	PATH_OR_RETURN(a1);
 	return vfs_faccessat(VFS_AT_FDCWD, (const char *)a1, (int)a2, 0);
 }
 SYSCALL_REGISTER(21, sys_access);
 
 /* pipe/pipe2 over the pipe library: fds[0] reads, fds[1] writes. */
-static long sys_pipe2(A6)
+static long sys_pipe2(SYSCALL_ARGS)
 {
-	UNUSED6;
-	BUF_OR_RETURN(a1, 2 * sizeof(int), 1);
+	SYSCALL_UNUSED_ARGS;
+	SYSCALL_USER_OR_FAULT(a1, 2 * sizeof(int), 1);
 	if (a2 & ~(long)(VFS_O_NONBLOCK | VFS_O_CLOEXEC))
 		return -SYS_EINVAL; /* O_DIRECT (packet mode), O_NOTIFICATION_PIPE: not supported */
 	int fds[2];
@@ -189,23 +182,23 @@ static long sys_pipe2(A6)
 }
 SYSCALL_REGISTER(293, sys_pipe2);
 
-static long sys_pipe(A6)
+static long sys_pipe(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	return sys_pipe2(a1, 0, 0, 0, 0, 0);
 }
 SYSCALL_REGISTER(22, sys_pipe);
 
-static long sys_dup(A6)
+static long sys_dup(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	return vfs_dup((int)a1);
 }
 SYSCALL_REGISTER(32, sys_dup);
 
-static long sys_dup2(A6)
+static long sys_dup2(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	return vfs_dup2((int)a1, (int)a2);
 }
 SYSCALL_REGISTER(33, sys_dup2);
@@ -226,9 +219,9 @@ struct flock_k {
 	int l_pid;
 };
 
-static long sys_fcntl(A6)
+static long sys_fcntl(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	switch (a2) {
 	case F_GETLK_K:
 	case F_OFD_GETLK_K:
@@ -241,7 +234,7 @@ static long sys_fcntl(A6)
 		if (r < 0)
 			return r;
 		int get = a2 == F_GETLK_K || a2 == F_OFD_GETLK_K;
-		BUF_OR_RETURN(a3, sizeof(struct flock_k), get);
+		SYSCALL_USER_OR_FAULT(a3, sizeof(struct flock_k), get);
 		struct flock_k *fl = (struct flock_k *)a3;
 		if (fl->l_type < 0 || fl->l_type > F_UNLCK_K)
 			return -SYS_EINVAL;
@@ -255,117 +248,117 @@ static long sys_fcntl(A6)
 }
 SYSCALL_REGISTER(72, sys_fcntl);
 
-static long sys_flock(A6)
+static long sys_flock(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	struct vfs_stat st;
 	int r = vfs_fstat((int)a1, &st);
 	return r < 0 ? r : 0;
 }
 SYSCALL_REGISTER(73, sys_flock);
 
-static long sys_fsync(A6)
+static long sys_fsync(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	return vfs_fsync((int)a1);
 }
 SYSCALL_REGISTER(74, sys_fsync);
 SYSCALL_REGISTER(75, sys_fsync); /* fdatasync: ramfs has no metadata to skip */
 
-static long sys_truncate(A6)
+static long sys_truncate(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	PATH_OR_RETURN(a1);
 	return vfs_truncate((const char *)a1, a2);
 }
 SYSCALL_REGISTER(76, sys_truncate);
 
-static long sys_ftruncate(A6)
+static long sys_ftruncate(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	return vfs_ftruncate((int)a1, a2);
 }
 SYSCALL_REGISTER(77, sys_ftruncate);
 
-static long sys_getcwd(A6)
+static long sys_getcwd(SYSCALL_ARGS)
 {
-	UNUSED6;
-	BUF_OR_RETURN(a1, a2, 1);
+	SYSCALL_UNUSED_ARGS;
+	SYSCALL_USER_OR_FAULT(a1, a2, 1);
 	return vfs_getcwd((char *)a1, (size_t)a2);
 }
 SYSCALL_REGISTER(79, sys_getcwd);
 
-static long sys_chdir(A6)
+static long sys_chdir(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	PATH_OR_RETURN(a1);
 	return vfs_chdir((const char *)a1);
 }
 SYSCALL_REGISTER(80, sys_chdir);
 
-static long sys_fchdir(A6)
+static long sys_fchdir(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	return vfs_fchdir((int)a1);
 }
 SYSCALL_REGISTER(81, sys_fchdir);
 
-static long sys_rename(A6)
+static long sys_rename(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	PATH_OR_RETURN(a1);
 	PATH_OR_RETURN(a2);
 	return vfs_rename((const char *)a1, (const char *)a2);
 }
 SYSCALL_REGISTER(82, sys_rename);
 
-static long sys_mkdir(A6)
+static long sys_mkdir(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	PATH_OR_RETURN(a1);
 	return vfs_mkdir((const char *)a1, (uint32_t)a2);
 }
 SYSCALL_REGISTER(83, sys_mkdir);
 
-static long sys_rmdir(A6)
+static long sys_rmdir(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	PATH_OR_RETURN(a1);
 	return vfs_rmdir((const char *)a1);
 }
 SYSCALL_REGISTER(84, sys_rmdir);
 
-static long sys_unlink(A6)
+static long sys_unlink(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	PATH_OR_RETURN(a1);
 	return vfs_unlink((const char *)a1);
 }
 SYSCALL_REGISTER(87, sys_unlink);
 
-static long sys_symlink(A6)
+static long sys_symlink(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	PATH_OR_RETURN(a1);
 	PATH_OR_RETURN(a2);
 	return vfs_symlink((const char *)a1, (const char *)a2);
 }
 SYSCALL_REGISTER(88, sys_symlink);
 
-static long sys_readlink(A6)
+static long sys_readlink(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	PATH_OR_RETURN(a1);
-	BUF_OR_RETURN(a2, a3, 1);
+	SYSCALL_USER_OR_FAULT(a2, a3, 1);
 	return vfs_readlink((const char *)a1, (char *)a2, (size_t)a3);
 }
 SYSCALL_REGISTER(89, sys_readlink);
 
 /* Everything runs as root and ramfs keeps the bits it was created with: ownership and mode
  * changes succeed on an existing file without changing what stat reports. */
-static long sys_fchmod(A6)
+static long sys_fchmod(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	struct vfs_stat st;
 	int r = vfs_fstat((int)a1, &st);
 	return r < 0 ? r : 0;
@@ -373,9 +366,9 @@ static long sys_fchmod(A6)
 SYSCALL_REGISTER(91, sys_fchmod); /* fchmod */
 SYSCALL_REGISTER(93, sys_fchmod); /* fchown */
 
-static long sys_chmod(A6)
+static long sys_chmod(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	PATH_OR_RETURN(a1);
 	struct vfs_stat st;
 	int r = vfs_stat((const char *)a1, &st);
@@ -385,64 +378,64 @@ SYSCALL_REGISTER(90, sys_chmod); /* chmod */
 SYSCALL_REGISTER(92, sys_chmod); /* chown */
 SYSCALL_REGISTER(94, sys_chmod); /* lchown */
 
-static long sys_umask(A6)
+static long sys_umask(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	return (long)vfs_umask((uint32_t)a1 & 0777);
 }
 SYSCALL_REGISTER(95, sys_umask);
 
-static long sys_getdents64(A6)
+static long sys_getdents64(SYSCALL_ARGS)
 {
-	UNUSED6;
-	BUF_OR_RETURN(a2, a3, 1);
+	SYSCALL_UNUSED_ARGS;
+	SYSCALL_USER_OR_FAULT(a2, a3, 1);
 	return vfs_getdents64((int)a1, (void *)a2, (size_t)a3);
 }
 SYSCALL_REGISTER(217, sys_getdents64);
 
-static long sys_openat(A6)
+static long sys_openat(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	PATH_OR_RETURN(a2);
 	return vfs_openat((int)a1, (const char *)a2, (int)a3, (uint32_t)a4);
 }
 SYSCALL_REGISTER(257, sys_openat);
 
-static long sys_mkdirat(A6)
+static long sys_mkdirat(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	PATH_OR_RETURN(a2);
 	return vfs_mkdirat((int)a1, (const char *)a2, (uint32_t)a3);
 }
 SYSCALL_REGISTER(258, sys_mkdirat);
 
-static long sys_newfstatat(A6)
+static long sys_newfstatat(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	PATH_OR_RETURN(a2);
-	BUF_OR_RETURN(a3, sizeof(struct vfs_stat), 1);
+	SYSCALL_USER_OR_FAULT(a3, sizeof(struct vfs_stat), 1);
 	return vfs_fstatat((int)a1, (const char *)a2, (struct vfs_stat *)a3, (int)a4);
 }
 SYSCALL_REGISTER(262, sys_newfstatat);
 
-static long sys_unlinkat(A6)
+static long sys_unlinkat(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	PATH_OR_RETURN(a2);
 	return vfs_unlinkat((int)a1, (const char *)a2, (int)a3);
 }
 SYSCALL_REGISTER(263, sys_unlinkat);
 
-static long sys_renameat(A6)
+static long sys_renameat(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	PATH_OR_RETURN(a2);
 	PATH_OR_RETURN(a4);
 	return vfs_renameat((int)a1, (const char *)a2, (int)a3, (const char *)a4);
 }
 SYSCALL_REGISTER(264, sys_renameat);
 
-static long sys_renameat2(A6)
+static long sys_renameat2(SYSCALL_ARGS)
 {
 	if (a5 != 0)
 		return -SYS_EINVAL; /* RENAME_NOREPLACE/EXCHANGE/WHITEOUT: not supported */
@@ -450,51 +443,51 @@ static long sys_renameat2(A6)
 }
 SYSCALL_REGISTER(316, sys_renameat2);
 
-static long sys_symlinkat(A6)
+static long sys_symlinkat(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	PATH_OR_RETURN(a1);
 	PATH_OR_RETURN(a3);
 	return vfs_symlinkat((const char *)a1, (int)a2, (const char *)a3);
 }
 SYSCALL_REGISTER(266, sys_symlinkat);
 
-static long sys_readlinkat(A6)
+static long sys_readlinkat(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	PATH_OR_RETURN(a2);
-	BUF_OR_RETURN(a3, a4, 1);
+	SYSCALL_USER_OR_FAULT(a3, a4, 1);
 	return vfs_readlinkat((int)a1, (const char *)a2, (char *)a3, (size_t)a4);
 }
 SYSCALL_REGISTER(267, sys_readlinkat);
 
-static long sys_faccessat(A6)
+static long sys_faccessat(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	PATH_OR_RETURN(a2);
 	return vfs_faccessat((int)a1, (const char *)a2, (int)a3, 0);
 }
 SYSCALL_REGISTER(269, sys_faccessat);
 
-static long sys_faccessat2(A6)
+static long sys_faccessat2(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	PATH_OR_RETURN(a2);
 	return vfs_faccessat((int)a1, (const char *)a2, (int)a3, (int)a4);
 }
 SYSCALL_REGISTER(439, sys_faccessat2);
 
-static long sys_dup3(A6)
+static long sys_dup3(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	return vfs_dup3((int)a1, (int)a2, (int)a3);
 }
 SYSCALL_REGISTER(292, sys_dup3);
 
 /* utimensat/futimesat: ramfs times are not settable; succeed on an existing file. */
-static long sys_utimensat(A6)
+static long sys_utimensat(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	struct vfs_stat st;
 	if (a2 == 0)
 		return vfs_fstat((int)a1, &st) < 0 ? -SYS_EBADF : 0;
@@ -504,17 +497,17 @@ static long sys_utimensat(A6)
 }
 SYSCALL_REGISTER(280, sys_utimensat);
 
-static long sys_utimes(A6)
+static long sys_utimes(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	return sys_utimensat(VFS_AT_FDCWD, a1, 0, 0, 0, 0);
 }
 SYSCALL_REGISTER(235, sys_utimes); /* utimes */
 SYSCALL_REGISTER(132, sys_utimes); /* utime */
 
-static long sys_futimesat(A6)
+static long sys_futimesat(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	return sys_utimensat(a1, a2, 0, 0, 0, 0);
 }
 SYSCALL_REGISTER(261, sys_futimesat);
@@ -543,11 +536,11 @@ static struct statx_timestamp_k ts_of(struct vfs_timespec t)
 	return r;
 }
 
-static long sys_statx(A6)
+static long sys_statx(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	PATH_OR_RETURN(a2);
-	BUF_OR_RETURN(a5, sizeof(struct statx_k), 1);
+	SYSCALL_USER_OR_FAULT(a5, sizeof(struct statx_k), 1);
 	struct vfs_stat st;
 	int flags = (int)a3 & (VFS_AT_SYMLINK_NOFOLLOW | VFS_AT_EMPTY_PATH);
 	int r = vfs_fstatat((int)a1, (const char *)a2, &st, flags);
@@ -590,9 +583,9 @@ static int is_tty(int fd, int *err)
 #define FIONBIO_K 0x5421
 #define FIONREAD_K 0x541b
 
-static long sys_ioctl(A6)
+static long sys_ioctl(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	int err;
 	int tty = is_tty((int)a1, &err);
 	if (err < 0)
@@ -601,13 +594,13 @@ static long sys_ioctl(A6)
 	case TIOCGWINSZ_K: {
 		if (!tty)
 			return -SYS_ENOTTY;
-		BUF_OR_RETURN(a3, 8, 1);
+		SYSCALL_USER_OR_FAULT(a3, 8, 1);
 		uint16_t *ws = (uint16_t *)a3; /* rows, cols, xpixel, ypixel */
 		ws[0] = 24, ws[1] = 80, ws[2] = 0, ws[3] = 0;
 		return 0;
 	}
 	case FIONBIO_K: {
-		BUF_OR_RETURN(a3, sizeof(int), 0);
+		SYSCALL_USER_OR_FAULT(a3, sizeof(int), 0);
 		int fl = vfs_fcntl((int)a1, VFS_F_GETFL, 0);
 		if (fl < 0)
 			return fl;
@@ -622,8 +615,9 @@ static long sys_ioctl(A6)
 SYSCALL_REGISTER(16, sys_ioctl);
 
 /* poll/ppoll/select/pselect6 over vfs_poll (files are always ready, the console when input
- * waits). Nothing can become ready behind the app's back except console input, so waiting is a
- * check every 100 us until the deadline (-1: none). */
+ * waits, sockets when the stack says). Each check starts with vfs_poll_kick, and between checks
+ * until the deadline (-1: none) the wait idles in vfs_poll_idle: 100 us, or what a library
+ * installed (sockets drive the network stack there and let other threads run). */
 struct pollfd_k {
 	int fd;
 	short events, revents;
@@ -656,7 +650,8 @@ static int expired(uint64_t deadline)
 {
 	if (deadline != NO_DEADLINE && time_now_ns() >= deadline)
 		return 1;
-	time_delay_us(100);
+	sched_yield(); /* another thread may be what makes a descriptor ready (a pipe's writer) */
+	vfs_poll_idle(deadline);
 	return 0;
 }
 
@@ -664,10 +659,11 @@ static long do_poll(long fds, long n, uint64_t deadline)
 {
 	if (n < 0 || n > 65536)
 		return -SYS_EINVAL;
-	BUF_OR_RETURN(fds, (size_t)n * sizeof(struct pollfd_k), 1);
+	SYSCALL_USER_OR_FAULT(fds, (size_t)n * sizeof(struct pollfd_k), 1);
 	struct pollfd_k *p = (struct pollfd_k *)fds;
 	for (;;) {
 		long ready = 0;
+		vfs_poll_kick();
 		for (long i = 0; i < n; i++) {
 			p[i].revents = 0;
 			if (p[i].fd < 0)
@@ -682,16 +678,16 @@ static long do_poll(long fds, long n, uint64_t deadline)
 	}
 }
 
-static long sys_poll(A6)
+static long sys_poll(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	return do_poll(a1, a2, a3 == 0 ? 0 : deadline_ms((int)a3));
 }
 SYSCALL_REGISTER(7, sys_poll);
 
-static long sys_ppoll(A6)
+static long sys_ppoll(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	uint64_t deadline;
 	long r = deadline_ts(a3, &deadline);
 	if (r)
@@ -710,7 +706,7 @@ static long do_select(long n, long rfds, long wfds, long efds, uint64_t deadline
 	long sets[3] = {rfds, wfds, efds};
 	for (int s = 0; s < 3; s++)
 		if (sets[s])
-			BUF_OR_RETURN(sets[s], bytes, 1);
+			SYSCALL_USER_OR_FAULT(sets[s], bytes, 1);
 	uint64_t in[3][1024 / 64 + 1];
 	size_t words = bytes / 8 > sizeof in[0] / 8 ? sizeof in[0] / 8 : bytes / 8;
 	if ((size_t)n > words * 64)
@@ -721,6 +717,7 @@ static long do_select(long n, long rfds, long wfds, long efds, uint64_t deadline
 	static const int want[3] = {VFS_POLLIN, VFS_POLLOUT, VFS_POLLPRI};
 	for (;;) {
 		long ready = 0;
+		vfs_poll_kick();
 		for (long fd = 0; fd < n; fd++) {
 			uint64_t bit = 1ull << (fd % 64);
 			int events = 0;
@@ -765,18 +762,18 @@ static long deadline_tv(long tv, uint64_t *out)
 	return 0;
 }
 
-static long sys_select(A6)
+static long sys_select(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	uint64_t deadline;
 	long r = deadline_tv(a5, &deadline);
 	return r ? r : do_select(a1, a2, a3, a4, deadline);
 }
 SYSCALL_REGISTER(23, sys_select);
 
-static long sys_pselect6(A6)
+static long sys_pselect6(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	uint64_t deadline;
 	long r = deadline_ts(a5, &deadline);
 	if (r)

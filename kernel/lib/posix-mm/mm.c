@@ -5,8 +5,6 @@
 #include <alloc/alloc.h>
 #include <vfs/vfs.h>
 
-#define A6 long a1, long a2, long a3, long a4, long a5, long a6
-#define UNUSED6 (void)a1, (void)a2, (void)a3, (void)a4, (void)a5, (void)a6
 #define PAGE ALLOC_PAGE_SIZE
 #define PAGES(n) (((size_t)(n) + PAGE - 1) / PAGE)
 
@@ -62,9 +60,9 @@ static void unmap(struct mapping *m)
 	*m = maps[--nmaps];
 }
 
-static long sys_mmap(A6)
+static long sys_mmap(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	size_t len = (size_t)a2;
 	int prot = (int)a3, flags = (int)a4, fd = (int)a5;
 	if (len == 0 || len > ((size_t)1 << 40) || (a6 & (PAGE - 1)))
@@ -107,9 +105,9 @@ static long sys_mmap(A6)
 }
 SYSCALL_REGISTER(9, sys_mmap);
 
-static long sys_munmap(A6)
+static long sys_munmap(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	uintptr_t addr = (uintptr_t)a1;
 	size_t len = (size_t)a2;
 	if ((addr & (PAGE - 1)) || len == 0)
@@ -143,9 +141,9 @@ static long sys_munmap(A6)
 }
 SYSCALL_REGISTER(11, sys_munmap);
 
-static long sys_mprotect(A6)
+static long sys_mprotect(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	/* Pages stay read-write and never executable (W^X); asking for exec is refused. */
 	if ((a1 & (PAGE - 1)))
 		return -SYS_EINVAL;
@@ -155,18 +153,18 @@ static long sys_mprotect(A6)
 }
 SYSCALL_REGISTER(10, sys_mprotect);
 
-static long sys_madvise(A6)
+static long sys_madvise(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	if (a1 & (PAGE - 1))
 		return -SYS_EINVAL;
 	return 0; /* advice only: MADV_DONTNEED/FREE keep the pages (and their contents) */
 }
 SYSCALL_REGISTER(28, sys_madvise);
 
-static long sys_mremap(A6)
+static long sys_mremap(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	uintptr_t old = (uintptr_t)a1;
 	size_t old_len = (size_t)a2, new_len = (size_t)a3;
 	int flags = (int)a4;
@@ -197,9 +195,9 @@ SYSCALL_REGISTER(25, sys_mremap);
 /* brk: one region of CONFIG_POSIX_MM_BRK_KIB reserved at the first call. */
 static uintptr_t brk_base, brk_cur, brk_end;
 
-static long sys_brk(A6)
+static long sys_brk(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	if (!brk_base) {
 		size_t pages = PAGES((size_t)CONFIG_POSIX_MM_BRK_KIB * 1024);
 		struct alloc *a = alloc_default();

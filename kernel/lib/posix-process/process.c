@@ -8,21 +8,19 @@
 #include <random/random.h>
 #include <time/time.h>
 
-#define A6 long a1, long a2, long a3, long a4, long a5, long a6
-#define UNUSED6 (void)a1, (void)a2, (void)a3, (void)a4, (void)a5, (void)a6
 #define PID 1
 
-static long sys_getpid(A6)
+static long sys_getpid(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	return PID;
 }
 SYSCALL_REGISTER(39, sys_getpid);  /* getpid */
 SYSCALL_REGISTER(109, sys_getpid); /* setpgid(0, 0) of the only process: itself */
 
-static long sys_zero(A6)
+static long sys_zero(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	return 0;
 }
 SYSCALL_REGISTER(110, sys_zero); /* getppid: no parent */
@@ -31,26 +29,26 @@ SYSCALL_REGISTER(104, sys_zero); /* getgid */
 SYSCALL_REGISTER(107, sys_zero); /* geteuid */
 SYSCALL_REGISTER(108, sys_zero); /* getegid */
 
-static long sys_getpgid(A6)
+static long sys_getpgid(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	return (a1 == 0 || a1 == PID) ? PID : -SYS_ESRCH;
 }
 SYSCALL_REGISTER(121, sys_getpgid); /* getpgid */
 SYSCALL_REGISTER(124, sys_getpgid); /* getsid */
 SYSCALL_REGISTER(111, sys_getpid);  /* getpgrp */
 
-static long sys_setid(A6)
+static long sys_setid(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	return a1 == 0 ? 0 : -SYS_EPERM; /* already root; nothing else exists */
 }
 SYSCALL_REGISTER(105, sys_setid); /* setuid */
 SYSCALL_REGISTER(106, sys_setid); /* setgid */
 
-static long sys_exit_group(A6)
+static long sys_exit_group(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	kiln_exit((int)(a1 & 0xff));
 }
 SYSCALL_REGISTER(231, sys_exit_group);
@@ -67,9 +65,9 @@ static void put(char *dst, const char *s)
 	dst[i] = '\0';
 }
 
-static long sys_uname(A6)
+static long sys_uname(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	if (!syscall_user_ok((void *)a1, sizeof(struct utsname_k), 1))
 		return -SYS_EFAULT;
 	struct utsname_k *u = (struct utsname_k *)a1;
@@ -93,9 +91,9 @@ struct sysinfo_k {
 	char f[0];
 };
 
-static long sys_sysinfo(A6)
+static long sys_sysinfo(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	struct sysinfo_k s;
 	__builtin_memset(&s, 0, sizeof s);
 	s.uptime = (int64_t)(time_now_ns() / 1000000000u);
@@ -115,9 +113,9 @@ SYSCALL_REGISTER(99, sys_sysinfo);
 #define CONFIG_VFS_MAX_FDS 64
 #endif
 
-static long sys_prlimit64(A6)
+static long sys_prlimit64(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	if (a1 != 0 && a1 != PID)
 		return -SYS_ESRCH;
 	if (a2 < 0 || a2 >= 16)
@@ -142,9 +140,9 @@ static long sys_prlimit64(A6)
 }
 SYSCALL_REGISTER(302, sys_prlimit64);
 
-static long sys_getrlimit(A6)
+static long sys_getrlimit(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	return sys_prlimit64(0, a1, 0, a2, 0, 0);
 }
 SYSCALL_REGISTER(97, sys_getrlimit);
@@ -153,9 +151,9 @@ SYSCALL_REGISTER(97, sys_getrlimit);
 #define GRND_RANDOM_K 2
 #define GRND_INSECURE_K 4
 
-static long sys_getrandom(A6)
+static long sys_getrandom(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	if (a3 & ~(long)(GRND_NONBLOCK_K | GRND_RANDOM_K | GRND_INSECURE_K))
 		return -SYS_EINVAL;
 	size_t n = (size_t)a2 > 33554431u ? 33554431u : (size_t)a2; /* Linux's per-call cap */
@@ -166,9 +164,9 @@ static long sys_getrandom(A6)
 }
 SYSCALL_REGISTER(318, sys_getrandom);
 
-static long sys_sched_getaffinity(A6)
+static long sys_sched_getaffinity(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	if (a2 < 8)
 		return -SYS_EINVAL;
 	uint64_t one = 1; /* CPU 0 */
@@ -178,17 +176,17 @@ static long sys_sched_getaffinity(A6)
 }
 SYSCALL_REGISTER(204, sys_sched_getaffinity);
 
-static long sys_setsid(A6)
+static long sys_setsid(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	return -SYS_EPERM; /* pid 1 already leads its session and group (as Linux says for a leader) */
 }
 SYSCALL_REGISTER(112, sys_setsid);
 
 /* getrusage: all time the app has run is user time (the kernel's share is not separated). */
-static long sys_getrusage(A6)
+static long sys_getrusage(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	if (a1 != 0 && a1 != -1 && a1 != 1) /* RUSAGE_SELF, CHILDREN, THREAD */
 		return -SYS_EINVAL;
 	int64_t ru[18];
@@ -204,9 +202,9 @@ SYSCALL_REGISTER(98, sys_getrusage);
 
 /* The process never has children (no fork/clone): waiting is ECHILD, or ESRCH for a pid that
  * cannot exist (as Linux answers for INT_MIN). */
-static long sys_wait4(A6)
+static long sys_wait4(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	if (a1 == (long)(int)0x80000000)
 		return -SYS_ESRCH;
 	return -10; /* ECHILD */

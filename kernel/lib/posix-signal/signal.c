@@ -6,8 +6,6 @@
 #include <boot/boot.h>
 #include <console/console.h>
 
-#define A6 long a1, long a2, long a3, long a4, long a5, long a6
-#define UNUSED6 (void)a1, (void)a2, (void)a3, (void)a4, (void)a5, (void)a6
 #define NSIG_K 64
 #define SIGKILL_K 9
 #define SIGSTOP_K 19
@@ -97,9 +95,9 @@ static long raise_sig(long sig)
 	return 0;
 }
 
-static long sys_rt_sigaction(A6)
+static long sys_rt_sigaction(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	if (a1 < 1 || a1 > NSIG_K || a4 != 8)
 		return -SYS_EINVAL;
 	struct ksigaction next;
@@ -123,9 +121,9 @@ SYSCALL_REGISTER(13, sys_rt_sigaction);
 #define SIG_UNBLOCK_K 1
 #define SIG_SETMASK_K 2
 
-static long sys_rt_sigprocmask(A6)
+static long sys_rt_sigprocmask(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	if (a4 != 8)
 		return -SYS_EINVAL;
 	uint64_t set = 0;
@@ -149,40 +147,40 @@ static long sys_rt_sigprocmask(A6)
 }
 SYSCALL_REGISTER(14, sys_rt_sigprocmask);
 
-static long sys_rt_sigpending(A6)
+static long sys_rt_sigpending(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	uint64_t p = pending & blocked;
 	return syscall_copy_out((void *)a1, &p, sizeof p);
 }
 SYSCALL_REGISTER(127, sys_rt_sigpending);
 
-static long sys_kill(A6)
+static long sys_kill(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	if (a1 != 1 && a1 != 0 && a1 != -1)
 		return -SYS_ESRCH;
 	return raise_sig(a2);
 }
 SYSCALL_REGISTER(62, sys_kill);
 
-static long sys_tkill(A6)
+static long sys_tkill(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	return a1 == 1 ? raise_sig(a2) : -SYS_ESRCH;
 }
 SYSCALL_REGISTER(200, sys_tkill);
 
-static long sys_tgkill(A6)
+static long sys_tgkill(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	return (a1 == 1 && a2 == 1) ? raise_sig(a3) : -SYS_ESRCH;
 }
 SYSCALL_REGISTER(234, sys_tgkill);
 
-static long sys_sigaltstack(A6)
+static long sys_sigaltstack(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	/* Handlers run on the stack of the call that raised them: an alternate stack is accepted
 	 * and reported as disabled. */
 	if (a2) {

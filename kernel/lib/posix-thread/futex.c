@@ -13,7 +13,6 @@
 #include <syscall/syscall.h>
 #include <time/time.h>
 
-#define A6 long a1, long a2, long a3, long a4, long a5, long a6
 
 #define FUTEX_WAIT_K 0
 #define FUTEX_WAKE_K 1
@@ -136,7 +135,7 @@ static long futex_wait(uintptr_t addr, uint32_t val, uint64_t deadline, uint32_t
 	return 0;
 }
 
-static long sys_futex(A6)
+static long sys_futex(SYSCALL_ARGS)
 {
 	int op = (int)a2 & ~(FUTEX_PRIVATE_K | FUTEX_CLOCK_REALTIME_K);
 	int realtime = (int)a2 & FUTEX_CLOCK_REALTIME_K;

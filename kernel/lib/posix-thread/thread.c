@@ -32,8 +32,6 @@
 #include <sched/sched.h>
 #include <syscall/syscall.h>
 
-#define A6 long a1, long a2, long a3, long a4, long a5, long a6
-#define UNUSED6 (void)a1, (void)a2, (void)a3, (void)a4, (void)a5, (void)a6
 #define PID 1
 
 #define CLONE_VM_K 0x100
@@ -64,8 +62,8 @@ struct entry_regs {
 	uint64_t rbx, r12, r13, r14, r15, stub_rbp, ret;
 };
 struct entry_regs posix_thread_entry_regs;
-long posix_thread_sys_clone(A6);
-long posix_thread_clone(A6);
+long posix_thread_sys_clone(SYSCALL_ARGS);
+long posix_thread_clone(SYSCALL_ARGS);
 _Noreturn void posix_thread_enter(const struct posix_uregs *r);
 
 /* The stubs' return addresses (weak: fast.S is left out when the fast path is off). */
@@ -105,7 +103,7 @@ static void *child_main(void *arg)
 	posix_thread_enter(&u->start);
 }
 
-long posix_thread_clone(A6)
+long posix_thread_clone(SYSCALL_ARGS)
 {
 	struct entry_regs e = posix_thread_entry_regs;
 	uint64_t flags = (uint64_t)a1;
@@ -169,9 +167,9 @@ long posix_thread_clone(A6)
 }
 SYSCALL_REGISTER(56, posix_thread_sys_clone);
 
-static long sys_exit(A6)
+static long sys_exit(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	struct uthread *u = self();
 	int status = (int)(a1 & 0xff);
 	if (u->clear_tid && syscall_user_ok(u->clear_tid, 4, 1)) {
@@ -198,16 +196,16 @@ static long sys_exit(A6)
 }
 SYSCALL_REGISTER(60, sys_exit);
 
-static long sys_gettid(A6)
+static long sys_gettid(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	return self()->tid;
 }
 SYSCALL_REGISTER(186, sys_gettid);
 
-static long sys_set_tid_address(A6)
+static long sys_set_tid_address(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	struct uthread *u = self();
 	u->clear_tid = (uint32_t *)a1; /* checked when used: Linux does not check it here either */
 	return u->tid;
@@ -216,9 +214,9 @@ SYSCALL_REGISTER(218, sys_set_tid_address);
 
 /* The list is stored, not walked at exit: a robust mutex held by an exiting thread is not
  * marked FUTEX_OWNER_DIED (nothing here uses robust mutexes yet). */
-static long sys_set_robust_list(A6)
+static long sys_set_robust_list(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	if (a2 != 24) /* sizeof(struct robust_list_head) */
 		return -SYS_EINVAL;
 	self()->robust_list = (uint64_t)a1;
@@ -226,9 +224,9 @@ static long sys_set_robust_list(A6)
 }
 SYSCALL_REGISTER(273, sys_set_robust_list);
 
-static long sys_sched_yield(A6)
+static long sys_sched_yield(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	sched_yield();
 	return 0;
 }
@@ -237,9 +235,9 @@ SYSCALL_REGISTER(24, sys_sched_yield);
 #define ARCH_SET_FS_K 0x1002
 #define ARCH_GET_FS_K 0x1003
 
-static long sys_arch_prctl(A6)
+static long sys_arch_prctl(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	switch (a1) {
 	case ARCH_SET_FS_K:
 		if ((uint64_t)a2 >> 47)

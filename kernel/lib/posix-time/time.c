@@ -4,8 +4,6 @@
 #include <syscall/syscall.h>
 #include <time/time.h>
 
-#define A6 long a1, long a2, long a3, long a4, long a5, long a6
-#define UNUSED6 (void)a1, (void)a2, (void)a3, (void)a4, (void)a5, (void)a6
 
 struct timespec_k {
 	int64_t sec, nsec;
@@ -18,9 +16,9 @@ static int valid_clock(long id)
 	return id >= 0 && id <= 7;
 }
 
-static long sys_clock_gettime(A6)
+static long sys_clock_gettime(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	if (!valid_clock(a1))
 		return -SYS_EINVAL;
 	uint64_t ns = time_now_ns();
@@ -29,9 +27,9 @@ static long sys_clock_gettime(A6)
 }
 SYSCALL_REGISTER(228, sys_clock_gettime);
 
-static long sys_clock_getres(A6)
+static long sys_clock_getres(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	if (!valid_clock(a1))
 		return -SYS_EINVAL;
 	if (!a2)
@@ -41,9 +39,9 @@ static long sys_clock_getres(A6)
 }
 SYSCALL_REGISTER(229, sys_clock_getres);
 
-static long sys_gettimeofday(A6)
+static long sys_gettimeofday(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	if (a1) {
 		uint64_t ns = time_now_ns();
 		int64_t tv[2] = {(int64_t)(ns / 1000000000u), (int64_t)(ns % 1000000000u / 1000u)};
@@ -59,9 +57,9 @@ static long sys_gettimeofday(A6)
 }
 SYSCALL_REGISTER(96, sys_gettimeofday);
 
-static long sys_time(A6)
+static long sys_time(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	int64_t s = (int64_t)(time_now_ns() / 1000000000u);
 	if (a1 && syscall_copy_out((void *)a1, &s, sizeof s))
 		return -SYS_EFAULT;
@@ -79,9 +77,9 @@ static long sleep_for(const struct timespec_k *t)
 	return 0;
 }
 
-static long sys_nanosleep(A6)
+static long sys_nanosleep(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	struct timespec_k t;
 	if (syscall_copy_in(&t, (const void *)a1, sizeof t))
 		return -SYS_EFAULT;
@@ -91,9 +89,9 @@ SYSCALL_REGISTER(35, sys_nanosleep);
 
 #define TIMER_ABSTIME_K 1
 
-static long sys_clock_nanosleep(A6)
+static long sys_clock_nanosleep(SYSCALL_ARGS)
 {
-	UNUSED6;
+	SYSCALL_UNUSED_ARGS;
 	if (!valid_clock(a1))
 		return -SYS_EINVAL;
 	struct timespec_k t;

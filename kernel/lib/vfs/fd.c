@@ -113,6 +113,20 @@ int vfs_fd_vnode(int fd, struct vnode **out)
 	return 0;
 }
 
+int vfs_fd_vnode_of(long fd, const struct vnode_ops *ops, struct vnode **out)
+{
+	if (fd < 0 || fd > INT32_MAX)
+		return -EBADF;
+	int r = vfs_fd_vnode((int)fd, out);
+	if (r < 0)
+		return r;
+	if ((*out)->ops != ops) {
+		vfs_vnode_put(*out);
+		return 1;
+	}
+	return 0;
+}
+
 int vfs_getattr(struct vnode *vn, struct vfs_stat *st)
 {
 	memset(st, 0, sizeof(*st));
@@ -281,6 +295,8 @@ static long do_rw(int fd, void *buf, size_t n, const int64_t *pos, int is_write)
 		r = vn->ops->write ? vn->ops->write(vn, buf, n, off, f->flags) : -EINVAL;
 	else
 		r = vn->ops->read ? vn->ops->read(vn, buf, n, off, f->flags) : -EINVAL;
+	if (r == -EAGAIN)
+		(*(is_write ? &vn->eagain_out : &vn->eagain_in))++;
 	if (r > 0 && !pos && !(vn->flags & VFS_VN_NOSEEK))
 		f->off = off + (uint64_t)r;
 out:

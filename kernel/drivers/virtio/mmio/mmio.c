@@ -20,6 +20,8 @@
 #define R_QUEUE_NUM 0x038
 #define R_QUEUE_READY 0x044
 #define R_QUEUE_NOTIFY 0x050
+#define R_INTERRUPT_STATUS 0x060
+#define R_INTERRUPT_ACK 0x064
 #define R_STATUS 0x070
 #define R_QUEUE_DESC_LOW 0x080
 #define R_QUEUE_DESC_HIGH 0x084
@@ -229,6 +231,14 @@ void virtio_mmio_ready(struct virtio_mmio_dev *d)
 }
 
 void virtio_mmio_notify(struct virtio_mmio_dev *d, unsigned index) { wr(d, R_QUEUE_NOTIFY, index); }
+
+uint32_t virtio_mmio_interrupt_ack(struct virtio_mmio_dev *d)
+{
+	uint32_t st = rd(d, R_INTERRUPT_STATUS);
+	if (st)
+		wr(d, R_INTERRUPT_ACK, st);
+	return st;
+}
 
 uint32_t virtio_mmio_config_read(const struct virtio_mmio_dev *d, unsigned offset, unsigned size)
 {

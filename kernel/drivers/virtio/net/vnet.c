@@ -27,6 +27,13 @@ static int take_checked(struct vnet *v, struct virtq *q, struct netbuf **table, 
 		uint16_t idx = *(volatile uint16_t *)&q->used->idx;
 		if (q->last_used == idx)
 			return -1;
+		if ((uint16_t)(idx - q->last_used) > q->size) {
+			/* More used than the driver ever made available: nothing in the ring can be
+			 * trusted. Skip it all; the buffers in flight stay lost to this device. */
+			q->last_used = idx;
+			v->stats->device_errors++;
+			return -1;
+		}
 		barrier(); /* the element after the index that published it */
 		struct virtq_used_elem e = q->used->ring[q->last_used & (q->size - 1)];
 		if (e.id >= q->size || !table[e.id] || (q->desc[e.id].flags & VIRTQ_DESC_F_NEXT)) {
@@ -132,13 +139,21 @@ uint16_t vnet_tx_burst(struct vnet *v, struct netbuf **bufs, uint16_t n)
 		return 0;
 	v->stats->tx_frames += taken;
 	virtq_publish(&v->txq);
+	v->tx_unkicked = 1;
+	return taken;
+}
+
+void vnet_tx_flush(struct vnet *v)
+{
+	if (!v->tx_unkicked)
+		return;
+	v->tx_unkicked = 0;
 	if (virtq_kick_needed(&v->txq)) {
 		v->notify(v->ctx, VNET_TXQ);
 		v->stats->tx_notifies++;
 	} else {
 		v->stats->tx_suppressed++;
 	}
-	return taken;
 }
 
 int vnet_rx_pending(const struct vnet *v)

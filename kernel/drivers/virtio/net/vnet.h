@@ -24,6 +24,7 @@ struct vnet {
 	void (*notify)(void *ctx, unsigned queue);
 	void *ctx;
 	struct virtio_net_stats *stats;
+	uint8_t tx_unkicked; /* frames published since the last vnet_tx_flush */
 };
 
 /* Queues must be laid out (virtq_init) and the pool's buffers must hold a header and a frame. */
@@ -32,7 +33,11 @@ void vnet_init(struct vnet *v, struct netbuf_pool *pool, void (*notify)(void *, 
 /* Posts receive buffers while the queue and the pool have them; notifies if the device asks. */
 void vnet_rx_refill(struct vnet *v);
 uint16_t vnet_rx_burst(struct vnet *v, struct netbuf **bufs, uint16_t n);
+/* Queues and publishes frames; the device is notified by vnet_tx_flush (one notification per
+ * batch: the stack flushes at the end of each poll and socket call). */
 uint16_t vnet_tx_burst(struct vnet *v, struct netbuf **bufs, uint16_t n);
+/* Notifies the device of the frames published since the last flush, unless it set NO_NOTIFY. */
+void vnet_tx_flush(struct vnet *v);
 /* Frees the netbufs the device has sent. */
 void vnet_tx_reclaim(struct vnet *v);
 /* Nonzero when the device has returned a receive buffer not yet taken. */

@@ -804,3 +804,59 @@ KTEST(net, socket_api_udp)
 	net_close(other);
 	pair_fini(&P);
 }
+
+/* Datagrams to the stack's own address and to 127.0.0.0/8 are delivered inside net_poll and
+ * never reach the device: TCP (handshake, data, refused) and UDP over loopback on one stack. */
+KTEST(net, loopback_delivers_locally_and_never_touches_the_wire)
+{
+	KT_ASSERT_EQ(pair_init(&P, NULL), 0);
+	uint64_t wire = A->dev.tx_frames + A->dev.tx_dropped;
+	int err;
+	struct net_sock *l = net_socket(&A->st, NET_SOCK_STREAM, &err);
+	KT_ASSERT_EQ(net_bind(l, &(struct net_sockaddr){IP_LOOPBACK, 9000}), 0);
+	KT_ASSERT_EQ(net_listen(l, 4), 0);
+	struct net_sockaddr name;
+	KT_ASSERT_EQ(net_getsockname(l, &name), 0);
+	KT_ASSERT_EQ(name.addr, IP_LOOPBACK);
+	uint32_t to[2] = {0x7f000005u, PAIR_A}; /* any 127/8 address, and our own */
+	for (int i = 0; i < 2; i++) {
+		struct net_sock *c = net_socket(&A->st, NET_SOCK_STREAM, &err);
+		KT_ASSERT_EQ(net_connect(c, &(struct net_sockaddr){to[i], 9000}), -EINPROGRESS);
+		struct net_pollitem it = {l, NET_POLLIN, 0};
+		KT_ASSERT_EQ(net_sock_poll(&A->st, &it, 1, 10), 1);
+		struct net_sockaddr peer, mine;
+		struct net_sock *a = net_accept(l, &peer, &err);
+		KT_ASSERT_NOTNULL(a);
+		KT_ASSERT_EQ(peer.addr, i == 0 ? IP_LOOPBACK : PAIR_A);
+		KT_ASSERT_EQ(net_getsockname(a, &mine), 0);
+		KT_ASSERT_EQ(mine.addr, to[i]);
+		KT_ASSERT_EQ(net_send(c, "ping", 4), 4);
+		net_poll(&A->st, 64);
+		char buf[8];
+		KT_ASSERT_EQ(net_recv(a, buf, sizeof(buf)), 4);
+		KT_ASSERT_EQ(memcmp(buf, "ping", 4), 0);
+		net_close(a);
+		net_close(c);
+		net_poll(&A->st, 64);
+	}
+	struct net_sock *r = net_socket(&A->st, NET_SOCK_STREAM, &err);
+	KT_ASSERT_EQ(net_connect(r, &(struct net_sockaddr){IP_LOOPBACK, 9001}), -EINPROGRESS);
+	net_poll(&A->st, 64);
+	KT_ASSERT_EQ(net_send(r, "x", 1), -ECONNREFUSED);
+	net_close(r);
+	struct net_sock *u = net_socket(&A->st, NET_SOCK_DGRAM, &err), *v = net_socket(&A->st, NET_SOCK_DGRAM, &err);
+	KT_ASSERT_EQ(net_bind(u, &(struct net_sockaddr){0, 53}), 0);
+	KT_ASSERT_EQ(net_sendto(v, "query", 5, &(struct net_sockaddr){IP_LOOPBACK, 53}), 5);
+	net_poll(&A->st, 64);
+	char buf[8];
+	struct net_sockaddr from;
+	KT_ASSERT_EQ(net_recvfrom(u, buf, sizeof(buf), &from), 5);
+	KT_ASSERT_EQ(from.addr, IP_LOOPBACK);
+	KT_ASSERT_EQ(net_bind(u, &(struct net_sockaddr){0x0a000009u, 54}), -EINVAL); /* already bound */
+	net_close(u);
+	net_close(v);
+	net_close(l);
+	KT_ASSERT_EQ(A->dev.tx_frames + A->dev.tx_dropped, wire);
+	KT_ASSERT(A->st.ip.stats.loop >= 8);
+	pair_fini(&P);
+}

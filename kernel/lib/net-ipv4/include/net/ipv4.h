@@ -13,6 +13,8 @@
 #define IP_PROTO_UDP 17
 #define IP_MAX_PROTOS 4
 #define IP_REASM_SLOTS 4           /* datagrams reassembled at once; the oldest is evicted */
+#define IP_LOOP_MAX 256            /* datagrams waiting for local delivery; more are dropped */
+#define IP_LOOPBACK 0x7f000001u    /* 127.0.0.1 */
 
 struct net_ip;
 
@@ -46,7 +48,7 @@ struct ip_reasm {
 
 struct ip_stats {
 	uint64_t rx, rx_bad_header, rx_bad_csum, rx_not_ours, rx_no_proto, frags, reasm_ok, reasm_dropped,
-		reasm_timeouts, echo_replies, tx, tx_no_route, tx_too_big;
+		reasm_timeouts, echo_replies, tx, tx_no_route, tx_too_big, loop, loop_dropped;
 };
 
 struct net_ip {
@@ -60,6 +62,11 @@ struct net_ip {
 	struct ip_reasm reasm[IP_REASM_SLOTS];
 	struct ip_proto protos[IP_MAX_PROTOS];
 	struct ip_stats stats;
+	/* Local delivery (to the stack's own address or 127.0.0.0/8): datagrams sent to ourselves
+	 * wait here and are received inside the next ip_loop_poll (net_poll), never during the
+	 * send, so a transport is never re-entered from its own output. */
+	struct netbuf *loop_head, *loop_tail;
+	uint32_t loop_len;
 };
 
 /* Sets up the layer over eth (it registers itself as eth's IPv4 receiver). */
@@ -70,8 +77,18 @@ int ip_register(struct net_ip *ip, const struct ip_proto *p);
 void ip_input(struct net_ip *ip, struct netbuf *nb);
 /* A netbuf for a transport to fill (headroom for IP and Ethernet), or NULL. */
 struct netbuf *ip_alloc(struct net_ip *ip);
-/* Sends nb (data at the transport header) to dst; consumes nb. 0, -ENETUNREACH, -EMSGSIZE. */
+/* Sends nb (data at the transport header) to dst from ip_source(ip, dst); consumes nb.
+ * 0, -ENETUNREACH, -EMSGSIZE, -ENOBUFS (the local queue is full). */
 int ip_output(struct net_ip *ip, struct netbuf *nb, uint32_t dst, uint8_t proto);
+/* The same from a given local source address (a connection keeps the one it was made on). */
+int ip_output_from(struct net_ip *ip, struct netbuf *nb, uint32_t src, uint32_t dst, uint8_t proto);
+/* Nonzero when a is this host: its address, or 127.0.0.0/8 (delivered locally, never sent). */
+int ip_is_local(const struct net_ip *ip, uint32_t a);
+/* The source address for sending to dst: 127.0.0.1 for 127.0.0.0/8 (as Linux's lo), else ours. */
+uint32_t ip_source(const struct net_ip *ip, uint32_t dst);
+/* Receives up to budget datagrams of the local queue (only those queued before the call);
+ * returns how many. */
+int ip_loop_poll(struct net_ip *ip, int budget);
 /* Largest transport payload+header that fits one unfragmented datagram. */
 uint16_t ip_mtu_payload(const struct net_ip *ip);
 /* ICMP destination unreachable (type 3) about a received datagram. */

@@ -16,6 +16,7 @@ enum net_sockopt { NET_SO_NODELAY, NET_SO_KEEPALIVE, NET_SO_SNDBUF, NET_SO_RCVBU
 #define NET_POLLOUT 4
 #define NET_POLLERR 8
 #define NET_POLLHUP 16
+#define NET_POLLRDHUP 0x2000 /* the peer shut down its sending side (stream) */
 
 struct net_sockaddr {
 	uint32_t addr;
@@ -42,8 +43,10 @@ void net_close(struct net_sock *s);
 int net_setsockopt(struct net_sock *s, enum net_sockopt opt, int value);
 int net_getsockname(struct net_sock *s, struct net_sockaddr *a);
 int net_getpeername(struct net_sock *s, struct net_sockaddr *a); /* -ENOTCONN */
-/* NET_POLLIN / NET_POLLOUT / NET_POLLERR / NET_POLLHUP now. */
+/* NET_POLLIN / NET_POLLOUT / NET_POLLERR / NET_POLLHUP / NET_POLLRDHUP now. */
 int net_sock_events(struct net_sock *s);
+/* The connection's error (-ECONNREFUSED, -ECONNRESET, -ETIMEDOUT ...), 0 when none; it stays. */
+int net_sock_error(struct net_sock *s);
 
 struct net_pollitem {
 	struct net_sock *sock;

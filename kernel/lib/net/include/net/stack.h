@@ -49,9 +49,10 @@ void net_stack_fini(struct net_stack *s);
 int net_poll(struct net_stack *s, uint16_t budget);
 
 /* The image's stack (guest only): made at the first call, over netdev 0 (netdev_get) with the
- * command line's net.* parameters and net_env_guest(). NULL when there is no network device or
- * a parameter is bad; *why (if not NULL) then says which, in one line. Later calls return the
- * same stack, or NULL with the same reason. */
+ * command line's net.* parameters and net_env_guest(); with no network device, a stack of
+ * 127.0.0.1/8 alone (loopback). NULL when a parameter is bad, when there is a device but no
+ * net.ip, or when the loopback buffers cannot be allocated; *why (if not NULL) then says which,
+ * in one line. Later calls return the same stack, or NULL with the same reason. */
 struct net_stack *net_default(const char **why);
 
 /* Drives the stack for at most timeout_ms (< 0: no limit) or until progress (a frame received or

@@ -325,6 +325,7 @@ int main(int argc, char **argv)
 			struct netbuf *bufs[8];
 			uint16_t n = netdev_rx_burst(&dev, bufs, 8);
 			for (uint16_t i = 0; i < n; i++) eth_input(&net.eth, bufs[i]);
+			ip_loop_poll(&net.ip, 8); /* datagrams the API calls sent to ourselves */
 		} else if (what < 95) {
 			henv.vnow += RN(4) ? RN(50) : RN(5000);
 			eth_timer(&net.eth);
@@ -344,6 +345,7 @@ int main(int argc, char **argv)
 		eth_timer(&net.eth);
 		ip_timer(&net.ip);
 		tcp_timer(&net.tcp);
+		ip_loop_poll(&net.ip, IP_LOOP_MAX);
 	}
 	if (pool.nfree != pool.count) {
 		fprintf(stderr, "FAIL %u of %u netbufs not returned\n", pool.count - pool.nfree, pool.count);

@@ -70,6 +70,10 @@ struct netdev_ops {
 	 * about timeout_us; at once when one is already waiting. A blocked socket call idles here,
 	 * so a driver can halt the CPU until its interrupt instead of spinning. */
 	void (*wait)(struct netdev *dev, uint64_t timeout_us);
+	/* Optional. Makes the device act on the frames tx_burst queued since the last flush (one
+	 * notification for the lot). A driver with a flush may defer notifying in tx_burst; the
+	 * stack flushes at the end of net_poll and of every socket call, so nothing waits long. */
+	void (*flush)(struct netdev *dev);
 };
 
 struct netdev {
@@ -98,6 +102,12 @@ int netdev_register(struct netdev *d);
 unsigned netdev_count(void);
 /* Device i, or NULL. */
 struct netdev *netdev_get(unsigned i);
+
+/* dev->ops->flush, or nothing when the driver has none. */
+static inline void netdev_flush(struct netdev *d)
+{
+	if (d->ops->flush) d->ops->flush(d);
+}
 
 /* dev->ops->wait, or nothing when the driver has none. */
 static inline void netdev_wait(struct netdev *d, uint64_t timeout_us)

@@ -76,4 +76,15 @@ long syscall_user_strlen(const char *p, size_t max);
 int syscall_copy_in(void *dst, const void *user_src, size_t n);
 int syscall_copy_out(void *user_dst, const void *src, size_t n);
 
+/* A handler's parameter list, and the statement that marks the ones it does not use:
+ *   static long sys_close(SYSCALL_ARGS) { SYSCALL_UNUSED_ARGS; return vfs_close((int)a1); } */
+#define SYSCALL_ARGS long a1, long a2, long a3, long a4, long a5, long a6
+#define SYSCALL_UNUSED_ARGS (void)a1, (void)a2, (void)a3, (void)a4, (void)a5, (void)a6
+/* Returns -EFAULT from the handler unless [p, p+n) is the app's (writable when w). */
+#define SYSCALL_USER_OR_FAULT(p, n, w)                                                             \
+	do {                                                                                       \
+		if (!syscall_user_ok((const void *)(p), (size_t)(n), (w)))                         \
+			return -SYS_EFAULT;                                                        \
+	} while (0)
+
 #endif

@@ -163,6 +163,20 @@ int vfs_fchdir(int fd);
  * VFS_POLLERR/VFS_POLLHUP when they apply); -EBADF. Files and directories are always ready;
  * devices say (the console: input waiting). The syscall layer builds poll/ppoll on this. */
 int vfs_poll(int fd, int events);
+/* Waiting for readiness: poll, select and epoll_wait call vfs_poll_kick before each check and
+ * vfs_poll_idle between checks until their deadline (absolute time_now_ns; UINT64_MAX: none).
+ * By default kick does nothing and idle waits 100 us (only the console becomes ready by
+ * itself). A library whose files become ready only when something is driven (sockets: the
+ * network stack) installs a driver once: kick drives it without waiting, idle waits for at
+ * most about a millisecond (returning by the deadline or soon after progress) and lets other
+ * threads run. 0, or -EBUSY when another driver is set. */
+struct vfs_poll_driver {
+	void (*kick)(void);
+	void (*idle)(uint64_t deadline_ns);
+};
+int vfs_set_poll_driver(const struct vfs_poll_driver *d);
+void vfs_poll_kick(void);
+void vfs_poll_idle(uint64_t deadline_ns);
 
 /* ---- files by name (dirfd is an open directory or VFS_AT_FDCWD) ---- */
 int vfs_fstatat(int dirfd, const char *path, struct vfs_stat *st, int flags);

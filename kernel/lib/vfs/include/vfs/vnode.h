@@ -75,6 +75,11 @@ struct vnode {
 	struct vfs_mount *mount;   /* the mount it belongs to (set by the VFS) */
 	struct vfs_mount *covered; /* the mount whose root hides this directory, or NULL */
 	void *priv;                /* the filesystem's */
+	/* Bumped each time a read (eagain_in) or a write (eagain_out) of the node answered
+	 * -EAGAIN (the VFS does it; a library with calls of its own, sockets' accept/recvmsg, does
+	 * too): an edge-triggered epoll item re-arms that direction when it changes, as Linux's
+	 * does for an app that reads or writes until EAGAIN. */
+	uint32_t eagain_in, eagain_out;
 };
 
 struct vfs_fstype {
@@ -97,6 +102,7 @@ static inline void vfs_vnode_init(struct vnode *vn, const struct vnode_ops *ops,
 	vn->mount = 0;
 	vn->covered = 0;
 	vn->priv = 0;
+	vn->eagain_in = vn->eagain_out = 0;
 }
 
 static inline struct vnode *vfs_vnode_ref(struct vnode *vn)
@@ -122,5 +128,8 @@ int vfs_fd_install(struct vfs_file *f, int cloexec);
 void vfs_file_put(struct vfs_file *f);
 /* The vnode an open descriptor refers to, with a new reference (vfs_vnode_put it). */
 int vfs_fd_vnode(int fd, struct vnode **out);
+/* The same for a library's own kind of node: 0 and the node (referenced) when fd's vnode has
+ * these ops, 1 (nothing referenced) when it is another kind, -EBADF. fd is the app's long. */
+int vfs_fd_vnode_of(long fd, const struct vnode_ops *ops, struct vnode **out);
 
 #endif

@@ -1,8 +1,8 @@
 /* virtio-mmio devices (virtio 1.2, 4.2; version 2 only), found from the kernel command line:
  *   virtio_mmio.device=<size>@<base>:<irq>[:<id>]
  * (Linux's syntax; QEMU microvm and Kiln's VMM announce their devices so). The window must lie
- * in the 3-4 GiB hole, which the boot page tables map uncached. Drivers poll; interrupts are
- * not used. */
+ * in the 3-4 GiB hole, which the boot page tables map uncached. Drivers poll; an interrupt
+ * (`irq`, routed by the driver) at most wakes an idle CPU. */
 #ifndef VIRTIO_MMIO_H
 #define VIRTIO_MMIO_H
 
@@ -58,6 +58,10 @@ int virtio_mmio_begin(struct virtio_mmio_dev *d, uint64_t wanted);
 int virtio_mmio_queue(struct virtio_mmio_dev *d, unsigned index, struct virtq *q);
 void virtio_mmio_ready(struct virtio_mmio_dev *d); /* DRIVER_OK (after a successful begin) */
 void virtio_mmio_notify(struct virtio_mmio_dev *d, unsigned index);
+/* Reads InterruptStatus and acknowledges what it shows (1: used buffer, 2: config change), so
+ * the device lowers its line; returns those bits. Two register accesses (VM exits): for a
+ * driver that asked for an interrupt, not for polling. */
+uint32_t virtio_mmio_interrupt_ack(struct virtio_mmio_dev *d);
 uint32_t virtio_mmio_status(const struct virtio_mmio_dev *d);
 void virtio_mmio_fail(struct virtio_mmio_dev *d); /* sets FAILED: the driver gave up */
 /* A config-space read (offset from 0x100) of 1, 2 or 4 bytes, retried until ConfigGeneration

@@ -1,0 +1,213 @@
+// `kiln bench net`: Kiln's network against Linux's, side by side in one run.
+// - HTTP: wrk against apps/httpreply on Kiln and against Debian's nginx serving the same
+//   612-byte page natively on loopback (one worker: the guest has one vCPU).
+// - TCP: echo throughput (both directions at once) through apps/echo and through an epoll echo
+//   server on Linux loopback.
+// - UDP: apps/udp-kv requests a second (no native peer: the paper's figure is Kiln's own).
+// Under TCG the Kiln figures are an emulator's: the result says so (`emulated`).
+import { execFileSync, spawn } from "node:child_process";
+import { mkdirSync } from "node:fs";
+import { createServer } from "node:net";
+import path from "node:path";
+import { build } from "../build/index.ts";
+import { resolveApp } from "../config/index.ts";
+import { composeCmdline } from "../run/cmdline.ts";
+import { KilnError } from "../errors.ts";
+import { defaultBuildRoot, repoRoot } from "../paths.ts";
+import { runImage, type RunnerName, type RunResult } from "../run/index.ts";
+import type { NetMode } from "../run/net-options.ts";
+import { startNginx, waitForPort } from "./nginx.ts";
+import { table } from "./stats.ts";
+import { echoThroughput, type EchoThroughput } from "./tcp-echo.ts";
+import { udpKvLoad, type UdpKvResult } from "./udp-kv.ts";
+import { runWrk, type WrkResult } from "./wrk.ts";
+
+export interface NetBenchOptions {
+  runner?: RunnerName | "auto";
+  net?: NetMode;
+  seconds: number;
+  connections: number;
+  /** Bytes each way in the echo test. */
+  echoBytes: number;
+  log?: (line: string) => void;
+}
+
+export interface NetBenchResult {
+  runner: RunnerName;
+  accel?: string;
+  /** True under TCG: Kiln's figures are then an emulator's. */
+  emulated: boolean;
+  net: NetMode | "unknown";
+  http: { connections: number; seconds: number; kiln: WrkResult; nginx_native: WrkResult; ratio: number };
+  tcp_echo: { bytes: number; kiln: EchoThroughput; linux_loopback: EchoThroughput; ratio: number };
+  udp_kv: { window: number; kiln: UdpKvResult };
+}
+
+/** The 612-byte page both servers send (apps/httpreply has the same bytes built in). */
+export async function httpreplyPage(url: string): Promise<Buffer> {
+  const res = await fetch(url);
+  const body = Buffer.from(await res.arrayBuffer());
+  if (res.status !== 200 || body.length !== 612) throw new KilnError(`${url}: expected the 612-byte page, got status ${res.status} and ${body.length} bytes`);
+  return body;
+}
+
+export const freePort = (): Promise<number> =>
+  new Promise((resolve, reject) => {
+    const s = createServer().listen(0, "127.0.0.1", () => {
+      const a = s.address();
+      s.close(() => (typeof a === "object" && a ? resolve(a.port) : reject(new Error("no port"))));
+    });
+  });
+
+interface GuestServer {
+  host: string;
+  port: number;
+  result: Promise<RunResult>;
+  stop(): Promise<RunResult>;
+}
+
+/** Boots a server app with its port published on the host, and waits for its "listening" line. */
+async function startGuest(app: string, guestPort: number, proto: "tcp" | "udp", opts: NetBenchOptions, log: (s: string) => void): Promise<GuestServer> {
+  log(`build apps/${app}`);
+  const cfg = await resolveApp(path.join(repoRoot, "apps", app), { sets: [] });
+  const built = await build(cfg, { log: () => {} });
+  const hostPort = await freePort();
+  const stop = new AbortController();
+  let out = "";
+  let listening: () => void = () => {};
+  const up = new Promise<void>((resolve) => (listening = resolve));
+  const result = runImage(built.image, {
+    runner: opts.runner ?? "auto",
+    memory: cfg.app.memory,
+    cmdline: composeCmdline(cfg.app.cmdline, [], [String(guestPort)]),
+    net: { ...(opts.net ? { mode: opts.net } : {}), publish: [{ hostAddress: "127.0.0.1", hostPort, guestPort, proto }] },
+    stop: stop.signal,
+    notice: log,
+    timeoutMs: 30 * 60_000,
+    onOutput: (t) => {
+      out += t;
+      if (/listening/.test(out)) listening();
+    },
+  });
+  await Promise.race([
+    up,
+    result.then((r) => {
+      throw new KilnError(`apps/${app} exited (status ${r.status}) before it listened:\n${r.output.slice(-1500)}`);
+    }),
+    new Promise((_, reject) => setTimeout(() => reject(new KilnError(`apps/${app} did not say it listens within 60 s:\n${out.slice(-1500)}`)), 60_000).unref()),
+  ]);
+  if (proto === "tcp") await waitForPort("127.0.0.1", hostPort, 10_000, `apps/${app}`);
+  return {
+    host: "127.0.0.1",
+    port: hostPort,
+    result,
+    async stop() {
+      stop.abort();
+      return result;
+    },
+  };
+}
+
+async function nativeEchoServer(port: number): Promise<{ stop(): Promise<void> }> {
+  const dir = path.join(defaultBuildRoot(), "bench-net");
+  mkdirSync(dir, { recursive: true });
+  const exe = path.join(dir, "echo-server");
+  execFileSync("gcc", ["-O2", "-Wall", "-Wextra", "-Werror", "-o", exe, path.join(repoRoot, "src", "bench", "native", "echo-server.c")]);
+  const child = spawn(exe, [String(port)], { stdio: ["ignore", "ignore", "inherit"] });
+  await waitForPort("127.0.0.1", port, 10_000, "the native echo server");
+  return {
+    stop: () =>
+      new Promise((resolve) => {
+        child.on("close", () => resolve());
+        child.kill("SIGTERM");
+      }),
+  };
+}
+
+export async function benchNet(opts: NetBenchOptions): Promise<NetBenchResult> {
+  const log = opts.log ?? (() => {});
+  const wrkOpts = { threads: 2, connections: opts.connections, seconds: opts.seconds };
+
+  // HTTP
+  const http = await startGuest("httpreply", 80, "tcp", opts, log);
+  let kilnHttp: WrkResult;
+  let page: Buffer;
+  let run: RunResult;
+  try {
+    page = await httpreplyPage(`http://${http.host}:${http.port}/`);
+    log(`wrk ${opts.connections} connections, ${opts.seconds} s: Kiln httpreply`);
+    kilnHttp = await runWrk(`http://${http.host}:${http.port}/`, wrkOpts);
+  } finally {
+    run = await http.stop();
+  }
+  const nginx = await startNginx(page, await freePort());
+  let nativeHttp: WrkResult;
+  try {
+    log(`wrk ${opts.connections} connections, ${opts.seconds} s: native nginx`);
+    nativeHttp = await runWrk(nginx.url, wrkOpts);
+  } finally {
+    await nginx.stop();
+  }
+
+  // TCP echo
+  const echo = await startGuest("echo", 7, "tcp", opts, log);
+  let kilnEcho: EchoThroughput;
+  try {
+    log(`echo ${opts.echoBytes} bytes: Kiln`);
+    kilnEcho = await echoThroughput(echo.host, echo.port, opts.echoBytes);
+  } finally {
+    await echo.stop();
+  }
+  const nativePort = await freePort();
+  const native = await nativeEchoServer(nativePort);
+  let nativeEcho: EchoThroughput;
+  try {
+    log(`echo ${opts.echoBytes} bytes: Linux loopback`);
+    nativeEcho = await echoThroughput("127.0.0.1", nativePort, opts.echoBytes);
+  } finally {
+    await native.stop();
+  }
+
+  // UDP key-value
+  const kv = await startGuest("udp-kv", 5000, "udp", opts, log);
+  let kilnKv: UdpKvResult;
+  const window = 16;
+  try {
+    log(`udp-kv ${opts.seconds} s, ${window} requests outstanding: Kiln`);
+    kilnKv = await udpKvLoad(kv.host, kv.port, { seconds: opts.seconds, window, keys: 1000 });
+  } finally {
+    await kv.stop();
+  }
+
+  const ratio = (a: number, b: number) => Number((a / b).toFixed(3));
+  return {
+    runner: run.runner,
+    ...(run.accel ? { accel: run.accel } : {}),
+    emulated: run.accel === "tcg",
+    net: opts.net ?? "unknown",
+    http: { connections: opts.connections, seconds: opts.seconds, kiln: kilnHttp, nginx_native: nativeHttp, ratio: ratio(kilnHttp.req_per_s, nativeHttp.req_per_s) },
+    tcp_echo: { bytes: opts.echoBytes, kiln: kilnEcho, linux_loopback: nativeEcho, ratio: ratio(kilnEcho.mb_per_s, nativeEcho.mb_per_s) },
+    udp_kv: { window, kiln: kilnKv },
+  };
+}
+
+export function formatNet(r: NetBenchResult): string {
+  const us = (x: number) => `${Math.round(x)} us`;
+  const rows = [
+    ["", "Kiln", "native Linux", "Kiln / native"],
+    ["HTTP req/s (wrk)", String(Math.round(r.http.kiln.req_per_s)), String(Math.round(r.http.nginx_native.req_per_s)), String(r.http.ratio)],
+    ["HTTP latency p50", us(r.http.kiln.latency_us.p50), us(r.http.nginx_native.latency_us.p50), ""],
+    ["HTTP latency p99", us(r.http.kiln.latency_us.p99), us(r.http.nginx_native.latency_us.p99), ""],
+    ["HTTP errors", String(r.http.kiln.errors), String(r.http.nginx_native.errors), ""],
+    ["TCP echo MB/s each way", String(r.tcp_echo.kiln.mb_per_s), String(r.tcp_echo.linux_loopback.mb_per_s), String(r.tcp_echo.ratio)],
+    ["UDP kv req/s", String(r.udp_kv.kiln.req_per_s), "-", ""],
+    ["UDP kv lost", String(r.udp_kv.kiln.lost), "-", ""],
+  ];
+  const where = `${r.runner}${r.accel ? ` (${r.accel})` : ""}, network ${r.net}`;
+  return [
+    `kiln bench net on ${where}: httpreply against nginx (${r.http.connections} connections, ${r.http.seconds} s), echo of ${r.tcp_echo.bytes} bytes`,
+    "",
+    table(rows),
+    ...(r.emulated ? ["", "TCG: the Kiln figures are an emulator's, not Kiln's; measure on KVM."] : []),
+  ].join("\n");
+}
