@@ -13,7 +13,6 @@ import http from "node:http";
 import net from "node:net";
 import { buildFor } from "./lib/boot.ts";
 import { runImage } from "../src/run/index.ts";
-import { Vm } from "../src/vmm/index.ts";
 import type { PublishedPort } from "../src/run/net-options.ts";
 
 interface Server {
@@ -308,11 +307,6 @@ describe("apps/udp-kv over virtio-net (QEMU user network, published port)", () =
     for (let i = 0; i < 500; i += 3) assert.equal(await ask(`DEL key${i}`), "OK");
     for (let i = 0; i < 500; i++) assert.equal(await ask(`GET key${i}`), i % 3 === 0 ? "NOT_FOUND" : `VALUE value-${i}`);
   });
-});
-
-test("Kiln's VMM refuses a virtio-net image with a clear error until it has the device", async () => {
-  const { built, memory } = await buildFor("echo");
-  await assert.rejects(Vm.boot(built.image, { memory }), /virtio-net: not yet supported by Kiln's VMM\. Run the image with --runner qemu/);
 });
 
 test("kiln run -p HOST:GUEST/udp --net user publishes the port (the CLI's wiring, end to end)", async () => {

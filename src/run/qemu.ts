@@ -1,6 +1,7 @@
 // The QEMU runner: `-M microvm` with no firmware extras, serial on stdio, isa-debug-exit for the
 // status. KVM where /dev/kvm opens, TCG elsewhere (slower, same results).
-import { spawn, spawnSync } from "node:child_process";
+import { spawn, spawnSync, type ChildProcessByStdio } from "node:child_process";
+import type { Readable } from "node:stream";
 import { openSync, closeSync } from "node:fs";
 import { KilnError } from "../errors.ts";
 import { ConsoleFilter } from "./console-filter.ts";
@@ -8,9 +9,9 @@ import { decodeQemuExit } from "./exit-status.ts";
 import type { RunOptions, RunResult } from "./types.ts";
 import { quote } from "../quote.ts";
 import type { DeviceName } from "../vmm/elf.ts";
-import type { NetOptions } from "./net-options.ts";
-import { qemuNet } from "./qemu-net.ts";
 import { composeCmdline } from "./cmdline.ts";
+import { openGuestNetwork, type GuestNetwork } from "./guest-network.ts";
+import { qemuNetArgs, qemuStdio } from "./qemu-net.ts";
 
 export type Accel = "kvm" | "tcg";
 
@@ -35,15 +36,11 @@ export function qemuMemoryArg(bytes: number): string {
   return bytes % mib === 0 ? `${bytes / mib}M` : `${Math.ceil(bytes / 1024)}K`;
 }
 
-export function qemuArgs(image: string, opts: { memory: number; cmdline: string; accel: Accel; initrd?: string; devices?: readonly DeviceName[]; net?: NetOptions }): string[] {
+export function qemuArgs(image: string, opts: { memory: number; cmdline: string; accel: Accel; initrd?: string; devices?: readonly DeviceName[]; net?: GuestNetwork }): string[] {
   const virtioConsole = opts.devices?.includes("virtio-console") ?? false;
-  const hasNet = opts.devices?.includes("virtio-net") ?? false;
-  if (opts.net && !hasNet && (opts.net.publish.length || opts.net.mode)) {
-    throw new KilnError("-p/--net: this image has no network device. Select virtio-net (and net) in the app's kiln.yaml, as apps/echo does.");
-  }
-  const net = hasNet ? qemuNet(opts.net) : undefined;
+  const net = opts.devices?.includes("virtio-net") ? opts.net : undefined;
   const anyVirtio = virtioConsole || net !== undefined;
-  const cmdline = net ? composeCmdline(opts.cmdline, net.params, undefined) : opts.cmdline;
+  const cmdline = net ? composeCmdline(opts.cmdline, [net.words], undefined) : opts.cmdline;
   const args = [
     // With virtio devices: no ACPI, so that microvm announces them on the command line
     // (virtio_mmio.device=, only done without ACPI), and modern (version 2) transports.
@@ -54,7 +51,7 @@ export function qemuArgs(image: string, opts: { memory: number; cmdline: string;
     ...(virtioConsole
       ? ["-chardev", "stdio,id=con,mux=on", "-serial", "chardev:con", "-device", "virtio-serial-device", "-device", "virtconsole,chardev=con"]
       : ["-serial", "stdio"]),
-    ...(net ? net.args : []),
+    ...(net ? qemuNetArgs(net) : []),
     "-device", "isa-debug-exit,iobase=0x501,iosize=1",
     "-m", qemuMemoryArg(opts.memory),
     "-kernel", image,
@@ -82,10 +79,20 @@ export function chooseAccel(asked: Accel | undefined, env: string | undefined = 
 
 export async function runQemu(image: string, opts: RunOptions): Promise<RunResult> {
   const accel = chooseAccel(opts.accel);
-  const args = qemuArgs(image, { memory: opts.memory, cmdline: opts.cmdline, accel, ...(opts.initrd ? { initrd: opts.initrd } : {}), devices: opts.devices, ...(opts.net ? { net: opts.net } : {}) });
+  // The network (TAP and port proxy, or user mode) exists for the run and goes with it.
+  const nw = await openGuestNetwork(opts.devices?.includes("virtio-net") ?? false, opts.net, "qemu");
+  try {
+    return await runQemuWith(image, opts, accel, nw);
+  } finally {
+    await nw?.close();
+  }
+}
+
+async function runQemuWith(image: string, opts: RunOptions, accel: Accel, nw: GuestNetwork | undefined): Promise<RunResult> {
+  const args = qemuArgs(image, { memory: opts.memory, cmdline: opts.cmdline, accel, ...(opts.initrd ? { initrd: opts.initrd } : {}), devices: opts.devices, ...(nw ? { net: nw } : {}) });
   const filter = new ConsoleFilter({ verbose: opts.verbose, symbolize: opts.symbolize });
   const started = performance.now();
-  const child = spawn(QEMU_BINARY, args, { stdio: [opts.interactive ? "inherit" : "ignore", "pipe", "pipe"] });
+  const child = spawn(QEMU_BINARY, args, { stdio: qemuStdio(nw, opts.interactive ? "inherit" : "ignore") }) as ChildProcessByStdio<null, Readable, Readable>;
   let stderr = "";
   child.stdout.setEncoding("utf8");
   child.stderr.setEncoding("utf8");

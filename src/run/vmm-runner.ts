@@ -1,10 +1,26 @@
 // The vmm runner: boots the image on Kiln's own VMM in this process (src/vmm).
 import { KilnError } from "../errors.ts";
 import { Vm } from "../vmm/index.ts";
+import { readFileSync } from "node:fs";
+import { inspectImage } from "../vmm/loader.ts";
+import { composeCmdline } from "./cmdline.ts";
 import { ConsoleFilter } from "./console-filter.ts";
+import { openGuestNetwork, type GuestNetwork } from "./guest-network.ts";
 import type { RunOptions, RunResult } from "./types.ts";
 
 export async function runVmm(image: string, opts: RunOptions): Promise<RunResult> {
+  // An image with a virtio-net driver gets a TAP (and the port proxy) for the run's length: the
+  // VMM's device thread reads and writes the fd; it is closed here after the VM, on every path.
+  const devices = opts.devices ?? inspectImage(readFileSync(image), image, opts.memory).devices;
+  const nw = await openGuestNetwork(devices.includes("virtio-net"), opts.net, "vmm");
+  try {
+    return await runVmmWith(image, { ...opts, devices }, nw);
+  } finally {
+    await nw?.close();
+  }
+}
+
+async function runVmmWith(image: string, opts: RunOptions, nw: GuestNetwork | undefined): Promise<RunResult> {
   const filter = new ConsoleFilter({ verbose: opts.verbose, symbolize: opts.symbolize });
   const decoder = new TextDecoder();
   const started = performance.now();
@@ -29,7 +45,8 @@ export async function runVmm(image: string, opts: RunOptions): Promise<RunResult
   const timeoutError = () => new KilnError(`the guest did not exit within ${opts.timeoutMs} ms (vmm); killed it.`);
   const booting = Vm.boot(image, {
     memory: opts.memory,
-    cmdline: opts.cmdline,
+    cmdline: nw ? composeCmdline(opts.cmdline, [nw.words], undefined) : opts.cmdline,
+    ...(nw?.tap ? { net: { fd: nw.tap.fd, mac: nw.tap.plan.mac, ...(nw.faults ? { faults: nw.faults } : {}) } } : {}),
     ...(opts.initrd ? { initrd: opts.initrd } : {}),
     console: (bytes) => {
       const shown = filter.push(decoder.decode(bytes, { stream: true }));

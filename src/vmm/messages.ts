@@ -2,6 +2,7 @@
 import type { MessagePort } from "node:worker_threads";
 import type { UnknownPortCount } from "./devices/io-bus.ts";
 import type { DeviceName } from "./elf.ts";
+import type { NetAttach } from "./net/attach.ts";
 import type { LedgerSummary } from "./resources.ts";
 import type { LoopStats, VmExit } from "./run-loop.ts";
 
@@ -22,6 +23,8 @@ export interface WorkerInit {
   devicePort?: MessagePort;
   /** Hand the devices to their thread before the guest runs (see VmOptions.devicesFirst). */
   devicesFirst?: boolean;
+  /** virtio-net's TAP fd (the caller's; the VM never closes it), MAC and faults. */
+  net?: NetAttach;
   /** Tests only: a module whose `createMachine` replaces KVM's (see testing/fake-machine.ts). */
   machineModule?: string;
 }

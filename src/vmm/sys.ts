@@ -50,7 +50,7 @@ export interface Sys {
   sigtimedwait(set: Uint8Array, ms: number): number;
 }
 
-type Fn = (...args: unknown[]) => unknown;
+export type Fn = (...args: unknown[]) => unknown;
 
 let cached: Sys | undefined;
 
@@ -62,13 +62,27 @@ export function sysError(sys: Sys, call: string): KvmError {
 
 export const MAP_FAILED = 0xffffffffffffffffn;
 
-export function loadSys(): Sys {
-  if (cached) return cached;
+let loaded: { koffi: typeof import("koffi"); libc: ReturnType<typeof import("koffi").load> } | undefined;
+
+/** koffi and libc, loaded once (other modules declare their own few calls with libcFunc). */
+function libcLoaded(): NonNullable<typeof loaded> {
+  if (loaded) return loaded;
   const require = createRequire(import.meta.url);
   // koffi is CommonJS with native code; require keeps it out of the ESM graph until needed.
   const koffi = require("koffi") as typeof import("koffi");
-  const libc = koffi.load("libc.so.6");
-  const f = (decl: string): Fn => libc.func(decl) as Fn;
+  loaded = { koffi, libc: koffi.load("libc.so.6") };
+  return loaded;
+}
+
+/** One libc function from its C declaration. */
+export function libcFunc(decl: string): Fn {
+  return libcLoaded().libc.func(decl) as Fn;
+}
+
+export function loadSys(): Sys {
+  if (cached) return cached;
+  const { koffi, libc } = libcLoaded();
+  const f = libcFunc;
   const open = f("int open(const char *path, int flags)");
   const close = f("int close(int fd)");
   // Declared twice: an integer and a pointer third argument, both non-variadic (faster, and the

@@ -22,6 +22,7 @@ import { checkPlacement, parseElf, type DeviceName, type ElfImage } from "./elf.
 import { announceVirtio, virtioSlots } from "./devices/virtio/layout.ts";
 import { DevicePort } from "./devices/virtio/vm-port.ts";
 import type { VirtioDeviceReport } from "./devices/virtio/device-thread.ts";
+import type { NetAttach } from "./net/attach.ts";
 
 export type ConsoleSink = NodeJS.WritableStream | ((bytes: Uint8Array) => void);
 
@@ -53,6 +54,12 @@ export interface VmOptions {
    * through KVM_IOEVENTFD from the first (tests of the data path; costs the load at boot).
    */
   devicesFirst?: boolean;
+  /**
+   * The network of an image with virtio-net: a TAP fd the caller opened (net/tap.ts) and closes
+   * after `exited`, the guest's MAC, and faults to inject (net/faults.ts). Required when the
+   * devices include virtio-net.
+   */
+  net?: NetAttach;
   /** Tests only: module URL whose `createMachine` replaces KVM's. */
   machineModule?: string;
 }
@@ -219,8 +226,10 @@ export class Vm {
       placeModule(parsed, opts.memory, initrd.bytes.length); // refuses one that does not fit, before anything is created
     }
     const devices = opts.devices ?? parsed.devices;
-    // The device model is being written (issue 10); until then such an image is refused clearly.
-    if (devices.includes("virtio-net")) throw new KilnError("virtio-net: not yet supported by Kiln's VMM. Run the image with --runner qemu (user-mode network), or boot it with devices: [] to leave the device out.");
+    if (devices.includes("virtio-net") && !opts.net)
+      throw new VmConfigError("net", "the image has a virtio-net driver but no network was given", "Pass net: { fd, mac } with a TAP (Tap.open() in src/vmm/net/tap.ts), or devices without virtio-net");
+    if (opts.net && !(Number.isInteger(opts.net.fd) && opts.net.fd >= 0 && opts.net.mac.length === 6))
+      throw new VmConfigError("net", `fd ${opts.net.fd} / a ${opts.net.mac.length}-byte MAC is not a network`, "Pass the fd of an open TAP and a 6-byte MAC");
     const cmdline = devices.length ? announceVirtio(opts.cmdline ?? "", virtioSlots(devices)) : opts.cmdline ?? "";
     encodeCmdline(cmdline);
     if (!opts.machineModule && !kvmUsable) {
@@ -251,6 +260,7 @@ export class Vm {
       init.devices = devices;
       init.devicePort = devicePort.remote;
       if (opts.devicesFirst) init.devicesFirst = true;
+      if (opts.net && devices.includes("virtio-net")) init.net = opts.net;
     }
     let running!: () => void;
     let failedToStart!: (e: Error) => void;

@@ -121,7 +121,7 @@ export function runVcpuWorker(init: WorkerInit, post: (m: WorkerMessage) => void
       for (const b of bytes) put(b);
     }));
     // virtio devices the image asked for: their own thread, eventfds to KVM (devices/virtio/).
-    if (init.devices?.length && init.devicePort) virtio = new VirtioHost({ devices: init.devices, port: init.devicePort, input: init.input, handOverFirst: init.devicesFirst ?? false }, machine, ledger);
+    if (init.devices?.length && init.devicePort) virtio = new VirtioHost({ devices: init.devices, port: init.devicePort, input: init.input, handOverFirst: init.devicesFirst ?? false, ...(init.net ? { net: init.net } : {}), vcpuControl: init.control }, machine, ledger);
 
     control.running(sys.pthreadSelf());
     phase = "run";

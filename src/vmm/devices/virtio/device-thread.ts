@@ -8,6 +8,7 @@
 import { receiveMessageOnPort, type MessagePort } from "node:worker_threads";
 import type { DeviceName } from "../../elf.ts";
 import type { EventSys } from "../../eventfd.ts";
+import { attachBackend, type NetAttach } from "../../net/attach.ts";
 import { ByteRing } from "../../ring.ts";
 import { DeviceChannel } from "./channel.ts";
 import { VirtioDevices, type VirtioDeviceReport } from "./devices.ts";
@@ -31,6 +32,10 @@ export interface DeviceThreadInit {
   irq: number[];
   /** From the vCPU thread: the hand-over. */
   control: MessagePort;
+  /** virtio-net's TAP and MAC: the thread polls the TAP fd while the guest has buffers posted. */
+  net?: NetAttach;
+  /** The vCPU's control block: once ready, the thread kicks the vCPU so it hands over. */
+  vcpuControl?: SharedArrayBuffer;
 }
 
 export interface Handover {
@@ -43,12 +48,19 @@ export type DevicePortMessage = { type: "output"; bytes: Uint8Array } | { type: 
 
 /** poll(2) wakes at least this often, so a stop is seen even if an fd was closed under it. */
 const POLL_MS = 1000;
+/**
+ * Ready but not handed over yet: the vCPU thread hands over after a VM exit, and a guest polling
+ * its rings may make none, so the thread kicks the vCPU (an exit) this often until it does.
+ */
+const HANDOVER_KICK_MS = 20;
+/** While fault injection holds a frame back for reordering, a quiet spell this long releases it. */
+const HOLD_MS = 2;
 
 export function isDeviceThreadInit(d: unknown): d is DeviceThreadInit {
   return typeof d === "object" && d !== null && (d as { role?: unknown }).role === "virtio-devices";
 }
 
-export function runDeviceThread(init: DeviceThreadInit, ev: EventSys, view: (addr: bigint, len: number) => ArrayBuffer): void {
+export function runDeviceThread(init: DeviceThreadInit, ev: EventSys, view: (addr: bigint, len: number) => ArrayBuffer, kickVcpu: () => void = () => {}): void {
   const channel = new DeviceChannel(init.channel);
   const input = new ByteRing(init.input);
   let out: Uint8Array[] = [];
@@ -58,6 +70,7 @@ export function runDeviceThread(init: DeviceThreadInit, ev: EventSys, view: (add
   const wake = new Map<number, [number, number]>(); // ioeventfd -> [device, queue]
   init.notify.forEach((qs, d) => qs.forEach((fd, q) => fd >= 0 && wake.set(fd, [d, q])));
   const fds = [init.doorbell, ...wake.keys()];
+  const netFd = init.net?.fd ?? -1;
   const flush = (): void => {
     if (outBytes === 0 || !port) return;
     const bytes = new Uint8Array(outBytes);
@@ -73,8 +86,11 @@ export function runDeviceThread(init: DeviceThreadInit, ev: EventSys, view: (add
 
   channel.markReady();
   while (!channel.stopRequested()) {
-    const ready = ev.poll(fds, POLL_MS);
-    for (const fd of ready) ev.drain(fd);
+    // The TAP only while the guest can take frames: a full guest must not make this thread spin.
+    const watch = netFd >= 0 && devices?.net?.wantsFrames ? [...fds, netFd] : fds;
+    if (!devices) kickVcpu();
+    const ready = ev.poll(watch, !devices ? HANDOVER_KICK_MS : devices.netHolding ? HOLD_MS : POLL_MS);
+    for (const fd of ready) if (fd !== netFd) ev.drain(fd);
     if (!devices) {
       const m = receiveMessageOnPort(init.control)?.message as Handover | undefined;
       if (!m) continue; // not handed over yet: the vCPU thread still serves the devices
@@ -88,7 +104,7 @@ export function runDeviceThread(init: DeviceThreadInit, ev: EventSys, view: (add
           if (fd >= 0) ev.signal(fd);
         },
         onError: () => {}, // kept in the transport; reported at the end
-      });
+      }, init.net ? { mac: init.net.mac, backend: attachBackend(init.net) } : undefined);
       devices.restore(m.states);
       port = m.port;
     }
@@ -109,6 +125,7 @@ export function runDeviceThread(init: DeviceThreadInit, ev: EventSys, view: (add
       channel.reply(result);
     }
     if (channel.takeInput()) devices.feedInput(input);
+    devices.serviceNet(ready.length === 0);
     flush();
   }
   if (devices && port) {

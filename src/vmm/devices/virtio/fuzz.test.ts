@@ -1,5 +1,5 @@
 // Feeds random and mutated descriptor chains through the virtio-mmio transport, its split
-// queues and the console device, as a hostile guest would: bad addresses, loops, overlong
+// queues and the console and net devices (half the chains each), as a hostile guest would: bad addresses, loops, overlong
 // chains, wrapped and bogus avail indices, zero and huge lengths, indirect tables (negotiated or
 // not), writable buffers on the transmit queue, readable ones on the receive queue. Asserts that
 // nothing throws out of the transport, that every failure is a QueueError the device reported
@@ -10,9 +10,12 @@
 import { test } from "node:test";
 import { strict as assert } from "node:assert";
 import { TestDriver } from "../../testing/virtio-driver.ts";
+import { mulberry32 } from "../../net/faults.ts";
 import { CONSOLE_RX, CONSOLE_TX, VirtioConsole } from "./console.ts";
+import { NET_F_MAC, VirtioNet } from "./net.ts";
 import { DESC, F, MMIO, STATUS, bit } from "./spec.ts";
 import { VirtioMmioTransport } from "./transport.ts";
+import type { VirtioDevice } from "./device.ts";
 
 const CHAINS = Number(process.env.KILN_VIRTIO_FUZZ_CHAINS ?? 1_000_000);
 const SEED = Number(process.env.KILN_VIRTIO_FUZZ_SEED ?? 0x6b696c6e);
@@ -21,27 +24,58 @@ const GUARD = 0x1000;
 const DATA = 0x4000; // queues live below, buffers mostly above (but anything goes)
 const CANARY = 0xa5;
 
-/** mulberry32: small, fast, reproducible. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
+/** One device under fuzz: how to make it, feed it host input, and what only it can fail with. */
+interface Subject {
+  name: string;
+  /** Its receive and transmit queues (both devices: 0 and 1). */
+  rx: number;
+  tx: number;
+  features: bigint;
+  make(out: (n: number) => void): { dev: VirtioDevice; feed: (n: number) => void };
+  /** Failure messages this device must have produced, besides the queue code's. */
+  own: RegExp[];
 }
 
-test(`virtio fuzz: ${CHAINS} random and mutated chains fail only the device (seed ${SEED})`, { timeout: 120_000 }, () => {
-  const rand = rng(SEED);
+const SUBJECTS: Subject[] = [
+  {
+    name: "console",
+    rx: CONSOLE_RX,
+    tx: CONSOLE_TX,
+    features: 0n,
+    make: (out) => {
+      const dev = new VirtioConsole({ output: (b) => out(b.length), inputCapacity: 256 });
+      return { dev, feed: (n) => void dev.feed(new Uint8Array(n).fill(0x42)) };
+    },
+    own: [/device-writable buffer/, /device-readable buffer/],
+  },
+  {
+    name: "net",
+    rx: 0,
+    tx: 1,
+    features: bit(NET_F_MAC),
+    make: (out) => {
+      const inbox: Uint8Array[] = [];
+      const dev = new VirtioNet({ mac: new Uint8Array(6), backend: { send: (f) => out(f.length), receive: () => inbox.shift() ?? null } });
+      return { dev, feed: (n) => {
+        if (inbox.length < 4) inbox.push(new Uint8Array(n).fill(0x42));
+        dev.poll();
+      } };
+    },
+    own: [/device-writable buffer/, /device-readable buffer/, /less than the N-byte virtio_net_hdr/, /but no offload/],
+  },
+];
+
+for (const subject of SUBJECTS) {
+const chains = Math.ceil(CHAINS / SUBJECTS.length);
+test(`virtio fuzz (${subject.name}): ${chains} random and mutated chains fail only the device (seed ${SEED})`, { timeout: 120_000 }, () => {
+  const rand = mulberry32(SEED).next;
   const int = (n: number): number => Math.floor(rand() * n);
   const whole = new Uint8Array(GUARD + RAM + GUARD).fill(CANARY);
-  const ram = whole.subarray(GUARD, GUARD + RAM);
+  const ram = whole.subarray(GUARD, GUARD + RAM).fill(0);
   const view = new DataView(ram.buffer, ram.byteOffset, ram.byteLength);
   const ram32 = new Uint32Array(ram.buffer, ram.byteOffset, RAM / 4);
   let outBytes = 0;
-  const dev = new VirtioConsole({ output: (b) => (outBytes += b.length), inputCapacity: 256 });
+  const { dev, feed } = subject.make((n) => (outBytes += n));
   const failures = new Map<string, number>();
   const t = new VirtioMmioTransport(dev, ram, {
     interrupt: () => {},
@@ -56,7 +90,7 @@ test(`virtio fuzz: ${CHAINS} random and mutated chains fail only the device (see
   const reinit = (): void => {
     indirect = rand() < 0.5;
     const s = sizes[int(sizes.length)]!;
-    const status = d.init([s, sizes[int(sizes.length)]!], bit(F.VERSION_1) | (indirect ? bit(F.INDIRECT_DESC) : 0n));
+    const status = d.init([s, sizes[int(sizes.length)]!], bit(F.VERSION_1) | subject.features | (indirect ? bit(F.INDIRECT_DESC) : 0n));
     assert.equal(status & STATUS.DRIVER_OK, STATUS.DRIVER_OK);
   };
   reinit();
@@ -86,12 +120,12 @@ test(`virtio fuzz: ${CHAINS} random and mutated chains fail only the device (see
 
   let writableSpans: Array<[number, number]> = [];
   let checked = 0;
-  for (let iter = 0; iter < CHAINS; iter++) {
+  for (let iter = 0; iter < chains; iter++) {
     // Every 64th chain goes to a freshly reset receive queue, with nothing else pending, and
     // each RAM byte the device changes must then lie in one of its writable buffers.
     const exact = iter % 64 === 0;
     if (exact) reinit();
-    const q = exact || rand() < 0.5 ? CONSOLE_RX : CONSOLE_TX;
+    const q = exact || rand() < 0.5 ? subject.rx : subject.tx;
     const dq = d.queues[q]!;
     if (exact) ram.fill(0, dq.desc, dq.desc + 16 * dq.size); // no stale writable descriptors
     const size = dq.size;
@@ -99,7 +133,7 @@ test(`virtio fuzz: ${CHAINS} random and mutated chains fail only the device (see
     // Build a chain at head h: n descriptors linked h, h+1, ... (mod size), possibly spoiled.
     const h = int(size);
     const n = mode === 3 ? size + 1 + int(4) : 1 + int(Math.min(size, 6));
-    const flagFor = (): number => (q === CONSOLE_RX ? DESC.WRITE : 0) ^ (mode === 4 && rand() < 0.3 ? DESC.WRITE : 0);
+    const flagFor = (): number => (q === subject.rx ? DESC.WRITE : 0) ^ (mode === 4 && rand() < 0.3 ? DESC.WRITE : 0);
     writableSpans = [];
     if (mode === 5 && indirect) {
       // An indirect table in the data area, possibly malformed.
@@ -146,7 +180,7 @@ test(`virtio fuzz: ${CHAINS} random and mutated chains fail only the device (see
       d.offer(q, mode === 9 ? size + int(0x10000 - size) : h, false);
     }
     const snapshot = exact ? ram.slice() : undefined;
-    if (q === CONSOLE_RX) dev.feed(new Uint8Array(1 + int(200)).fill(0x42));
+    if (q === subject.rx) feed(1 + int(200));
     assert.doesNotThrow(() => t.write(MMIO.QUEUE_NOTIFY, 4, q), `iteration ${iter}`);
     if (snapshot) {
       // Every byte that changed lies in a device-writable buffer or in the used ring.
@@ -173,11 +207,12 @@ test(`virtio fuzz: ${CHAINS} random and mutated chains fail only the device (see
     assert.equal(whole[GUARD + RAM + b], CANARY, "guard zone above guest RAM touched");
   }
   const total = [...failures.values()].reduce((a, b) => a + b, 0);
-  assert.ok(total > CHAINS / 10, `only ${total} device failures: the fuzzer is not producing malformed chains`);
-  assert.ok(outBytes > 0 && total < CHAINS, "some chains must be well formed");
+  assert.ok(total > chains / 10, `only ${total} device failures: the fuzzer is not producing malformed chains`);
+  assert.ok(outBytes > 0 && total < chains, "some chains must be well formed");
   assert.ok(checked > 0);
   // Every failure class the queue code knows should have been reached.
   const kinds = [...failures.keys()].join("\n");
-  for (const re of [/loop or an overlong/, /outside the N-byte guest RAM/, /avail\.idx/, /links to N/, /not a descriptor/, /readable buffer after/, /device-writable buffer/, /device-readable buffer/])
+  for (const re of [/loop or an overlong/, /outside the N-byte guest RAM/, /avail\.idx/, /links to N/, /not a descriptor/, /readable buffer after/, ...subject.own])
     assert.match(kinds, re);
 });
+}

@@ -11,6 +11,7 @@
 import { MessageChannel, Worker, type MessagePort } from "node:worker_threads";
 import type { DeviceName } from "../../elf.ts";
 import { loadEventSys, type EventSys } from "../../eventfd.ts";
+import { attachBackend, type NetAttach } from "../../net/attach.ts";
 import type { KvmMachine } from "../../kvm.ts";
 import type { ResourceLedger } from "../../resources.ts";
 import type { ByteRing } from "../../ring.ts";
@@ -34,6 +35,10 @@ export interface VirtioHostOptions {
   input: SharedArrayBuffer;
   /** Wait for the device thread and hand over before the guest runs (tests of the data path). */
   handOverFirst?: boolean;
+  /** virtio-net's TAP and MAC (the runner owns the fd). */
+  net?: NetAttach;
+  /** The vCPU's control block, so the device thread can kick it into handing over. */
+  vcpuControl?: SharedArrayBuffer;
 }
 
 export class VirtioHost {
@@ -76,7 +81,7 @@ export class VirtioHost {
         if (fd >= 0) ev.signal(fd);
       },
       onError: () => {},
-    });
+    }, opts.net ? { mac: opts.net.mac, backend: attachBackend(opts.net) } : undefined);
     const { port1, port2 } = new MessageChannel();
     this.control = port1;
     const init: DeviceThreadInit = {
@@ -90,6 +95,8 @@ export class VirtioHost {
       notify: this.notify,
       irq,
       control: port2,
+      ...(opts.net ? { net: opts.net } : {}),
+      ...(opts.vcpuControl ? { vcpuControl: opts.vcpuControl } : {}),
     };
     this.worker = new Worker(workerScript("src/vmm/devices/virtio/device-worker.ts", "virtio-devices.mjs"), {
       eval: true,
@@ -124,6 +131,7 @@ export class VirtioHost {
   service(input: ByteRing): void {
     if (this.local) {
       this.local.feedInput(input);
+      this.local.serviceNet(false);
       if (this.channel.isReady()) this.handOver();
     } else if (input.available > 0) this.channel.inputArrived(this.ev, this.doorbell);
   }

@@ -115,6 +115,11 @@ export class SplitQueue {
     return this.walk(head);
   }
 
+  /** Puts the chain pop() just returned back, unused: the next pop() reads (and checks) it again. */
+  unpop(): void {
+    this.nextAvail = (this.nextAvail - 1) & U16;
+  }
+
   private walk(head: number): Chain {
     const v = this.view;
     const chain: Chain = { head, readable: [], writable: [], readBytes: 0, writeBytes: 0 };
