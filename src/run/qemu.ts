@@ -82,6 +82,7 @@ export async function runQemu(image: string, opts: RunOptions): Promise<RunResul
   // The network (TAP and port proxy, or user mode) exists for the run and goes with it.
   const nw = await openGuestNetwork(opts.devices?.includes("virtio-net") ?? false, opts.net, "qemu");
   try {
+    if (nw) opts.onNetwork?.({ mode: nw.mode, guestIp: nw.guestIp });
     return await runQemuWith(image, opts, accel, nw);
   } finally {
     await nw?.close();

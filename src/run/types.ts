@@ -1,6 +1,6 @@
 import type { Symbolizer } from "./console-filter.ts";
 import type { DeviceName } from "../vmm/elf.ts";
-import type { NetOptions } from "./net-options.ts";
+import type { NetMode, NetOptions } from "./net-options.ts";
 
 export type RunnerName = "qemu" | "vmm";
 
@@ -29,6 +29,8 @@ export interface RunOptions {
   devicesFirst?: boolean;
   /** The guest's network (images with a network driver): backend and published ports. */
   net?: NetOptions;
+  /** Told the guest's network once it exists, before the guest boots (benchmarks reach a TAP guest directly). */
+  onNetwork?: (n: { mode: NetMode; guestIp: string }) => void;
   /** QEMU only: force an accelerator (default: kvm when usable, else tcg). */
   accel?: "kvm" | "tcg";
 }

@@ -14,6 +14,7 @@ export async function runVmm(image: string, opts: RunOptions): Promise<RunResult
   const devices = opts.devices ?? inspectImage(readFileSync(image), image, opts.memory).devices;
   const nw = await openGuestNetwork(devices.includes("virtio-net"), opts.net, "vmm");
   try {
+    if (nw) opts.onNetwork?.({ mode: nw.mode, guestIp: nw.guestIp });
     return await runVmmWith(image, { ...opts, devices }, nw);
   } finally {
     await nw?.close();
