@@ -1008,7 +1008,10 @@ static void listen_input(struct tcp_sock *l, const struct ip_rx *rx, const uint8
 		st->stats.syn_dropped++; /* the app is not accepting: let the peer retry */
 		return;
 	}
-	if (l->nembryo >= st->cfg.syn_backlog) {
+	/* The SYN queue is at least the listen backlog (as in Linux): a server asking for a backlog
+	 * of 512 gets a burst of 512 connects through, not 64 and resets for the rest. */
+	uint32_t syn_limit = l->backlog > st->cfg.syn_backlog ? l->backlog : st->cfg.syn_backlog;
+	if (l->nembryo >= syn_limit) {
 		/* Evict the oldest embryo: a flood cannot lock out real clients for long. */
 		struct tcp_sock *old = NULL;
 		for (struct tcp_sock *c = st->socks; c; c = c->next)

@@ -40,7 +40,7 @@ struct tcp_config {
 	uint32_t syn_retries;             /* SYN / SYN-ACK retransmissions (default 5) */
 	uint32_t data_retries;            /* data retransmissions before ETIMEDOUT (default 12) */
 	uint32_t max_socks;               /* connections + listeners + embryos (default 1024) */
-	uint32_t syn_backlog;             /* embryos (SYN received) per listener; beyond, the oldest
+	uint32_t syn_backlog;             /* embryos (SYN received) per listener, or its listen backlog if larger; beyond, the oldest
 	                                   * is evicted (default 64) */
 	uint8_t sack;                     /* offer SACK (default 1): SACK blocks in our ACKs (RFC
 	                                   * 2018) and, as a sender, RFC 6675 recovery with early
