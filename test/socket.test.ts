@@ -11,7 +11,7 @@ import * as os from "node:os";
 import path from "node:path";
 import { appDir, buildFor } from "./lib/boot.ts";
 import { runImage, type RunnerName } from "../src/run/index.ts";
-import { kvmUsable } from "../src/run/qemu.ts";
+import { kvmAvailable } from "../src/vmm/index.ts";
 import { composeCmdline } from "../src/run/cmdline.ts";
 
 const lines = (out: string) => out.replace(/\r/g, "").split("\n").filter((l) => /^(ok|FAIL) /.test(l));
@@ -61,12 +61,12 @@ test("apps/socket-test under QEMU TCG prints what it prints natively on Linux", 
   sameAsLinux(r.output, r.status);
 });
 
-test("apps/socket-test under QEMU with KVM, the same lines", { timeout: 300_000, skip: kvmUsable() ? false : "no usable /dev/kvm" }, async () => {
+test("apps/socket-test under QEMU with KVM, the same lines", { timeout: 300_000, skip: kvmAvailable().ok ? false : "no usable /dev/kvm" }, async () => {
   const r = await bootWith("qemu", "kvm");
   sameAsLinux(r.output, r.status);
 });
 
-test("apps/socket-test on Kiln's VMM, the same lines", { timeout: 300_000, skip: kvmUsable() ? false : "no usable /dev/kvm" }, async () => {
+test("apps/socket-test on Kiln's VMM, the same lines", { timeout: 300_000, skip: kvmAvailable().ok ? false : "no usable /dev/kvm" }, async () => {
   const r = await bootWith("vmm");
   sameAsLinux(r.output, r.status);
 });
