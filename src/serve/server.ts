@@ -78,7 +78,9 @@ export async function serve(opts: ServeOptions): Promise<void> {
     };
     try {
       const req = await readRequest(sock).catch((e: unknown) => {
-        send("E", `kiln serve: malformed request: ${e instanceof Error ? e.message : String(e)}\n`);
+        const why = `kiln serve: malformed request: ${e instanceof Error ? e.message : String(e)}`;
+        log(why);
+        send("E", why + "\n");
         send("X", "2");
         return undefined;
       });
@@ -109,9 +111,13 @@ export async function serve(opts: ServeOptions): Promise<void> {
       };
       try {
         const status = await main(["node", "kiln", ...req.argv], io);
+        log(`served: ${JSON.stringify(req.argv)} -> ${status}`);
         send("X", String(status));
       } catch (e) {
-        if (e instanceof NotServed) send("P");
+        if (e instanceof NotServed) {
+          log(`plain: ${JSON.stringify(req.argv)}`);
+          send("P");
+        }
         else {
           // What the plain CLI shows for a failure nothing caught: the stack, status 1.
           send("E", `${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
