@@ -16,6 +16,10 @@ export interface CliIo {
   stop?: AbortSignal;
   /** Set under the helper: a command it does not serve throws NotServed before any output. */
   served?: boolean;
+  /** Set under the helper: the client's standard input (relayed when it is a terminal). */
+  stdin?: NodeJS.ReadableStream;
+  /** Set under the helper: called once the run is known to be served (the client then relays input). */
+  accepted?: () => void;
   /** Set under the helper: told the memory of a VM about to boot, so it keeps shells of that size. */
   prepare?: (memory: number) => void;
   /** The command's exit status, once it has one. */

@@ -60,9 +60,9 @@ export function register(program: Command, io: CliIo): void {
 async function runCommand(target: string, args: string[], flags: RunFlags, dashDash: boolean, io: CliIo): Promise<number> {
   const pc = picocolors.createColors(io.errColor);
   const runner = parseRunner(flags.runner);
-  // The helper (`kiln serve`) runs images on the VMM, non-interactive, with nothing but the
-  // console to relay; anything else the client runs the plain way (before any output).
-  if (io.served && (runner === "qemu" || io.stdinTTY || flags.net !== undefined || flags.publish.length)) throw new NotServed();
+  // The helper (`kiln serve`) runs on the VMM with nothing but the console and input to relay;
+  // anything else the client runs the plain way (decided before any output).
+  if (io.served && (runner === "qemu" || flags.net !== undefined || flags.publish.length)) throw new NotServed();
   const timeoutMs = flags.timeout !== undefined ? Number(flags.timeout) * 1000 : undefined;
   if (timeoutMs !== undefined && !(timeoutMs > 0)) throw new KilnError(`--timeout: ${quote(flags.timeout ?? "")} is not a positive number of seconds.`);
   const memoryFlag = flags.memory !== undefined ? parseMemorySize(flags.memory, "--memory") : undefined;
@@ -83,8 +83,13 @@ async function runCommand(target: string, args: string[], flags: RunFlags, dashD
   } catch {
     throw new KilnError(`${visible(target, 200)}: no such app directory or image.`);
   }
-  // An app's build writes under the working directory (defaultBuildRoot): the plain CLI's.
-  if (io.served && isDir) throw new NotServed();
+  // An app's build resolves paths against the working directory (its build/, relative -I flags,
+  // the paths in messages): the helper builds only where that is its own.
+  if (io.served && isDir && io.cwd !== process.cwd()) throw new NotServed();
+  // Under the helper there is no notice to order (a notice means QEMU, the plain CLI's): the runner
+  // is known before the slow part, so the client knows at once whether to run it the plain way.
+  if (io.served && (await chooseRunner(runner, () => {})) !== "vmm") throw new NotServed();
+  io.accepted?.();
   if (!isDir) {
     const buildFlags = [flags.set.length && "--set", flags.test && "--test", flags.lto && "--lto", flags.debug && "--debug"].filter(Boolean);
     if (buildFlags.length) throw new KilnError(`${buildFlags.join(", ")}: these build an app; ${target} is an image. Pass the app directory instead.`);
@@ -98,9 +103,7 @@ async function runCommand(target: string, args: string[], flags: RunFlags, dashD
     inspectImage(readFileSync(at), target, memoryFlag ?? DEFAULT_IMAGE_MEMORY);
   }
   const notice = flags.quiet ? () => {} : (line: string) => io.err(pc.yellow(line) + "\n");
-  // Under the helper a notice would mean QEMU, which the plain CLI runs: none is shown then.
-  const chosen = await chooseRunner(runner, io.served ? () => {} : notice);
-  if (io.served && chosen !== "vmm") throw new NotServed();
+  const chosen = await chooseRunner(runner, notice);
   if (chosen === "vmm") {
     // Load the vCPU thread while the app builds: it is most of a cold start.
     const { Vm } = await import("../vmm/index.ts");
@@ -142,6 +145,7 @@ async function runCommand(target: string, args: string[], flags: RunFlags, dashD
     ...(net ? { net } : {}),
     verbose: flags.verbose,
     interactive: io.stdinTTY,
+    ...(io.stdin ? { input: io.stdin } : {}),
     onOutput: io.out,
     notice,
   }).finally(() => (io.stop ? io.stop.removeEventListener("abort", onTerm) : process.off("SIGTERM", onTerm)));

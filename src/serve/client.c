@@ -232,12 +232,28 @@ int main(int argc, char **argv) {
 	sigaction(SIGHUP, &sa_sig, NULL);
 
 	int accepted = 0, relayed = 0;
+	/* A terminal's input goes to the guest (as the plain CLI connects it), once the run is served. */
+	int input = isatty(0);
 	struct buf in = {0};
 	char chunk[65536];
 	for (;;) {
-		struct pollfd pfd = {.fd = sock, .events = POLLIN};
-		int r = poll(&pfd, 1, accepted ? -1 : ACCEPT_TIMEOUT_MS);
+		struct pollfd pfd[2] = {{.fd = sock, .events = POLLIN}, {.fd = 0, .events = POLLIN}};
+		int r = poll(pfd, accepted && input ? 2 : 1, accepted ? -1 : ACCEPT_TIMEOUT_MS);
 		if (r < 0 && errno == EINTR) continue;
+		if (r > 0 && accepted && input && pfd[1].revents) {
+			char line[4096 + 5];
+			ssize_t k = read(0, line + 5, sizeof line - 5);
+			if (k > 0) {
+				line[0] = 'I';
+				line[1] = (char)k;
+				line[2] = (char)(k >> 8);
+				line[3] = line[4] = 0;
+				write_all(sock, line, (size_t)k + 5);
+			} else if (!(k < 0 && errno == EINTR)) {
+				input = 0; /* end of input: the guest reads no more, the run goes on */
+			}
+			if (!(pfd[0].revents)) continue;
+		}
 		if (r == 0) {
 			fprintf(stderr, "kiln: the helper (kiln serve) did not answer; running the plain way.\n");
 			plain();

@@ -1,6 +1,7 @@
 // The helper's wire format (src/serve/client.c speaks it too): frames of a type byte, a 32-bit
 // little-endian length and the payload.
 //   client -> helper  R  the request: NUL-terminated fields (parseRequest)
+//                     I  the client's terminal input, once accepted (then half-close: stop)
 //   helper -> client  A  accepted (the client stops its answer timeout)
 //                     O / E  stdout / stderr bytes
 //                     X  the exit status, in decimal

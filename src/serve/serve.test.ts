@@ -255,6 +255,38 @@ test("SIGTERM to the client stops its guest in the helper: status 137, as the pl
   assert.match(h.log(), /^served: .*"echo"\] -> 137$/m, h.log());
 });
 
+const hasScript = spawnSync("script", ["--version"]).status === 0;
+
+test("a terminal's input reaches the guest through the helper", { skip: skip || (hasScript ? false : "no script(1) to give the client a terminal") }, async () => {
+  const env = envFor(privateDir());
+  const h = await startHelper(env);
+  const image = path.relative(repoRoot, (await buildFor("virtio-console")).built.image);
+  // script(1) runs the client on a pseudo-terminal and copies its own stdin into it.
+  const child = spawn("script", ["-qfec", `'${client}' '${repoRoot}' run '${image}' -q -- echo`, "/dev/null"], { cwd: repoRoot, env, stdio: ["pipe", "pipe", "pipe"] });
+  let out = "";
+  const status = new Promise<number | null>((resolve) => child.on("close", resolve));
+  child.stdout.on("data", (d: Buffer) => {
+    out += d.toString();
+    if (out.includes("type a line")) child.stdin.write("typed here\r");
+  });
+  assert.equal(await status, 0, out);
+  assert.match(out, /echo: typed here/);
+  assert.match(h.log(), /^served: .*"echo"\] -> 0$/m, h.log());
+});
+
+test("an app directory is served where the helper's working directory is the client's", { skip }, async () => {
+  const env = envFor(privateDir());
+  const h = await startHelper(env); // started in the checkout, as the tests run
+  const args = ["apps/helloworld", "-q", "--", "app"];
+  const got = await viaClient(args, env);
+  assert.deepEqual(got, await plain(args, env));
+  assert.match(got.stdout, /arg 1: app/);
+  const elsewhere = await viaClient([path.join(repoRoot, "apps/helloworld"), "-q"], env, os.tmpdir());
+  assert.equal(elsewhere.status, 0, elsewhere.stderr);
+  assert.equal(servedCount(h.log()), 1, h.log());
+  assert.match(h.log(), /^plain: .*apps\/helloworld/m);
+});
+
 test("kiln serve without KVM refuses with the reason", { skip: kvm.ok ? "KVM is usable here" : false }, () => {
   const r = spawnSync(process.execPath, [path.join(repoRoot, "bin/kiln.js"), "serve"], { encoding: "utf8", env: envFor(privateDir()) });
   assert.equal(r.status, 1);

@@ -5,6 +5,7 @@
 // exits after an idle time, or at once when a client's sources are newer than its code.
 import { createConnection, createServer, type Socket } from "node:net";
 import { statSync, unlinkSync } from "node:fs";
+import { PassThrough } from "node:stream";
 import { wantsColor } from "../color.ts";
 import { KilnError } from "../errors.ts";
 import { main } from "../cli/main.ts";
@@ -77,14 +78,15 @@ export async function serve(opts: ServeOptions): Promise<void> {
       if (!sock.destroyed && sock.writable) sock.write(frame(type, body));
     };
     try {
-      const req = await readRequest(sock).catch((e: unknown) => {
+      const got = await readRequest(sock).catch((e: unknown) => {
         const why = `kiln serve: malformed request: ${e instanceof Error ? e.message : String(e)}`;
         log(why);
         send("E", why + "\n");
         send("X", "2");
         return undefined;
       });
-      if (!req) return;
+      if (!got) return;
+      const { req } = got;
       if (req.newestUs / 1000 >= opts.builtMs) {
         log("a client's sources are newer than this helper's code: exiting");
         send("S");
@@ -95,8 +97,20 @@ export async function serve(opts: ServeOptions): Promise<void> {
         send("P");
         return;
       }
-      send("A");
       const stop = new AbortController();
+      // After the request, the client sends only its terminal's input, as I frames.
+      const stdin = req.stdinTTY ? new PassThrough() : undefined;
+      let pending = got.rest;
+      const onInput = (chunk: Buffer): void => {
+        try {
+          const { frames, rest } = takeFrames(Buffer.concat([pending, chunk]), MAX_REQUEST);
+          pending = rest;
+          for (const f of frames) if (f.type === "I") stdin?.write(f.body);
+        } catch {
+          sock.off("data", onInput); // a malformed frame: no more input, the run goes on
+        }
+      };
+      sock.on("data", onInput);
       sock.once("end", () => stop.abort());
       sock.once("close", () => stop.abort());
       const io: CliIo = {
@@ -105,6 +119,8 @@ export async function serve(opts: ServeOptions): Promise<void> {
         errColor: wantsColor({ isTTY: req.stderrTTY }, req.env),
         cwd: req.cwd,
         stdinTTY: req.stdinTTY,
+        ...(stdin ? { stdin } : {}),
+        accepted: () => send("A"),
         stop: stop.signal,
         served: true,
         prepare: wantPool,
@@ -141,7 +157,7 @@ export async function serve(opts: ServeOptions): Promise<void> {
 }
 
 /** The first frame, a request: within REQUEST_TIMEOUT_MS and MAX_REQUEST bytes. */
-function readRequest(sock: Socket): Promise<Request> {
+function readRequest(sock: Socket): Promise<{ req: Request; rest: Buffer }> {
   return new Promise((resolve, reject) => {
     let buf = Buffer.alloc(0);
     const fail = (why: string) => {
@@ -160,7 +176,7 @@ function readRequest(sock: Socket): Promise<Request> {
         }
         if (first.type !== "R") return fail(`frame type ${JSON.stringify(first.type)}, expected "R"`);
         cleanup();
-        resolve(parseRequest(first.body));
+        resolve({ req: parseRequest(first.body), rest: buf.subarray(5 + first.body.length) });
       } catch (e) {
         fail(e instanceof Error ? e.message : String(e));
       }
