@@ -2,12 +2,13 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { Command, CommanderError } from "commander";
-import { errColors as pc } from "../color.ts";
+import picocolors from "picocolors";
 import { KilnError } from "../errors.ts";
 import { repoRoot } from "../paths.ts";
 import { visible } from "../quote.ts";
+import { processIo, type CliIo } from "./io.ts";
 
-type Registrar = (program: Command) => void;
+type Registrar = (program: Command, io: CliIo) => void;
 
 const commands: Record<string, () => Promise<{ register: Registrar }>> = {
   build: () => import("./build.ts"),
@@ -16,6 +17,7 @@ const commands: Record<string, () => Promise<{ register: Registrar }>> = {
   libs: () => import("./libs.ts"),
   bench: () => import("./bench.ts"),
   syscalls: () => import("./syscalls.ts"),
+  serve: () => import("./serve.ts"),
 };
 
 /**
@@ -46,14 +48,15 @@ function hintHelp(cmd: Command, name: string): void {
 }
 
 /** Runs the CLI and returns the process exit status. */
-export async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
+  const pc = picocolors.createColors(io.errColor);
   // `kiln cc` passes every argument to gcc untouched, so it bypasses the option parser.
   if (argv[2] === "cc") {
     try {
       return await (await import("./cc.ts")).runCc(argv.slice(3));
     } catch (err) {
       if (err instanceof KilnError) {
-        process.stderr.write(`${pc.red("error:")} ${err.message}\n`);
+        io.err(`${pc.red("error:")} ${err.message}\n`);
         return err.exitStatus;
       }
       throw err;
@@ -63,18 +66,22 @@ export async function main(argv: string[]): Promise<number> {
     .description("Build, run and measure Kiln unikernels")
     .version(kilnVersion(), "-V, --version", "print kiln's version")
     // commander's own errors repeat what was typed (`unknown command '...'`): escaped and cut too.
-    .configureOutput({ outputError: (text, write) => write(text.replace(/[^\n]+/g, (line) => visible(line, 200))) })
+    .configureOutput({
+      writeOut: io.out,
+      writeErr: io.err,
+      outputError: (text, write) => write(text.replace(/[^\n]+/g, (line) => visible(line, 200))),
+    })
     .exitOverride();
-  for (const load of needed(argv)) (await load()).register(program);
+  for (const load of needed(argv)) (await load()).register(program, io);
   program.command("cc").description("compile C against musl like kiln build does for libc: musl apps (use as CC=); kiln cc --help").allowUnknownOption();
   hintHelp(program, "kiln");
   try {
     await program.parseAsync(argv);
-    return typeof process.exitCode === "number" ? process.exitCode : 0;
+    return io.status ?? (typeof process.exitCode === "number" ? process.exitCode : 0);
   } catch (err) {
     if (err instanceof CommanderError) return err.exitCode;
     if (err instanceof KilnError) {
-      process.stderr.write(`${pc.red("error:")} ${err.message}\n`);
+      io.err(`${pc.red("error:")} ${err.message}\n`);
       return err.exitStatus;
     }
     throw err;

@@ -3,7 +3,7 @@
 import { existsSync, readFileSync, statSync } from "node:fs";
 import path from "node:path";
 import type { Command } from "commander";
-import { errColors as pc } from "../color.ts";
+import picocolors from "picocolors";
 import { INITRD } from "../build/initrd.ts";
 import { chooseRunner, parseRunner, runImage } from "../run/index.ts";
 import { composeCmdline } from "../run/cmdline.ts";
@@ -13,6 +13,7 @@ import { parseNetMode, parsePublishList, type NetOptions } from "../run/net-opti
 import { parseMemorySize } from "../config/memory.ts";
 import { KilnError } from "../errors.ts";
 import { quote, visible } from "../quote.ts";
+import { NotServed, type CliIo } from "./io.ts";
 
 interface RunFlags {
   runner: string;
@@ -32,7 +33,7 @@ interface RunFlags {
 const collect = (v: string, acc: string[]) => [...acc, v];
 const DEFAULT_IMAGE_MEMORY = 8 * 1024 * 1024;
 
-export function register(program: Command): void {
+export function register(program: Command, io: CliIo): void {
   program
     .command("run")
     .description("Build an app if needed and boot it; the exit status is the guest's")
@@ -52,12 +53,16 @@ export function register(program: Command): void {
     .option("-q, --quiet", "no build progress, no runner notice")
     .addHelpText("after", "\nExamples:\n  kiln run apps/helloworld -- one two\n  kiln run apps/helloworld --runner qemu --memory 2M\n  kiln run apps/httpreply --runner qemu -p 8080:80")
     .action(async (target: string, args: string[], flags: RunFlags) => {
-      process.exitCode = await runCommand(target, args, flags, program.args.includes("--"));
+      io.status = await runCommand(target, args, flags, program.args.includes("--"), io);
     });
 }
 
-async function runCommand(target: string, args: string[], flags: RunFlags, dashDash: boolean): Promise<number> {
+async function runCommand(target: string, args: string[], flags: RunFlags, dashDash: boolean, io: CliIo): Promise<number> {
+  const pc = picocolors.createColors(io.errColor);
   const runner = parseRunner(flags.runner);
+  // The helper (`kiln serve`) runs on the VMM with nothing but the console and input to relay;
+  // anything else the client runs the plain way (decided before any output).
+  if (io.served && (runner === "qemu" || flags.net !== undefined || flags.publish.length)) throw new NotServed();
   const timeoutMs = flags.timeout !== undefined ? Number(flags.timeout) * 1000 : undefined;
   if (timeoutMs !== undefined && !(timeoutMs > 0)) throw new KilnError(`--timeout: ${quote(flags.timeout ?? "")} is not a positive number of seconds.`);
   const memoryFlag = flags.memory !== undefined ? parseMemorySize(flags.memory, "--memory") : undefined;
@@ -71,11 +76,20 @@ async function runCommand(target: string, args: string[], flags: RunFlags, dashD
   let initrd: string | undefined;
   let base = "";
   let isDir = false;
+  // Under the helper the client's working directory is not this process's.
+  const at = io.cwd === process.cwd() ? target : path.resolve(io.cwd, target);
   try {
-    isDir = statSync(target).isDirectory();
+    isDir = statSync(at).isDirectory();
   } catch {
     throw new KilnError(`${visible(target, 200)}: no such app directory or image.`);
   }
+  // An app's build resolves paths against the working directory (its build/, relative -I flags,
+  // the paths in messages): the helper builds only where that is its own.
+  if (io.served && isDir && io.cwd !== process.cwd()) throw new NotServed();
+  // Under the helper there is no notice to order (a notice means QEMU, the plain CLI's): the runner
+  // is known before the slow part, so the client knows at once whether to run it the plain way.
+  if (io.served && (await chooseRunner(runner, () => {})) !== "vmm") throw new NotServed();
+  io.accepted?.();
   if (!isDir) {
     const buildFlags = [flags.set.length && "--set", flags.test && "--test", flags.lto && "--lto", flags.debug && "--debug"].filter(Boolean);
     if (buildFlags.length) throw new KilnError(`${buildFlags.join(", ")}: these build an app; ${target} is an image. Pass the app directory instead.`);
@@ -86,9 +100,9 @@ async function runCommand(target: string, args: string[], flags: RunFlags, dashD
   const cfg = resolveApp ? await resolveApp(target, { sets: flags.set, test: flags.test, lto: flags.lto, debug: flags.debug }) : undefined;
   if (!isDir) {
     const { inspectImage } = await import("../vmm/loader.ts");
-    inspectImage(readFileSync(target), target, memoryFlag ?? DEFAULT_IMAGE_MEMORY);
+    inspectImage(readFileSync(at), target, memoryFlag ?? DEFAULT_IMAGE_MEMORY);
   }
-  const notice = flags.quiet ? () => {} : (line: string) => process.stderr.write(pc.yellow(line) + "\n");
+  const notice = flags.quiet ? () => {} : (line: string) => io.err(pc.yellow(line) + "\n");
   const chosen = await chooseRunner(runner, notice);
   if (chosen === "vmm") {
     // Load the vCPU thread while the app builds: it is most of a cold start.
@@ -97,7 +111,7 @@ async function runCommand(target: string, args: string[], flags: RunFlags, dashD
   }
   if (cfg) {
     const { build } = await import("../build/index.ts");
-    const log = flags.quiet ? () => {} : (line: string) => process.stderr.write(pc.dim(line) + "\n");
+    const log = flags.quiet ? () => {} : (line: string) => io.err(pc.dim(line) + "\n");
     const built = await build(cfg, { log });
     image = built.image;
     debugImage = built.debugImage;
@@ -105,18 +119,21 @@ async function runCommand(target: string, args: string[], flags: RunFlags, dashD
     memory = memoryFlag ?? cfg.app.memory;
     base = cfg.app.cmdline;
   } else {
-    image = target;
-    const dbg = path.join(path.dirname(target), "image.dbg.elf");
+    image = at;
+    const dbg = path.join(path.dirname(at), "image.dbg.elf");
     debugImage = dbg;
     // An image from a build directory boots with the rootfs built beside it.
-    const cpio = path.join(path.dirname(target), INITRD);
+    const cpio = path.join(path.dirname(at), INITRD);
     if (existsSync(cpio)) initrd = cpio;
     memory = memoryFlag ?? DEFAULT_IMAGE_MEMORY;
   }
   // SIGTERM (a supervisor, a test, `kill`) stops the guest too: QEMU would outlive us otherwise.
+  if (chosen === "vmm") io.prepare?.(memory);
+  // Under the helper, the client's going away (or its SIGTERM) is the stop.
   const stop = new AbortController();
   const onTerm = () => stop.abort();
-  process.once("SIGTERM", onTerm);
+  if (io.stop) io.stop.addEventListener("abort", onTerm, { once: true });
+  else process.once("SIGTERM", onTerm);
   const result = await runImage(image, {
     stop: stop.signal,
     memory,
@@ -127,9 +144,10 @@ async function runCommand(target: string, args: string[], flags: RunFlags, dashD
     timeoutMs,
     ...(net ? { net } : {}),
     verbose: flags.verbose,
-    interactive: process.stdin.isTTY === true,
-    onOutput: (text) => process.stdout.write(text),
+    interactive: io.stdinTTY,
+    ...(io.stdin ? { input: io.stdin } : {}),
+    onOutput: io.out,
     notice,
-  }).finally(() => process.off("SIGTERM", onTerm));
+  }).finally(() => (io.stop ? io.stop.removeEventListener("abort", onTerm) : process.off("SIGTERM", onTerm)));
   return result.status;
 }

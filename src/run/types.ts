@@ -23,6 +23,8 @@ export interface RunOptions {
   symbolize?: Symbolizer;
   /** Connect the terminal's input to the guest console. */
   interactive?: boolean;
+  /** vmm only: where that input comes from (default: this process's stdin; the helper's client's). */
+  input?: NodeJS.ReadableStream;
   /** Devices to attach; default: those the image's notes ask for ([] boots it without). */
   devices?: DeviceName[];
   /** vmm only: the virtio device thread takes the devices before the guest runs (VmOptions.devicesFirst). */

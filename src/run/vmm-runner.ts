@@ -53,7 +53,7 @@ async function runVmmWith(image: string, opts: RunOptions, nw: GuestNetwork | un
       const shown = filter.push(decoder.decode(bytes, { stream: true }));
       if (shown) opts.onOutput?.(shown);
     },
-    input: opts.interactive ? process.stdin : undefined,
+    input: opts.interactive ? (opts.input ?? process.stdin) : undefined,
     signal: abort.signal,
     ...(opts.devices ? { devices: opts.devices } : {}),
     ...(opts.devicesFirst ? { devicesFirst: true } : {}),
