@@ -1,6 +1,7 @@
 /* A TCP echo server (RFC 862) for many clients at once, on sockloop's poll loop. A connection
  * whose peer is slow to read keeps what it could not send yet and reads nothing more until that
- * is out, so memory per connection stays bounded. */
+ * is out, so memory per connection stays bounded. `discard` (RFC 863: read and drop, close at
+ * the peer's end) and `source` (send until the peer goes) measure one direction at a time. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +21,7 @@ struct conn {
 };
 
 static int print_stats; /* "stats": the driver's counters after each connection */
+static enum { ECHO, DISCARD, SOURCE } mode;
 
 static void drop(struct conn *c)
 {
@@ -39,14 +41,41 @@ static void drop(struct conn *c)
 static int wants(struct sockloop_conn *b)
 {
 	const struct conn *c = (const struct conn *)b;
+	if (mode == SOURCE)
+		return NET_POLLOUT | NET_POLLIN;
 	return c->sent < c->len ? NET_POLLOUT : NET_POLLIN;
+}
+
+/* source: the buffer again and again; anything read (or the peer's end) stops it. */
+static void serve_source(struct conn *c)
+{
+	for (;;) {
+		long r = net_recv(c->base.sock, c->buf, sizeof(c->buf));
+		if (r != -EAGAIN) {
+			drop(c);
+			return;
+		}
+		long n = net_send(c->base.sock, c->buf, sizeof(c->buf));
+		if (n == -EAGAIN)
+			return;
+		if (n < 0) {
+			drop(c);
+			return;
+		}
+	}
 }
 
 /* Moves data both ways as far as the socket allows now. */
 static void serve(struct sockloop_conn *b)
 {
 	struct conn *c = (struct conn *)b;
+	if (mode == SOURCE) {
+		serve_source(c);
+		return;
+	}
 	for (;;) {
+		if (mode == DISCARD)
+			c->sent = c->len;
 		while (c->sent < c->len) {
 			long n = net_send(c->base.sock, c->buf + c->sent, c->len - c->sent);
 			if (n == -EAGAIN)
@@ -80,9 +109,11 @@ static void serve(struct sockloop_conn *b)
 int main(int argc, char **argv)
 {
 	int port = argc > 1 ? atoi(argv[1]) : 7;
-	print_stats = argc > 2 && strcmp(argv[2], "stats") == 0;
-	if (port < 1 || port > 65535 || argc > 3 || (argc == 3 && !print_stats)) {
-		printf("echo: bad arguments; usage: echo [PORT] [stats]\n");
+	const char *word = argc > 2 ? argv[2] : "";
+	print_stats = strcmp(word, "stats") == 0;
+	mode = strcmp(word, "discard") == 0 ? DISCARD : strcmp(word, "source") == 0 ? SOURCE : ECHO;
+	if (port < 1 || port > 65535 || argc > 3 || (argc == 3 && !print_stats && mode == ECHO)) {
+		printf("echo: bad arguments; usage: echo [PORT] [stats|discard|source]\n");
 		return 2;
 	}
 	/* 64 KiB each way per connection keeps 100 clients in the image's memory and a bulk

@@ -5,7 +5,8 @@
 //   server on Linux loopback.
 // - UDP: apps/udp-kv requests a second (no native peer: the paper's figure is Kiln's own).
 // Under TCG the Kiln figures are an emulator's: the result says so (`emulated`).
-import { execFileSync, spawn } from "node:child_process";
+import { execFile, execFileSync, spawn } from "node:child_process";
+import { promisify } from "node:util";
 import { mkdirSync } from "node:fs";
 import { createServer } from "node:net";
 import path from "node:path";
@@ -18,8 +19,10 @@ import { runImage, type RunnerName, type RunResult } from "../run/index.ts";
 import type { NetMode } from "../run/net-options.ts";
 import { startNginx, waitForPort } from "./nginx.ts";
 import { table } from "./stats.ts";
-import { echoThroughput, type EchoThroughput } from "./tcp-echo.ts";
+import { echoThroughput, oneWay, type EchoThroughput } from "./tcp-echo.ts";
 import { udpKvLoad, type UdpKvResult } from "./udp-kv.ts";
+
+const execFileP = promisify(execFile);
 import { runWrk, type WrkResult } from "./wrk.ts";
 
 export interface NetBenchOptions {
@@ -40,6 +43,11 @@ export interface NetBenchResult {
   net: NetMode | "unknown";
   http: { connections: number; seconds: number; kiln: WrkResult; nginx_native: WrkResult; ratio: number };
   tcp_echo: { bytes: number; kiln: EchoThroughput; linux_loopback: EchoThroughput; ratio: number };
+  /** One direction at a time: host to guest (apps/echo discard) and guest to host (source). */
+  tcp_to_guest: { bytes: number; kiln: EchoThroughput; linux_loopback: EchoThroughput; ratio: number };
+  tcp_from_guest: { bytes: number; kiln: EchoThroughput; linux_loopback: EchoThroughput; ratio: number };
+  /** ICMP echo round trip (TAP only: QEMU's user mode answers pings itself), ms. */
+  ping_ms?: { kiln: PingResult; linux_loopback: PingResult };
   udp_kv: { window: number; kiln: UdpKvResult };
 }
 
@@ -68,7 +76,7 @@ interface GuestServer {
 }
 
 /** Boots a server app with its port published on the host, and waits for its "listening" line. */
-async function startGuest(app: string, guestPort: number, proto: "tcp" | "udp", opts: NetBenchOptions, log: (s: string) => void): Promise<GuestServer> {
+async function startGuest(app: string, guestPort: number, proto: "tcp" | "udp", opts: NetBenchOptions, log: (s: string) => void, extraArgs: string[] = []): Promise<GuestServer> {
   log(`build apps/${app}`);
   const cfg = await resolveApp(path.join(repoRoot, "apps", app), { sets: [] });
   const built = await build(cfg, { log: () => {} });
@@ -81,7 +89,7 @@ async function startGuest(app: string, guestPort: number, proto: "tcp" | "udp", 
   const result = runImage(built.image, {
     runner: opts.runner ?? "auto",
     memory: cfg.app.memory,
-    cmdline: composeCmdline(cfg.app.cmdline, [], [String(guestPort)]),
+    cmdline: composeCmdline(cfg.app.cmdline, [], [String(guestPort), ...extraArgs]),
     net: { ...(opts.net ? { mode: opts.net } : {}), publish: [{ hostAddress: "127.0.0.1", hostPort, guestPort, proto }] },
     stop: stop.signal,
     onNetwork: (n) => (network = n),
@@ -117,12 +125,12 @@ async function startGuest(app: string, guestPort: number, proto: "tcp" | "udp", 
   };
 }
 
-async function nativeEchoServer(port: number): Promise<{ stop(): Promise<void> }> {
+async function nativeEchoServer(port: number, mode?: "discard" | "source"): Promise<{ stop(): Promise<void> }> {
   const dir = path.join(defaultBuildRoot(), "bench-net");
   mkdirSync(dir, { recursive: true });
   const exe = path.join(dir, "echo-server");
   execFileSync("gcc", ["-O2", "-Wall", "-Wextra", "-Werror", "-o", exe, path.join(repoRoot, "src", "bench", "native", "echo-server.c")]);
-  const child = spawn(exe, [String(port)], { stdio: ["ignore", "ignore", "inherit"] });
+  const child = spawn(exe, [String(port), ...(mode ? [mode] : [])], { stdio: ["ignore", "ignore", "inherit"] });
   await waitForPort("127.0.0.1", port, 10_000, "the native echo server");
   return {
     stop: () =>
@@ -177,6 +185,35 @@ export async function benchNet(opts: NetBenchOptions): Promise<NetBenchResult> {
     await native.stop();
   }
 
+  // One direction at a time, and ping while a guest is up.
+  const ratio = (a: number, b: number) => Number((a / b).toFixed(3));
+  const dirs = {} as Record<"to" | "from", { kiln: EchoThroughput; linux_loopback: EchoThroughput }>;
+  let ping: NetBenchResult["ping_ms"];
+  for (const dir of ["to", "from"] as const) {
+    const mode = dir === "to" ? "discard" : "source";
+    const g = await startGuest("echo", dir === "to" ? 9 : 19, "tcp", opts, log, [mode]);
+    let kiln: EchoThroughput;
+    try {
+      log(`${opts.echoBytes} bytes ${dir === "to" ? "host to guest" : "guest to host"}: Kiln`);
+      kiln = await oneWay(g.host, g.port, opts.echoBytes, dir);
+      if (dir === "to" && g.mode === "tap") {
+        log(`ping ${g.host}: Kiln`);
+        const kp = await pingRtt(g.host);
+        ping = { kiln: kp, linux_loopback: await pingRtt("127.0.0.1") };
+      }
+    } finally {
+      await g.stop();
+    }
+    const np = await freePort();
+    const n = await nativeEchoServer(np, mode);
+    try {
+      log(`${opts.echoBytes} bytes ${dir === "to" ? "host to guest" : "guest to host"}: Linux loopback`);
+      dirs[dir] = { kiln, linux_loopback: await oneWay("127.0.0.1", np, opts.echoBytes, dir) };
+    } finally {
+      await n.stop();
+    }
+  }
+
   // UDP key-value
   const kv = await startGuest("udp-kv", 5000, "udp", opts, log);
   let kilnKv: UdpKvResult;
@@ -188,7 +225,6 @@ export async function benchNet(opts: NetBenchOptions): Promise<NetBenchResult> {
     await kv.stop();
   }
 
-  const ratio = (a: number, b: number) => Number((a / b).toFixed(3));
   return {
     runner: run.runner,
     ...(run.accel ? { accel: run.accel } : {}),
@@ -196,6 +232,9 @@ export async function benchNet(opts: NetBenchOptions): Promise<NetBenchResult> {
     net: http.mode ?? "unknown",
     http: { connections: opts.connections, seconds: opts.seconds, kiln: kilnHttp, nginx_native: nativeHttp, ratio: ratio(kilnHttp.req_per_s, nativeHttp.req_per_s) },
     tcp_echo: { bytes: opts.echoBytes, kiln: kilnEcho, linux_loopback: nativeEcho, ratio: ratio(kilnEcho.mb_per_s, nativeEcho.mb_per_s) },
+    tcp_to_guest: { bytes: opts.echoBytes, ...dirs.to, ratio: ratio(dirs.to.kiln.mb_per_s, dirs.to.linux_loopback.mb_per_s) },
+    tcp_from_guest: { bytes: opts.echoBytes, ...dirs.from, ratio: ratio(dirs.from.kiln.mb_per_s, dirs.from.linux_loopback.mb_per_s) },
+    ...(ping ? { ping_ms: ping } : {}),
     udp_kv: { window, kiln: kilnKv },
   };
 }
@@ -209,6 +248,9 @@ export function formatNet(r: NetBenchResult): string {
     ["HTTP latency p99", us(r.http.kiln.latency_us.p99), us(r.http.nginx_native.latency_us.p99), ""],
     ["HTTP errors", String(r.http.kiln.errors), String(r.http.nginx_native.errors), ""],
     ["TCP echo MB/s each way", String(r.tcp_echo.kiln.mb_per_s), String(r.tcp_echo.linux_loopback.mb_per_s), String(r.tcp_echo.ratio)],
+    ["TCP host -> guest MB/s", String(r.tcp_to_guest.kiln.mb_per_s), String(r.tcp_to_guest.linux_loopback.mb_per_s), String(r.tcp_to_guest.ratio)],
+    ["TCP guest -> host MB/s", String(r.tcp_from_guest.kiln.mb_per_s), String(r.tcp_from_guest.linux_loopback.mb_per_s), String(r.tcp_from_guest.ratio)],
+    ...(r.ping_ms ? [["ping RTT avg (min) ms", `${r.ping_ms.kiln.avg} (${r.ping_ms.kiln.min})`, `${r.ping_ms.linux_loopback.avg} (${r.ping_ms.linux_loopback.min})`, ""]] : []),
     ["UDP kv req/s", String(r.udp_kv.kiln.req_per_s), "-", ""],
     ["UDP kv lost", String(r.udp_kv.kiln.lost), "-", ""],
   ];
@@ -219,4 +261,30 @@ export function formatNet(r: NetBenchResult): string {
     table(rows),
     ...(r.emulated ? ["", "TCG: the Kiln figures are an emulator's, not Kiln's; measure on KVM."] : []),
   ].join("\n");
+}
+
+export interface PingResult {
+  sent: number;
+  received: number;
+  min: number;
+  avg: number;
+  max: number;
+}
+
+/** Reads ping's summary (iputils). */
+export function parsePing(out: string): PingResult {
+  const counts = /(\d+) packets transmitted, (\d+) received/.exec(out);
+  const rtt = /= ([\d.]+)\/([\d.]+)\/([\d.]+)\//.exec(out);
+  if (!counts || !rtt) throw new KilnError(`ping printed no summary:\n${out.slice(-500)}`);
+  return { sent: Number(counts[1]), received: Number(counts[2]), min: Number(rtt[1]), avg: Number(rtt[2]), max: Number(rtt[3]) };
+}
+
+async function pingRtt(host: string): Promise<PingResult> {
+  try {
+    const { stdout } = await execFileP("ping", ["-c", "50", "-i", "0.01", "-q", host], { timeout: 30_000 });
+    return parsePing(stdout);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOENT") throw new KilnError("ping not found. Install it: apt-get install iputils-ping (or run 'make bench-deps').");
+    throw e;
+  }
 }

@@ -59,3 +59,48 @@ export async function echoThroughput(host: string, port: number, bytes: number, 
     });
   });
 }
+
+/** One direction: `bytes` to a discard server (timed to its close after our end), or read from a source server. */
+export async function oneWay(host: string, port: number, bytes: number, direction: "to" | "from", timeoutMs = 120_000): Promise<EchoThroughput> {
+  const chunk = Buffer.alloc(64 * 1024, 0x6b);
+  return new Promise((resolve, reject) => {
+    const sock = connect({ host, port });
+    let t0 = 0;
+    let moved = 0;
+    let settled = false;
+    const done = (err?: Error) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      sock.destroy();
+      if (err) return reject(err);
+      const ms = performance.now() - t0;
+      resolve({ bytes, ms: Number(ms.toFixed(1)), mb_per_s: Number((bytes / 1e6 / (ms / 1000)).toFixed(2)) });
+    };
+    const timer = setTimeout(() => done(new KilnError(`${direction === "to" ? "discard" : "source"} ${host}:${port}: ${moved} of ${bytes} bytes after ${timeoutMs} ms`)), timeoutMs);
+    sock.on("error", (e) => done(new KilnError(`${host}:${port}: ${e.message}`)));
+    sock.on("connect", () => {
+      t0 = performance.now();
+      if (direction === "from") return;
+      const pump = () => {
+        while (moved < bytes) {
+          const n = Math.min(chunk.length, bytes - moved);
+          moved += n;
+          if (!sock.write(n === chunk.length ? chunk : chunk.subarray(0, n))) return;
+        }
+        sock.end(); // the server closes once it has read everything: that is the time
+      };
+      sock.on("drain", pump);
+      pump();
+    });
+    sock.on("data", (d: Buffer) => {
+      if (direction !== "from") return;
+      moved += d.length;
+      if (moved >= bytes) done();
+    });
+    sock.on("end", () => {
+      if (direction === "to") done(moved === bytes ? undefined : new KilnError(`discard ${host}:${port}: closed after ${moved} of ${bytes} bytes`));
+      else done(new KilnError(`source ${host}:${port}: ended after ${moved} of ${bytes} bytes`));
+    });
+  });
+}

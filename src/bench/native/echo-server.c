@@ -1,6 +1,7 @@
 /* The Linux peer of `kiln bench net`'s TCP test: a single-threaded epoll echo server on
- * loopback, the same job apps/echo does in a guest. Usage: echo-server PORT. Prints
- * "listening" once it accepts connections. */
+ * loopback, the same job apps/echo does in a guest; with `discard` it reads and drops, with
+ * `source` it sends until the peer goes (apps/echo's modes). Usage: echo-server PORT [MODE].
+ * Prints "listening" once it accepts connections. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <netinet/in.h>
@@ -15,10 +16,12 @@
 
 int main(int argc, char **argv)
 {
-	if (argc != 2) {
-		fprintf(stderr, "usage: echo-server PORT\n");
+	if (argc < 2 || argc > 3) {
+		fprintf(stderr, "usage: echo-server PORT [discard|source]\n");
 		return 2;
 	}
+	const char *mode = argc == 3 ? argv[2] : "echo";
+	int discard = !strcmp(mode, "discard"), source = !strcmp(mode, "source");
 	int l = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0), one = 1;
 	setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
 	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)atoi(argv[1])), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
@@ -41,12 +44,23 @@ int main(int argc, char **argv)
 				int c;
 				while ((c = accept4(l, NULL, NULL, SOCK_NONBLOCK)) >= 0) {
 					setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-					struct epoll_event ce = {.events = EPOLLIN, .data.fd = c};
+					struct epoll_event ce = {.events = source ? EPOLLIN | EPOLLOUT : EPOLLIN, .data.fd = c};
 					epoll_ctl(ep, EPOLL_CTL_ADD, c, &ce);
 				}
 				continue;
 			}
+			if (source) {
+				if (evs[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP)) {
+					close(fd);
+					continue;
+				}
+				while (write(fd, buf, sizeof(buf)) > 0)
+					;
+				continue;
+			}
 			ssize_t r = read(fd, buf, sizeof(buf));
+			if (r > 0 && discard)
+				continue;
 			if (r <= 0) {
 				if (r < 0 && errno == EAGAIN) continue;
 				close(fd);
