@@ -127,6 +127,37 @@ function pattern(n: number, seed: number): Buffer {
   return b;
 }
 
+describe("apps/echo's one-way modes: discard (RFC 863) and source", () => {
+  test("discard reads everything and closes after the client's end; source sends until the client goes", async () => {
+    const { oneWay } = await import("../src/bench/tcp-echo.ts");
+    const discard = await startServer("echo", 9, "tcp", /^echo: listening on tcp port 9$/m, "9 discard");
+    try {
+      const r = await oneWay("127.0.0.1", discard.port, 1_000_000, "to", 60_000);
+      assert.equal(r.bytes, 1_000_000);
+      // Nothing comes back from a discard server.
+      const back = await new Promise<number>((resolve, reject) => {
+        let n = 0;
+        const c = net.connect(discard.port, "127.0.0.1", () => c.end("not echoed"));
+        c.on("data", (d: Buffer) => (n += d.length));
+        c.on("close", () => resolve(n));
+        c.on("error", reject);
+      });
+      assert.equal(back, 0);
+    } finally {
+      await discard.stop();
+    }
+    const source = await startServer("echo", 19, "tcp", /^echo: listening on tcp port 19$/m, "19 source");
+    try {
+      const r = await oneWay("127.0.0.1", source.port, 1_000_000, "from", 60_000);
+      assert.ok(r.mb_per_s > 0);
+      // It goes on while the client reads: a second client gets data as well.
+      assert.equal((await oneWay("127.0.0.1", source.port, 100_000, "from", 60_000)).bytes, 100_000);
+    } finally {
+      await source.stop();
+    }
+  });
+});
+
 describe("apps/echo over virtio-net (QEMU user network, published port)", () => {
   let srv: Server;
   before(async () => (srv = await startServer("echo", 7, "tcp", /^echo: listening on tcp port 7$/m, "7 stats")));
