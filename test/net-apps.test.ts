@@ -14,27 +14,12 @@ import net from "node:net";
 import { buildFor } from "./lib/boot.ts";
 import { runImage } from "../src/run/index.ts";
 import type { PublishedPort } from "../src/run/net-options.ts";
+import { freePort } from "../src/free-port.ts";
 
 interface Server {
   port: number;
   output(): string;
   stop(): Promise<void>;
-}
-
-/** A host port nobody listens on now (tcp or udp). */
-async function freePort(proto: "tcp" | "udp"): Promise<number> {
-  if (proto === "udp") {
-    const s = dgram.createSocket("udp4");
-    await new Promise<void>((resolve) => s.bind(0, "127.0.0.1", resolve));
-    const { port } = s.address();
-    await new Promise<void>((resolve) => s.close(() => resolve()));
-    return port;
-  }
-  const srv = net.createServer();
-  await new Promise<void>((resolve) => srv.listen(0, "127.0.0.1", resolve));
-  const { port } = srv.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => srv.close(() => resolve()));
-  return port;
 }
 
 /** Boots app on QEMU with guestPort published on a free host port; resolves once it listens. */

@@ -9,7 +9,7 @@ import { buildFor } from "./lib/boot.ts";
 import { Vm, kvmAvailable } from "../src/vmm/index.ts";
 import { Tap } from "../src/vmm/net/tap.ts";
 import { composeCmdline } from "../src/run/cmdline.ts";
-import { tapWhy } from "./lib/net.ts";
+import { tapWhy } from "../src/vmm/testing/taps.ts";
 
 const skip = !kvmAvailable().ok ? "no KVM" : tapWhy;
 

@@ -1,16 +1,9 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { createServer } from "node:net";
+import { freePort } from "../free-port.ts";
 import { NGINX_BINARY, startNginx } from "./nginx.ts";
 
-const freePort = () =>
-  new Promise<number>((resolve) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const a = s.address();
-      s.close(() => resolve(typeof a === "object" && a ? a.port : 0));
-    });
-  });
 
 test("the native peer serves exactly the page, then stops and leaves nothing running", { skip: !existsSync(NGINX_BINARY) && "nginx is a benchmark dependency: make bench-deps" }, async () => {
   const page = Buffer.alloc(612, "k");

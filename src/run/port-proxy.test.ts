@@ -6,16 +6,11 @@ import { strict as assert } from "node:assert";
 import { createServer, connect, type Server } from "node:net";
 import { createSocket } from "node:dgram";
 import { startPortProxy } from "./port-proxy.ts";
+import { freePort } from "../free-port.ts";
 
 const listen = (s: Server, port = 0): Promise<number> =>
   new Promise((r) => s.listen(port, "127.0.0.1", () => r((s.address() as { port: number }).port)));
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  const p = await listen(s);
-  await new Promise((r) => s.close(r));
-  return p;
-}
 
 test("TCP: a connection made before the guest listens is retried until it does, then data flows both ways and half-close passes", { timeout: 20_000 }, async () => {
   const guestPort = await freePort();

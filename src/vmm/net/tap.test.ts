@@ -4,24 +4,16 @@
 import { test } from "node:test";
 import { strict as assert } from "node:assert";
 import { createSocket } from "node:dgram";
-import { existsSync, readFileSync, readdirSync, readlinkSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { TestDriver } from "../testing/virtio-driver.ts";
 import { NET_F_MAC, NET_HDR_BYTES, NET_RX, NET_TX, VirtioNet } from "../devices/virtio/net.ts";
 import { DESC, F, STATUS, bit } from "../devices/virtio/spec.ts";
 import { VirtioMmioTransport } from "../devices/virtio/transport.ts";
 import { FaultyBackend } from "./faults.ts";
 import { Tap, TapBackend, macFor, tapPlan } from "./tap.ts";
+import { kilnTaps, tapWhy, tunFds } from "../testing/taps.ts";
 
-function canTap(): string | undefined {
-  if (!existsSync("/dev/net/tun")) return "no /dev/net/tun";
-  try {
-    Tap.open().close();
-    return undefined;
-  } catch (e) {
-    return (e as Error).message;
-  }
-}
-const skip = canTap();
+const skip = tapWhy;
 
 test("the address plan: kilnN gets the Nth /30 of 10.213.0.0/16 (host .1, guest .2) and MAC 02:6b:69:6c:N", () => {
   assert.deepEqual({ ...tapPlan(0), mac: [...tapPlan(0).mac] }, { hostIp: "10.213.0.1", guestIp: "10.213.0.2", prefix: 30, mac: [2, 0x6b, 0x69, 0x6c, 0, 0] });
@@ -54,20 +46,12 @@ function udpFrame(mac: Uint8Array, toMac: number[], src: string, dst: string, sp
 }
 
 test("TAP: the host's ARP and UDP arrive as RX chains, the guest's ARP reply and UDP reach a host socket; the interface goes with its fd", { skip, timeout: 20_000 }, async () => {
-  // The tun fds of this process (other fds come and go with Node's own work, so a total would flake).
-  const tunFds = (): number =>
-    readdirSync("/proc/self/fd").filter((fd) => {
-      try {
-        return readlinkSync(`/proc/self/fd/${fd}`) === "/dev/net/tun";
-      } catch {
-        return false;
-      }
-    }).length;
+  // Tun fds only: other fds come and go with Node's own work, so a total would flake.
   const fdsBefore = tunFds();
   const tap = Tap.open();
   const { hostIp, guestIp, mac } = tap.plan;
   assert.ok(existsSync(`/sys/class/net/${tap.name}`));
-  const ifindex = readFileSync(`/sys/class/net/${tap.name}/ifindex`, "utf8");
+  const self = `${tap.name}@${readFileSync(`/sys/class/net/${tap.name}/ifindex`, "utf8").trim()}`;
   const ram = new Uint8Array(0x40000);
   const dev = new VirtioNet({ mac, backend: new TapBackend(tap.fd) });
   const t = new VirtioMmioTransport(dev, ram, { interrupt: () => {} });
@@ -121,15 +105,9 @@ test("TAP: the host's ARP and UDP arrive as RX chains, the guest's ARP reply and
     sock.close();
     tap.close();
   }
-  // By its index: the kernel gives a free name to the next TAP at once, and tests in other
-  // processes make TAPs too, so the name may already be another's.
-  let now: string | undefined;
-  try {
-    now = readFileSync(`/sys/class/net/${tap.name}/ifindex`, "utf8");
-  } catch {
-    now = undefined;
-  }
-  assert.notEqual(now, ifindex, "the TAP went away with its fd");
+  // By name and index: the kernel gives a free name to the next TAP at once, and tests in
+  // other processes make TAPs too, so the name may already be another's.
+  assert.ok(!kilnTaps().includes(self), "the TAP went away with its fd");
   assert.equal(tunFds(), fdsBefore, "no tun fd left behind");
 });
 

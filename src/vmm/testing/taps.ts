@@ -1,8 +1,7 @@
-// Shared by the network integration tests: free host ports, whether a TAP can be made here,
+// For the tests of TAP networking (src/vmm/net, test/net-*): whether a TAP can be made here,
 // and the traces a run's network would leave (TAP interfaces, /dev/net/tun fds).
-import { createServer } from "node:net";
 import { readdirSync, readFileSync, readlinkSync } from "node:fs";
-import { Tap } from "../../src/vmm/net/tap.ts";
+import { Tap } from "../net/tap.ts";
 
 /** Why a TAP cannot be made here (the skip reason), or undefined. */
 export const tapWhy = ((): string | undefined => {
@@ -13,14 +12,6 @@ export const tapWhy = ((): string | undefined => {
     return (e as Error).message;
   }
 })();
-
-export async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, "127.0.0.1", r));
-  const p = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return p;
-}
 
 /** Kiln's TAPs as name@ifindex (ifindex only grows: a later TAP of the same name differs). */
 export const kilnTaps = (): string[] =>
