@@ -1,29 +1,30 @@
 // `kiln bench net`: Kiln's network against Linux's, side by side in one run.
 // - HTTP: wrk against apps/httpreply on Kiln and against Debian's nginx serving the same
 //   612-byte page natively on loopback (one worker: the guest has one vCPU).
-// - TCP: echo throughput (both directions at once) through apps/echo and through an epoll echo
-//   server on Linux loopback.
+// - TCP: echo throughput (both directions at once), then each direction alone (apps/echo's
+//   discard and source modes), through apps/echo and through an epoll server on Linux loopback
+//   with the same modes; ping RTT on a TAP.
 // - UDP: apps/udp-kv requests a second (no native peer: the paper's figure is Kiln's own).
 // Under TCG the Kiln figures are an emulator's: the result says so (`emulated`).
 import { execFile, execFileSync, spawn } from "node:child_process";
 import { promisify } from "node:util";
 import { mkdirSync } from "node:fs";
-import { createServer } from "node:net";
 import path from "node:path";
 import { build } from "../build/index.ts";
 import { resolveApp } from "../config/index.ts";
 import { composeCmdline } from "../run/cmdline.ts";
 import { KilnError } from "../errors.ts";
 import { defaultBuildRoot, repoRoot } from "../paths.ts";
+import { freePort } from "../free-port.ts";
 import { runImage, type RunnerName, type RunResult } from "../run/index.ts";
 import type { NetMode } from "../run/net-options.ts";
 import { startNginx, waitForPort } from "./nginx.ts";
 import { table } from "./stats.ts";
 import { echoThroughput, oneWay, type EchoThroughput } from "./tcp-echo.ts";
 import { udpKvLoad, type UdpKvResult } from "./udp-kv.ts";
+import { runWrk, type WrkResult } from "./wrk.ts";
 
 const execFileP = promisify(execFile);
-import { runWrk, type WrkResult } from "./wrk.ts";
 
 export interface NetBenchOptions {
   runner?: RunnerName | "auto";
@@ -59,20 +60,20 @@ export async function httpreplyPage(url: string): Promise<Buffer> {
   return body;
 }
 
-export const freePort = (): Promise<number> =>
-  new Promise((resolve, reject) => {
-    const s = createServer().listen(0, "127.0.0.1", () => {
-      const a = s.address();
-      s.close(() => (typeof a === "object" && a ? resolve(a.port) : reject(new Error("no port"))));
-    });
-  });
-
 interface GuestServer {
   host: string;
   port: number;
   mode: NetMode | undefined;
-  result: Promise<RunResult>;
   stop(): Promise<RunResult>;
+}
+
+/** Runs `use` on a started server, then stops it whatever happened. */
+async function using<S extends { stop(): Promise<unknown> }, T>(server: S, use: (s: S) => Promise<T>): Promise<T> {
+  try {
+    return await use(server);
+  } finally {
+    await server.stop();
+  }
 }
 
 /** Boots a server app with its port published on the host, and waits for its "listening" line. */
@@ -117,7 +118,6 @@ async function startGuest(app: string, guestPort: number, proto: "tcp" | "udp", 
     host,
     port,
     mode: network?.mode,
-    result,
     async stop() {
       stop.abort();
       return result;
@@ -125,12 +125,19 @@ async function startGuest(app: string, guestPort: number, proto: "tcp" | "udp", 
   };
 }
 
-async function nativeEchoServer(port: number, mode?: "discard" | "source"): Promise<{ stop(): Promise<void> }> {
+/** Compiles the native peer (src/bench/native/echo-server.c); returns the executable. */
+function buildNativeEchoServer(): string {
   const dir = path.join(defaultBuildRoot(), "bench-net");
   mkdirSync(dir, { recursive: true });
   const exe = path.join(dir, "echo-server");
   execFileSync("gcc", ["-O2", "-Wall", "-Wextra", "-Werror", "-o", exe, path.join(repoRoot, "src", "bench", "native", "echo-server.c")]);
-  const child = spawn(exe, [String(port), ...(mode ? [mode] : [])], { stdio: ["ignore", "ignore", "inherit"] });
+  return exe;
+}
+
+type TcpMode = "echo" | "discard" | "source";
+
+async function nativeEchoServer(exe: string, port: number, mode: TcpMode): Promise<{ stop(): Promise<void> }> {
+  const child = spawn(exe, [String(port), ...(mode === "echo" ? [] : [mode])], { stdio: ["ignore", "ignore", "inherit"] });
   await waitForPort("127.0.0.1", port, 10_000, "the native echo server");
   return {
     stop: () =>
@@ -147,93 +154,65 @@ export async function benchNet(opts: NetBenchOptions): Promise<NetBenchResult> {
 
   // HTTP
   const http = await startGuest("httpreply", 80, "tcp", opts, log);
-  let kilnHttp: WrkResult;
-  let page: Buffer;
-  let run: RunResult;
-  try {
-    page = await httpreplyPage(`http://${http.host}:${http.port}/`);
+  let page: Buffer | undefined;
+  const kilnHttp = await using(http, async (g) => {
+    page = await httpreplyPage(`http://${g.host}:${g.port}/`);
     log(`wrk ${opts.connections} connections, ${opts.seconds} s: Kiln httpreply`);
-    kilnHttp = await runWrk(`http://${http.host}:${http.port}/`, wrkOpts);
-  } finally {
-    run = await http.stop();
-  }
-  const nginx = await startNginx(page, await freePort());
-  let nativeHttp: WrkResult;
-  try {
+    return runWrk(`http://${g.host}:${g.port}/`, wrkOpts);
+  });
+  const run = await http.stop(); // stopped already: its result
+  const nativeHttp = await using(await startNginx(page!, await freePort()), (nginx) => {
     log(`wrk ${opts.connections} connections, ${opts.seconds} s: native nginx`);
-    nativeHttp = await runWrk(nginx.url, wrkOpts);
-  } finally {
-    await nginx.stop();
-  }
+    return runWrk(nginx.url, wrkOpts);
+  });
 
-  // TCP echo
-  const echo = await startGuest("echo", 7, "tcp", opts, log);
-  let kilnEcho: EchoThroughput;
-  try {
-    log(`echo ${opts.echoBytes} bytes: Kiln`);
-    kilnEcho = await echoThroughput(echo.host, echo.port, opts.echoBytes);
-  } finally {
-    await echo.stop();
-  }
-  const nativePort = await freePort();
-  const native = await nativeEchoServer(nativePort);
-  let nativeEcho: EchoThroughput;
-  try {
-    log(`echo ${opts.echoBytes} bytes: Linux loopback`);
-    nativeEcho = await echoThroughput("127.0.0.1", nativePort, opts.echoBytes);
-  } finally {
-    await native.stop();
-  }
-
-  // One direction at a time, and ping while a guest is up.
-  const ratio = (a: number, b: number) => Number((a / b).toFixed(3));
-  const dirs = {} as Record<"to" | "from", { kiln: EchoThroughput; linux_loopback: EchoThroughput }>;
+  // TCP: both ways at once through echo, then each way alone; ping while a guest is up.
+  const exe = buildNativeEchoServer();
+  const tcp = {} as Record<TcpMode, { kiln: EchoThroughput; linux_loopback: EchoThroughput }>;
   let ping: NetBenchResult["ping_ms"];
-  for (const dir of ["to", "from"] as const) {
-    const mode = dir === "to" ? "discard" : "source";
-    const g = await startGuest("echo", dir === "to" ? 9 : 19, "tcp", opts, log, [mode]);
-    let kiln: EchoThroughput;
-    try {
-      log(`${opts.echoBytes} bytes ${dir === "to" ? "host to guest" : "guest to host"}: Kiln`);
-      kiln = await oneWay(g.host, g.port, opts.echoBytes, dir);
-      if (dir === "to" && g.mode === "tap") {
+  const modes: [TcpMode, number, string][] = [
+    ["echo", 7, "echo"],
+    ["discard", 9, "host to guest"],
+    ["source", 19, "guest to host"],
+  ];
+  for (const [mode, guestPort, what] of modes) {
+    const measure = (host: string, port: number) =>
+      mode === "echo" ? echoThroughput(host, port, opts.echoBytes) : oneWay(host, port, opts.echoBytes, mode === "discard" ? "to" : "from");
+    const kiln = await using(await startGuest("echo", guestPort, "tcp", opts, log, mode === "echo" ? [] : [mode]), async (g) => {
+      log(`${opts.echoBytes} bytes ${what}: Kiln`);
+      const r = await measure(g.host, g.port);
+      if (mode === "discard" && g.mode === "tap") {
         log(`ping ${g.host}: Kiln`);
-        const kp = await pingRtt(g.host);
-        ping = { kiln: kp, linux_loopback: await pingRtt("127.0.0.1") };
+        ping = { kiln: await pingRtt(g.host), linux_loopback: await pingRtt("127.0.0.1") };
       }
-    } finally {
-      await g.stop();
-    }
-    const np = await freePort();
-    const n = await nativeEchoServer(np, mode);
-    try {
-      log(`${opts.echoBytes} bytes ${dir === "to" ? "host to guest" : "guest to host"}: Linux loopback`);
-      dirs[dir] = { kiln, linux_loopback: await oneWay("127.0.0.1", np, opts.echoBytes, dir) };
-    } finally {
-      await n.stop();
-    }
+      return r;
+    });
+    const port = await freePort();
+    const linux = await using(await nativeEchoServer(exe, port, mode), () => {
+      log(`${opts.echoBytes} bytes ${what}: Linux loopback`);
+      return measure("127.0.0.1", port);
+    });
+    tcp[mode] = { kiln, linux_loopback: linux };
   }
 
   // UDP key-value
-  const kv = await startGuest("udp-kv", 5000, "udp", opts, log);
-  let kilnKv: UdpKvResult;
   const window = 16;
-  try {
+  const kilnKv = await using(await startGuest("udp-kv", 5000, "udp", opts, log), (kv) => {
     log(`udp-kv ${opts.seconds} s, ${window} requests outstanding: Kiln`);
-    kilnKv = await udpKvLoad(kv.host, kv.port, { seconds: opts.seconds, window, keys: 1000 });
-  } finally {
-    await kv.stop();
-  }
+    return udpKvLoad(kv.host, kv.port, { seconds: opts.seconds, window, keys: 1000 });
+  });
 
+  const ratio = (a: number, b: number) => Number((a / b).toFixed(3));
+  const tcpFigure = (m: TcpMode) => ({ bytes: opts.echoBytes, ...tcp[m], ratio: ratio(tcp[m].kiln.mb_per_s, tcp[m].linux_loopback.mb_per_s) });
   return {
     runner: run.runner,
     ...(run.accel ? { accel: run.accel } : {}),
     emulated: run.accel === "tcg",
     net: http.mode ?? "unknown",
     http: { connections: opts.connections, seconds: opts.seconds, kiln: kilnHttp, nginx_native: nativeHttp, ratio: ratio(kilnHttp.req_per_s, nativeHttp.req_per_s) },
-    tcp_echo: { bytes: opts.echoBytes, kiln: kilnEcho, linux_loopback: nativeEcho, ratio: ratio(kilnEcho.mb_per_s, nativeEcho.mb_per_s) },
-    tcp_to_guest: { bytes: opts.echoBytes, ...dirs.to, ratio: ratio(dirs.to.kiln.mb_per_s, dirs.to.linux_loopback.mb_per_s) },
-    tcp_from_guest: { bytes: opts.echoBytes, ...dirs.from, ratio: ratio(dirs.from.kiln.mb_per_s, dirs.from.linux_loopback.mb_per_s) },
+    tcp_echo: tcpFigure("echo"),
+    tcp_to_guest: tcpFigure("discard"),
+    tcp_from_guest: tcpFigure("source"),
     ...(ping ? { ping_ms: ping } : {}),
     udp_kv: { window, kiln: kilnKv },
   };

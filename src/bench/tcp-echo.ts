@@ -1,7 +1,7 @@
 // TCP throughput through an echo server: the client streams `bytes` and reads them back on the
 // same connection; both directions run at once, so the figure is each direction's rate.
 import { createHash, randomBytes } from "node:crypto";
-import { connect } from "node:net";
+import { connect, type Socket } from "node:net";
 import { KilnError } from "../errors.ts";
 
 export interface EchoThroughput {
@@ -11,6 +11,30 @@ export interface EchoThroughput {
   mb_per_s: number;
 }
 
+const rate = (bytes: number, ms: number): EchoThroughput => ({ bytes, ms: Number(ms.toFixed(1)), mb_per_s: Number((bytes / 1e6 / (ms / 1000)).toFixed(2)) });
+
+/**
+ * Writes `bytes` (chunk after chunk) as fast as the socket drains, showing each piece to
+ * `onPiece` first, and calls `written` once all are queued. Returns how many are queued so far.
+ */
+function stream(sock: Socket, chunk: Buffer, bytes: number, onPiece: (piece: Buffer) => void, written: () => void): () => number {
+  let queued = 0;
+  const pump = () => {
+    while (queued < bytes) {
+      const n = Math.min(chunk.length, bytes - queued);
+      const piece = n === chunk.length ? chunk : chunk.subarray(0, n);
+      onPiece(piece);
+      queued += n;
+      if (!sock.write(piece)) return; // resumed on 'drain'
+    }
+    sock.off("drain", pump);
+    written();
+  };
+  sock.on("drain", pump);
+  pump();
+  return () => queued;
+}
+
 export async function echoThroughput(host: string, port: number, bytes: number, timeoutMs = 120_000): Promise<EchoThroughput> {
   const chunk = randomBytes(64 * 1024);
   const sent = createHash("sha256");
@@ -18,27 +42,16 @@ export async function echoThroughput(host: string, port: number, bytes: number, 
   return new Promise((resolve, reject) => {
     const sock = connect({ host, port });
     sock.setNoDelay(true);
-    let written = 0;
     let received = 0;
     let t0 = 0;
     const timer = setTimeout(() => {
       sock.destroy();
       reject(new KilnError(`echo ${host}:${port}: ${received} of ${bytes} bytes back after ${timeoutMs} ms`));
     }, timeoutMs);
-    const pump = () => {
-      while (written < bytes) {
-        const n = Math.min(chunk.length, bytes - written);
-        const piece = n === chunk.length ? chunk : chunk.subarray(0, n);
-        sent.update(piece);
-        written += n;
-        if (!sock.write(piece)) return; // resumed on 'drain'
-      }
-    };
     sock.on("connect", () => {
       t0 = performance.now();
-      pump();
+      stream(sock, chunk, bytes, (piece) => sent.update(piece), () => {});
     });
-    sock.on("drain", pump);
     sock.on("data", (d: Buffer) => {
       got.update(d);
       received += d.length;
@@ -50,7 +63,7 @@ export async function echoThroughput(host: string, port: number, bytes: number, 
           reject(new KilnError(`echo ${host}:${port}: the ${bytes} bytes came back altered (${received} bytes)`));
           return;
         }
-        resolve({ bytes, ms: Number(ms.toFixed(1)), mb_per_s: Number((bytes / 1e6 / (ms / 1000)).toFixed(2)) });
+        resolve(rate(bytes, ms));
       }
     });
     sock.on("error", (e) => {
@@ -66,7 +79,9 @@ export async function oneWay(host: string, port: number, bytes: number, directio
   return new Promise((resolve, reject) => {
     const sock = connect({ host, port });
     let t0 = 0;
-    let moved = 0;
+    let received = 0;
+    let queued = () => 0;
+    const moved = () => (direction === "to" ? queued() : received);
     let settled = false;
     const done = (err?: Error) => {
       if (settled) return;
@@ -74,33 +89,24 @@ export async function oneWay(host: string, port: number, bytes: number, directio
       clearTimeout(timer);
       sock.destroy();
       if (err) return reject(err);
-      const ms = performance.now() - t0;
-      resolve({ bytes, ms: Number(ms.toFixed(1)), mb_per_s: Number((bytes / 1e6 / (ms / 1000)).toFixed(2)) });
+      resolve(rate(bytes, performance.now() - t0));
     };
-    const timer = setTimeout(() => done(new KilnError(`${direction === "to" ? "discard" : "source"} ${host}:${port}: ${moved} of ${bytes} bytes after ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(() => done(new KilnError(`${direction === "to" ? "discard" : "source"} ${host}:${port}: ${moved()} of ${bytes} bytes after ${timeoutMs} ms`)), timeoutMs);
     sock.on("error", (e) => done(new KilnError(`${host}:${port}: ${e.message}`)));
     sock.on("connect", () => {
       t0 = performance.now();
       if (direction === "from") return;
-      const pump = () => {
-        while (moved < bytes) {
-          const n = Math.min(chunk.length, bytes - moved);
-          moved += n;
-          if (!sock.write(n === chunk.length ? chunk : chunk.subarray(0, n))) return;
-        }
-        sock.end(); // the server closes once it has read everything: that is the time
-      };
-      sock.on("drain", pump);
-      pump();
+      // The server closes once it has read everything: that is the time.
+      queued = stream(sock, chunk, bytes, () => {}, () => sock.end());
     });
     sock.on("data", (d: Buffer) => {
       if (direction !== "from") return;
-      moved += d.length;
-      if (moved >= bytes) done();
+      received += d.length;
+      if (received >= bytes) done();
     });
     sock.on("end", () => {
-      if (direction === "to") done(moved === bytes ? undefined : new KilnError(`discard ${host}:${port}: closed after ${moved} of ${bytes} bytes`));
-      else done(new KilnError(`source ${host}:${port}: ended after ${moved} of ${bytes} bytes`));
+      if (direction === "to") done(queued() === bytes ? undefined : new KilnError(`discard ${host}:${port}: closed after ${queued()} of ${bytes} bytes`));
+      else done(new KilnError(`source ${host}:${port}: ended after ${received} of ${bytes} bytes`));
     });
   });
 }
