@@ -21,17 +21,7 @@
 
 static int failures;
 
-#define CHECK(name, cond, ...)                                                                    \
-	do {                                                                                       \
-		if (cond) {                                                                        \
-			printf("ok %s\n", name);                                                   \
-		} else {                                                                           \
-			failures++;                                                                \
-			printf("FAIL %s: ", name);                                                 \
-			printf(__VA_ARGS__);                                                       \
-			printf(" (errno %d)\n", errno);                                            \
-		}                                                                                  \
-	} while (0)
+#include "../common/check.h"
 
 /* Raw syscalls (no libc checks in between): the result is -errno. */
 static long raw3(long nr, long a, long b, long c)

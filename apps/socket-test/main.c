@@ -30,17 +30,7 @@
 
 static int failures, on_kiln;
 
-#define CHECK(name, cond, ...)                                                                    \
-	do {                                                                                       \
-		if (cond) {                                                                        \
-			printf("ok %s\n", name);                                                   \
-		} else {                                                                           \
-			failures++;                                                                \
-			printf("FAIL %s: ", name);                                                 \
-			printf(__VA_ARGS__);                                                       \
-			printf(" (errno %d)\n", errno);                                            \
-		}                                                                                  \
-	} while (0)
+#include "../common/check.h"
 
 /* An address no process can have mapped (above the user half on Linux, unmapped on Kiln). */
 #define BAD_PTR ((void *)0xffff800000001000ul)
