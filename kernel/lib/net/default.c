@@ -28,28 +28,36 @@ static struct net_stack stack;
 static const char *failure;
 static int made;
 
+/* Makes the stack; NULL, or why it could not. */
+static const char *make_stack(void)
+{
+	struct netdev *dev = netdev_get(0);
+	struct net_config cfg;
+	const char *why = NULL, *bad_key = NULL;
+	net_config_default(&cfg);
+	if (net_config_from_cmdline(&cfg, &why, &bad_key) < 0)
+		return why;
+	if (dev) {
+		if (!cfg.addr)
+			return "no address: pass net.ip=A.B.C.D/N on the command line (kiln run does)";
+		net_stack_init(&stack, dev, net_env_guest(), &cfg);
+		return NULL;
+	}
+	if (netbuf_pool_init(&nowire_pool, net_env_guest(), NOWIRE_BUFS, 2048) < 0)
+		return "no memory for the loopback stack's buffers (give the image more memory)";
+	/* No device: the address on the command line (if any) means nothing here. */
+	cfg.addr = IP_LOOPBACK;
+	cfg.mask = 0xff000000u;
+	cfg.gw = 0;
+	net_stack_init(&stack, &nowire, net_env_guest(), &cfg);
+	return NULL;
+}
+
 struct net_stack *net_default(const char **why)
 {
 	if (!made) {
 		made = 1;
-		struct netdev *dev = netdev_get(0);
-		struct net_config cfg;
-		const char *bad_key = NULL;
-		net_config_default(&cfg);
-		if (net_config_from_cmdline(&cfg, &failure, &bad_key) < 0)
-			; /* failure says why */
-		else if (dev && !cfg.addr)
-			failure = "no address: pass net.ip=A.B.C.D/N on the command line (kiln run does)";
-		else if (!dev && netbuf_pool_init(&nowire_pool, net_env_guest(), NOWIRE_BUFS, 2048) < 0)
-			failure = "no memory for the loopback stack's buffers (give the image more memory)";
-		else if (!dev) {
-			/* No device: the address on the command line (if any) means nothing here. */
-			cfg.addr = IP_LOOPBACK;
-			cfg.mask = 0xff000000u;
-			cfg.gw = 0;
-			net_stack_init(&stack, &nowire, net_env_guest(), &cfg);
-		} else
-			net_stack_init(&stack, dev, net_env_guest(), &cfg);
+		failure = make_stack();
 	}
 	if (failure) {
 		if (why) *why = failure;

@@ -118,7 +118,6 @@ void net_wait(struct net_stack *s, int timeout_ms)
 	if (net_poll(s, 64) > 0 || s->ip.loop_len) return;
 	/* At most 1 ms in the device's wait: the stack's timers (delayed ACK 40 ms, RTO 200 ms
 	 * minimum) need no finer grain, and nothing tells us when the next one is due. */
-	uint64_t us = timeout_ms >= 0 && timeout_ms < 1 ? 0 : 1000;
-	if (us) netdev_wait(s->dev, us);
+	if (timeout_ms != 0) netdev_wait(s->dev, 1000);
 	net_poll(s, 64);
 }
