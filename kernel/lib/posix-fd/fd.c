@@ -110,22 +110,16 @@ static long sys_pwrite64(SYSCALL_ARGS)
 }
 SYSCALL_REGISTER(18, sys_pwrite64);
 
-struct iovec_k {
-	void *base;
-	size_t len;
-};
-#define IOV_MAX_K 1024
-
 /* readv/writev: the vector and each buffer checked first, then one call per element; a
  * short transfer ends it (as a regular file's readv on Linux), and so does a stream (pipe,
  * console) with nothing more to read once something was read: readv returns then, it does
  * not block for the next element (musl's stdio reads with two elements). */
 static long iov_rw(long fd, long iov, long cnt, int write)
 {
-	if (cnt < 0 || cnt > IOV_MAX_K)
+	if (cnt < 0 || cnt > SYSCALL_IOV_MAX)
 		return -SYS_EINVAL;
-	SYSCALL_USER_OR_FAULT(iov, (size_t)cnt * sizeof(struct iovec_k), 0);
-	const struct iovec_k *v = (const struct iovec_k *)iov;
+	SYSCALL_USER_OR_FAULT(iov, (size_t)cnt * sizeof(struct syscall_iovec), 0);
+	const struct syscall_iovec *v = (const struct syscall_iovec *)iov;
 	for (long i = 0; i < cnt; i++)
 		SYSCALL_USER_OR_FAULT(v[i].base, v[i].len, !write);
 	long total = 0;

@@ -54,22 +54,16 @@ struct sockaddr_in_k {
 };
 _Static_assert(sizeof(struct sockaddr_in_k) == 16, "struct sockaddr_in is 16 bytes");
 
-struct iovec_k {
-	void *base;
-	size_t len;
-};
-
 struct msghdr_k {
 	void *name;
 	uint32_t namelen;
-	struct iovec_k *iov;
+	struct syscall_iovec *iov;
 	size_t iovlen;
 	void *control;
 	size_t controllen;
 	int flags;
 };
 _Static_assert(sizeof(struct msghdr_k) == 56, "struct msghdr is 56 bytes on x86_64");
-#define IOV_MAX_K 1024
 #define DGRAM_MAX 65535
 
 struct psock {
@@ -649,9 +643,9 @@ static long msg_check(long p, int recv, struct msghdr_k *m)
 {
 	SYSCALL_USER_OR_FAULT(p, sizeof *m, recv);
 	memcpy(m, (const void *)p, sizeof *m);
-	if (m->iovlen > IOV_MAX_K)
+	if (m->iovlen > SYSCALL_IOV_MAX)
 		return -EMSGSIZE;
-	SYSCALL_USER_OR_FAULT(m->iov, m->iovlen * sizeof(struct iovec_k), 0);
+	SYSCALL_USER_OR_FAULT(m->iov, m->iovlen * sizeof(struct syscall_iovec), 0);
 	size_t total = 0;
 	for (size_t i = 0; i < m->iovlen; i++) {
 		if (m->iov[i].len > (size_t)INT32_MAX - total)

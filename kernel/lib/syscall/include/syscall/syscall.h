@@ -76,6 +76,13 @@ long syscall_user_strlen(const char *p, size_t max);
 int syscall_copy_in(void *dst, const void *user_src, size_t n);
 int syscall_copy_out(void *user_dst, const void *src, size_t n);
 
+/* struct iovec as an app passes it (readv, writev, sendmsg, recvmsg), and Linux's IOV_MAX. */
+struct syscall_iovec {
+	void *base;
+	size_t len;
+};
+#define SYSCALL_IOV_MAX 1024
+
 /* A handler's parameter list, and the statement that marks the ones it does not use:
  *   static long sys_close(SYSCALL_ARGS) { SYSCALL_UNUSED_ARGS; return vfs_close((int)a1); } */
 #define SYSCALL_ARGS long a1, long a2, long a3, long a4, long a5, long a6
